@@ -1,0 +1,41 @@
+"""The errors actorgraph raises. Each names the node, channel or key at fault."""
+
+from actorgraph.channels._errors import (
+    ActorGraphError,
+    DeserializationError,
+    EmptyChannelError,
+    EmptyInputError,
+    ErrorCode,
+    GraphBubbleUp,
+    GraphInterrupt,
+    GraphRecursionError,
+    GraphValidationError,
+    InvalidNamespaceError,
+    InvalidUpdateError,
+    NodeError,
+    NodeInterrupt,
+    ParentCommand,
+    SerializationError,
+    TaskNotFound,
+    create_error_message,
+)
+
+__all__ = [
+    "ActorGraphError",
+    "DeserializationError",
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidNamespaceError",
+    "InvalidUpdateError",
+    "NodeError",
+    "NodeInterrupt",
+    "ParentCommand",
+    "SerializationError",
+    "TaskNotFound",
+    "create_error_message",
+]

@@ -1,0 +1,3 @@
+"""How work runs: actors, mailboxes, supervisors, and the Pregel engine."""
+
+__all__: list[str] = []
