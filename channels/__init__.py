@@ -7,6 +7,19 @@ checkpointable value. See ``README.md`` ("Channels and CRDTs") for examples.
 from actorgraph.channels._errors import EmptyChannelError, InvalidUpdateError
 from actorgraph.channels.base import MISSING, BaseChannel, Missing
 from actorgraph.channels.binop import OVERWRITE, BinaryOperatorAggregate, Overwrite, reducer
+from actorgraph.channels.crdt import (
+    CRDT,
+    GCounter,
+    GSet,
+    LWWMap,
+    LWWRegister,
+    MVEntry,
+    MVRegister,
+    ORSet,
+    PNCounter,
+    TwoPhaseSet,
+    merge,
+)
 from actorgraph.channels.ephemeral_value import AnyValue, EphemeralValue, UntrackedValue
 from actorgraph.channels.last_value import LastValue, LastValueAfterFinish
 from actorgraph.channels.named_barrier_value import (
@@ -16,6 +29,7 @@ from actorgraph.channels.named_barrier_value import (
 from actorgraph.channels.topic import Topic
 
 __all__ = [
+    "CRDT",
     "MISSING",
     "OVERWRITE",
     "AnyValue",
@@ -23,14 +37,24 @@ __all__ = [
     "BinaryOperatorAggregate",
     "EmptyChannelError",
     "EphemeralValue",
+    "GCounter",
+    "GSet",
     "InvalidUpdateError",
+    "LWWMap",
+    "LWWRegister",
     "LastValue",
     "LastValueAfterFinish",
+    "MVEntry",
+    "MVRegister",
     "Missing",
     "NamedBarrierValue",
     "NamedBarrierValueAfterFinish",
+    "ORSet",
     "Overwrite",
+    "PNCounter",
     "Topic",
+    "TwoPhaseSet",
     "UntrackedValue",
+    "merge",
     "reducer",
 ]
