@@ -36,6 +36,8 @@ class Missing(Enum):
 
 MISSING: Final = Missing.MISSING
 
+_new = object.__new__
+
 
 class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
     """One key of the state: how a step's writes fold into its value.
@@ -116,7 +118,7 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
         Subclasses fill in their own slots; this keeps :meth:`copy` and
         :meth:`from_checkpoint` free of constructor work on the hot path.
         """
-        new = object.__new__(type(self))
+        new = _new(type(self))
         new.key = self.key
         new.typ = self.typ
         return new
@@ -142,7 +144,9 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
 class _ValueChannel(BaseChannel[Value, Update, Value]):
     """A channel whose state is one value (or :data:`MISSING`), checkpointed as is.
 
-    Subclasses with configuration of their own extend :meth:`_blank` to copy it.
+    Subclasses with configuration of their own extend :meth:`_blank` to copy it;
+    :meth:`_blank` leaves ``value`` unset, :meth:`copy` and
+    :meth:`from_checkpoint` fill it.
     """
 
     __slots__ = ("value",)
@@ -150,11 +154,6 @@ class _ValueChannel(BaseChannel[Value, Update, Value]):
     def __init__(self, key: str = "", *, typ: Any = Any) -> None:
         super().__init__(key, typ=typ)
         self.value: Value | Missing = MISSING
-
-    def _blank(self) -> Self:
-        new = super()._blank()
-        new.value = MISSING
-        return new
 
     def get(self) -> Value:
         """The value; raises :class:`EmptyChannelError` when there is none."""
