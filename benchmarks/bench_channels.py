@@ -76,7 +76,7 @@ def main() -> None:
         other = f"{_ns(theirs[name]):13.0f}" if name in theirs else f"{'-':>13}"
         print(f"{name:50} {_ns(fn):14.0f} {other}")
     counters = [GCounter().increment(f"r{i}", i + 1) for i in range(10)]
-    crdt = BinaryOperatorAggregate(GCounter, merge)
+    crdt: BinaryOperatorAggregate[GCounter] = BinaryOperatorAggregate(GCounter, merge)
     print(
         f"{'BinaryOperatorAggregate(GCounter).update(10)':50} {_ns(lambda: crdt.update(counters)):14.0f}"
     )
