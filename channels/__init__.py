@@ -1,7 +1,9 @@
 """How state merges: channel types and CRDTs. Pure and synchronous.
 
 Every state key is a channel: a reducer over one superstep's writes plus a
-checkpointable value. See ``README.md`` ("Channels and CRDTs") for examples.
+checkpointable value. See ``README.md`` ("Channels and CRDTs") and
+``examples/channels_crdt.py``. Nothing here does I/O or awaits: every method
+runs to completion, so cancellation never interrupts a channel mid-update.
 """
 
 from actorgraph.channels._errors import EmptyChannelError, InvalidUpdateError

@@ -20,6 +20,9 @@ engine may fold such writes in arrival order.
 
 Replica ids must be unique per concurrent writer (a node name, or a task id
 for ``Send`` fan-outs): two writers sharing one id can overwrite each other.
+
+Everything here is pure and synchronous; nothing blocks or awaits, so there
+is nothing to cancel. ``examples/channels_crdt.py`` shows them at work.
 """
 
 from __future__ import annotations
