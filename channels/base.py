@@ -48,8 +48,12 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
     engine may pass them in arrival order; otherwise it passes them in the
     deterministic task order. ``idempotent`` declares that a write repeated in a
     step, or replayed in a later one, changes nothing more than the first did.
-    Both are class attributes; a channel whose algebra depends on its
-    configuration (a user reducer, a guard) sets them per instance.
+    Both are class attributes by default; a channel whose algebra depends on
+    its configuration (a user reducer, a guard) sets them per instance, so
+    read them from the instance.
+
+    Channels are synchronous and do no I/O: no method awaits, so cancellation
+    never leaves one half-updated.
 
     ``typ`` is the value type the channel was declared with (``Any`` when
     unknown); channels use it only to build an initial value.
@@ -81,8 +85,8 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
         """Fold one step's writes in; return whether the channel changed.
 
         Raises :class:`InvalidUpdateError` when the writes break the channel's
-        rule (for example two writes to a key without a reducer); the channel is
-        then left as it was before the call only where the channel says so.
+        rule (for example two writes to a key without a reducer); every built-in
+        channel is then left as it was before the call.
         """
 
     def consume(self) -> bool:
