@@ -42,8 +42,9 @@ def _two_phase(state: TwoPhaseSet[int], replica: str, x: int) -> TwoPhaseSet[int
 
 
 def _or_set(state: ORSet[int], replica: str, x: int) -> ORSet[int]:
-    element = x % 3
-    if x >= 3 and element in state:
+    # Two elements and frequent removes, so adds and removes race often.
+    element = x % 2
+    if x >= 2 and element in state:
         return state.remove(element)
     return state.add(element, replica=replica)
 

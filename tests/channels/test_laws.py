@@ -1,7 +1,8 @@
 """The algebra channels and CRDTs declare, checked with hypothesis.
 
 * every CRDT merge is associative, commutative, idempotent and inflationary;
-* replicas that exchange their states in any order converge;
+* replicas that exchange their states in any order converge (also as a
+  state machine: replicas that have seen the same operations agree);
 * a channel that declares itself commutative gives the same outcome (value,
   checkpoint, or error) for every permutation of a step's writes;
 * ``from_checkpoint(checkpoint())`` restores a channel, ``copy()`` is independent,
@@ -22,6 +23,7 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import actorgraph.channels as channels_module
 from actorgraph.channels import (
@@ -42,6 +44,7 @@ from actorgraph.channels import (
 )
 from tests.strategies import (
     CRDT_KINDS,
+    REPLICAS,
     barrier_names,
     crdt_histories,
     crdt_states,
@@ -299,3 +302,47 @@ def test_checkpoints_survive_msgpack(name: str, data: st.DataObject) -> None:
     assert restored.is_available() == channel.is_available()
     if channel.is_available():
         assert restored.get() == channel.get()
+
+
+# --- convergence as a state machine -------------------------------------------------
+
+
+class _Replicas(RuleBasedStateMachine):
+    """Three replicas of one CRDT apply local operations and merge each other's
+    states in any order; replicas that have seen the same operations agree."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = ""
+        self.states: list[Any] = []
+        self.delivered: list[frozenset[int]] = []
+        self.next_op = 0
+
+    @initialize(kind=st.sampled_from(KINDS))
+    def start(self, kind: str) -> None:
+        empty, _ = CRDT_KINDS[kind]
+        self.kind = kind
+        self.states = [empty() for _ in REPLICAS]
+        self.delivered = [frozenset() for _ in REPLICAS]
+
+    @rule(i=st.integers(0, len(REPLICAS) - 1), x=st.integers(0, 5))
+    def operate(self, i: int, x: int) -> None:
+        _, op = CRDT_KINDS[self.kind]
+        self.states[i] = op(self.states[i], REPLICAS[i], x)
+        self.delivered[i] |= {self.next_op}
+        self.next_op += 1
+
+    @rule(i=st.integers(0, len(REPLICAS) - 1), j=st.integers(0, len(REPLICAS) - 1))
+    def receive(self, i: int, j: int) -> None:
+        self.states[i] = self.states[i].merge(self.states[j])
+        self.delivered[i] |= self.delivered[j]
+
+    @invariant()
+    def same_operations_same_state(self) -> None:
+        for i, j in itertools.combinations(range(len(self.states)), 2):
+            if self.delivered[i] == self.delivered[j]:
+                assert self.states[i] == self.states[j]
+
+
+_Replicas.TestCase.settings = settings(max_examples=30, stateful_step_count=12)
+test_replicas_converge_as_a_state_machine = _Replicas.TestCase
