@@ -43,6 +43,7 @@ __all__ = [
     "LWWRegister",
     "MVEntry",
     "MVRegister",
+    "ORMap",
     "ORSet",
     "PNCounter",
     "TwoPhaseSet",
@@ -486,10 +487,78 @@ class LWWMap(msgspec.Struct, Generic[K, V], frozen=True, omit_defaults=True):
         return LWWMap(entries)
 
 
+class ORMap(msgspec.Struct, Generic[K, V], frozen=True, omit_defaults=True):
+    """A map from keys to nested CRDTs (a map of counters, of sets, ...).
+
+    Key presence is an :class:`ORSet` (an update wins over a concurrent
+    remove); each key's value is the merge of every value written for it.
+    A remove hides the key without resetting its value: when the key comes
+    back, it shows everything it ever held. Use :class:`LWWMap` for values that
+    should be replaced rather than merged.
+    """
+
+    # ``V`` is left unbounded (not ``CRDT``): msgspec must be able to decode an
+    # unparametrized ``ORMap``, and it cannot decode into a Protocol.
+    keys: ORSet[K] = msgspec.field(default_factory=ORSet)
+    values: dict[K, V] = msgspec.field(default_factory=dict)
+
+    @property
+    def items(self) -> dict[K, V]:
+        """The present keys and their values, as a new dict."""
+        present = self.keys.items
+        return {key: value for key, value in self.values.items() if key in present}
+
+    def get(self, key: K, default: V | None = None) -> V | None:
+        """The value of ``key``, or ``default`` when it is absent or removed."""
+        if key in self.keys:
+            return self.values.get(key, default)
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def update(self, key: K, value: V, *, replica: str) -> ORMap[K, V]:
+        """The map with ``value`` merged into ``key``'s value, by ``replica``.
+
+        Typically ``m.update(k, m.get(k, GCounter()).increment("r1"), replica="r1")``.
+        Raises :class:`TypeError` when ``value`` is not of the key's CRDT type.
+        """
+        current = self.values.get(key)
+        values = dict(self.values)
+        values[key] = value if current is None else _merged(current, value)
+        return ORMap(self.keys.add(key, replica=replica), values)
+
+    def remove(self, key: K) -> ORMap[K, V]:
+        """The map without ``key``; raises :class:`KeyError` if it is not present."""
+        return ORMap(self.keys.remove(key), self.values)
+
+    def merge(self, other: ORMap[K, V]) -> ORMap[K, V]:
+        """Keys as an OR-Set, values merged per key; raises :class:`TypeError` for another type."""
+        _same_type(self, other)
+        values = dict(self.values)
+        for key, theirs in other.values.items():
+            mine = values.get(key)
+            values[key] = theirs if mine is None else _merged(mine, theirs)
+        return ORMap(self.keys.merge(other.keys), values)
+
+
+def _merged(mine: Any, theirs: Any) -> Any:
+    if not hasattr(mine, "merge"):
+        raise TypeError(
+            f"ORMap values must be CRDTs with a merge method, not {type(mine).__name__}"
+        )
+    return mine.merge(theirs)
+
+
 def _declare_merges(*classes: type[Any]) -> None:
     for cls in classes:
         reducer(commutative=True, idempotent=True)(cls.merge)
 
 
 # ``Annotated[GCounter, GCounter.merge]`` then declares the same algebra as ``merge``.
-_declare_merges(GCounter, PNCounter, LWWRegister, MVRegister, GSet, TwoPhaseSet, ORSet, LWWMap)
+_declare_merges(
+    GCounter, PNCounter, LWWRegister, MVRegister, GSet, TwoPhaseSet, ORSet, LWWMap, ORMap
+)

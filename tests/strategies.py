@@ -13,6 +13,7 @@ from actorgraph.channels import (
     LWWMap,
     LWWRegister,
     MVRegister,
+    ORMap,
     ORSet,
     PNCounter,
     TwoPhaseSet,
@@ -58,6 +59,14 @@ def _lww_map(state: LWWMap[str, int], replica: str, x: int) -> LWWMap[str, int]:
     return state.set(key, x, replica=replica)
 
 
+def _or_map(state: ORMap[str, GCounter], replica: str, x: int) -> ORMap[str, GCounter]:
+    key = "ab"[x % 2]
+    if x >= 4 and key in state:
+        return state.remove(key)
+    current = state.get(key) or GCounter()
+    return state.update(key, current.increment(replica, x), replica=replica)
+
+
 CRDT_KINDS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, int], Any]]] = {
     "GCounter": (GCounter, lambda s, r, x: s.increment(r, x)),
     "PNCounter": (PNCounter, lambda s, r, x: s.increment(r, x - 2)),
@@ -67,6 +76,7 @@ CRDT_KINDS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, int], Any]]] 
     "TwoPhaseSet": (TwoPhaseSet[int], _two_phase),
     "ORSet": (ORSet[int], _or_set),
     "LWWMap": (LWWMap[str, int], _lww_map),
+    "ORMap": (ORMap[str, GCounter], _or_map),
 }
 """Each CRDT by name: its empty state and one local operation ``op(state, replica, x)``."""
 

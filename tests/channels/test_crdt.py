@@ -13,6 +13,7 @@ from actorgraph.channels import (
     LWWMap,
     LWWRegister,
     MVRegister,
+    ORMap,
     ORSet,
     Overwrite,
     PNCounter,
@@ -158,6 +159,38 @@ def test_lww_map_sets_and_removes_per_key() -> None:
     assert m.set("a", 0, replica="r0", timestamp=0) is m, "an older write changes nothing"
 
 
+def test_or_map_merges_nested_crdts_per_key() -> None:
+    m: ORMap[str, GCounter] = ORMap()
+    m = m.update("alice", GCounter().increment("r1"), replica="r1")
+    other = ORMap[str, GCounter]().update("alice", GCounter().increment("r2", 2), replica="r2")
+    both = m.merge(other)
+    alice = both.get("alice")
+    assert alice is not None
+    assert alice.value == 3
+    assert both == other.merge(m)
+    assert "alice" in both
+    assert len(both) == 1
+    assert both.items == {"alice": alice}
+    removed = both.remove("alice")
+    assert "alice" not in removed
+    assert removed.get("alice") is None
+    assert removed.items == {}
+    with pytest.raises(KeyError):
+        removed.remove("alice")
+    concurrent = both.update("alice", GCounter().increment("r3"), replica="r3")
+    revived = removed.merge(concurrent).get("alice")
+    assert revived is not None
+    assert revived.value == 4, "an update wins over a concurrent remove, keeping all counts"
+    merged_again = both.update("alice", GCounter().increment("r1", 5), replica="r1")
+    assert merged_again.get("alice") == GCounter({"r1": 5, "r2": 2})
+
+
+def test_or_map_values_must_be_crdts() -> None:
+    m: ORMap[str, Any] = ORMap[str, Any]().update("k", 1, replica="r")
+    with pytest.raises(TypeError, match="CRDTs with a merge method"):
+        m.update("k", 2, replica="r")
+
+
 def test_merge_reducer_drives_a_channel() -> None:
     channel: BinaryOperatorAggregate[GCounter] = BinaryOperatorAggregate(GCounter, merge)
     assert (channel.commutative, channel.idempotent) == (True, True)
@@ -183,6 +216,10 @@ def test_merge_reducer_drives_a_channel() -> None:
         (TwoPhaseSet[str]().add("a").remove("a"), TwoPhaseSet[str]),
         (ORSet[str]().add("a", replica="r"), ORSet[str]),
         (LWWMap[str, int]().set("k", 1, replica="r"), LWWMap[str, int]),
+        (
+            ORMap[str, GCounter]().update("k", GCounter().increment("r"), replica="r"),
+            ORMap[str, GCounter],
+        ),
     ],
 )
 def test_crdts_round_trip_through_msgpack_and_json(value: Any, typ: Any) -> None:
