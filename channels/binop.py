@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Final, Generic, TypeVar, cast, get_args, get_origin
+from typing import Annotated, Any, Final, Generic, TypeVar, cast, final, get_args, get_origin
 
 import msgspec
 from typing_extensions import NotRequired, Required, Self
@@ -20,6 +20,7 @@ OVERWRITE: Final = "__overwrite__"
 """The key of the dict form of :class:`Overwrite`: ``{"__overwrite__": value}``."""
 
 
+@final  # the fold recognizes it by exact type, for speed
 class Overwrite(msgspec.Struct, Generic[Value], frozen=True):
     """A write that replaces a reduced key's value instead of being folded in.
 
