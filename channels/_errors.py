@@ -22,6 +22,7 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidMessageError",
     "InvalidNamespaceError",
     "InvalidUpdateError",
     "NodeError",
@@ -147,3 +148,11 @@ class ParentCommand(GraphBubbleUp):
 
 class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+class InvalidMessageError(ActorGraphError, ValueError):
+    """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
+    is not in the list. The message names the position, the value or the id."""

@@ -1,0 +1,1 @@
+"""Message types and their helpers; users import them from :mod:`actorgraph.messages`."""
