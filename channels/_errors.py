@@ -28,6 +28,7 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "ScriptExhaustedError",
     "SerializationError",
     "TaskNotFound",
     "create_error_message",
@@ -156,3 +157,8 @@ class InvalidNamespaceError(ActorGraphError, ValueError):
 class InvalidMessageError(ActorGraphError, ValueError):
     """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
     is not in the list. The message names the position, the value or the id."""
+
+
+class ScriptExhaustedError(ActorGraphError, RuntimeError):
+    """A scripted fake chat model was called more times than it has replies; the
+    message says how many it had. Add replies to the script."""

@@ -17,7 +17,7 @@ Rules, in one place:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 
@@ -117,6 +117,10 @@ def normalize_chunk_calls(chunk: AIMessageChunk) -> None:
     chunk.invalid_tool_calls = invalid
 
 
+@overload
+def message_chunk_to_message(message: AIMessageChunk) -> AIMessage: ...
+@overload
+def message_chunk_to_message(message: BaseMessage) -> BaseMessage: ...
 def message_chunk_to_message(message: BaseMessage) -> BaseMessage:
     """An :class:`AIMessageChunk` as the :class:`AIMessage` it adds up to; others unchanged."""
     if not isinstance(message, AIMessageChunk):
