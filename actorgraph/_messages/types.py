@@ -12,11 +12,13 @@ every field is equal, ``id`` included. An :class:`AIMessage` never equals an
 
 from __future__ import annotations
 
+import copy
 import sys
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import msgspec
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import NotRequired, Self, TypedDict
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
@@ -150,6 +152,17 @@ class BaseMessage(_Content, kw_only=True):
         """
         return _blocks_of(self.content)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with the fields in ``update`` replaced (``deep``: nested values
+        copied too). Raises ``TypeError`` naming an unknown field."""
+        copied = copy.deepcopy(self) if deep else self
+        return msgspec.structs.replace(copied, **(update or {}))
+
+    def model_dump(self) -> dict[str, Any]:
+        """The message as plain data with its ``type``, as it is encoded."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
     def pretty_repr(self) -> str:
         """A human-readable rendering: a title rule, then the content."""
         title = f" {_title_of(self)} Message "
@@ -259,7 +272,9 @@ class AIMessageChunk(AIMessage, kw_only=True, tag="AIMessageChunk"):
 class ToolMessage(BaseMessage, kw_only=True, tag="tool"):
     """The result of a tool call (dict role ``"tool"``).
 
-    ``tool_call_id`` must match the id of the call in the :class:`AIMessage`;
+    ``tool_call_id`` must match the id of the call in the :class:`AIMessage`
+    (non-str ids are converted with ``str``); ``content`` that is neither text nor
+    a block list is written as JSON text (``str()`` when JSON cannot hold it);
     ``status`` is ``"error"`` when the tool failed; ``artifact`` is kept for
     programs and never sent to the model.
     """
@@ -269,6 +284,18 @@ class ToolMessage(BaseMessage, kw_only=True, tag="tool"):
     artifact: Any = None
 
     type: ClassVar[str] = "tool"
+
+    def __post_init__(self) -> None:
+        # Tools return all sorts of values: keep text as it is, write anything else
+        # as JSON (or its str() when JSON cannot hold it), as a model would read it.
+        if type(self.content) is not str and not isinstance(self.content, list):
+            try:
+                self.content = msgspec.json.encode(self.content).decode()
+            except (TypeError, msgspec.EncodeError):
+                self.content = str(self.content)
+        if type(self.tool_call_id) is not str:
+            self.tool_call_id = str(self.tool_call_id)
+        super().__post_init__()
 
 
 class RemoveMessage(BaseMessage, kw_only=True, tag="remove"):
