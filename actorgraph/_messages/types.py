@@ -152,6 +152,27 @@ class BaseMessage(_Content, kw_only=True):
         """
         return _blocks_of(self.content)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets pydantic models hold messages (state schemas, tool arguments):
+        instances pass as they are, message-like values are read as messages."""
+        from pydantic_core import core_schema
+
+        from actorgraph._messages.convert import to_message
+
+        def validate(value: object) -> BaseMessage:
+            message = to_message(value)
+            if not isinstance(message, cls):
+                raise ValueError(f"expected a {cls.__name__}, got a {type(message).__name__}")
+            return message
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda message: message.model_dump()
+            ),
+        )
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with the fields in ``update`` replaced (``deep``: nested values
         copied too). Raises ``TypeError`` naming an unknown field."""
