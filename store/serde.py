@@ -3,9 +3,9 @@
 MessagePack (msgspec) behind a two-byte versioned header. Values come back
 exactly as they went in: JSON types, bytes, bytearray, big ints, tuple, set,
 frozenset, deque, complex, datetime/date/time/timedelta with their tzinfo, UUID,
-Decimal, and every class in the :class:`TypeRegistry` (dataclasses, msgspec
-Structs, NamedTuples, Enums, pydantic v2 models, classes with an explicit
-encode/decode pair).
+Decimal, builtin exceptions, and every class in the :class:`TypeRegistry`
+(dataclasses, msgspec Structs, NamedTuples, Enums, pydantic v2 models, exception
+classes, classes with an explicit encode/decode pair).
 
 Decoding builds only registered classes, by the name written in the data; it
 never imports a module and never unpickles. An unregistered name raises

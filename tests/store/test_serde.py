@@ -366,3 +366,63 @@ def test_native_malformed_header(native_ser: Serializer, data: bytes) -> None:
     blob = bytes((0xC1, 1)) + msgspec.msgpack.encode(msgspec.msgpack.Ext(33, data))
     with pytest.raises(DeserializationError):
         native_ser.loads(blob)
+
+
+# --- exceptions -----------------------------------------------------------------------
+
+
+class AppError(Exception):
+    """An exception whose __init__ does not take its args back."""
+
+    def __init__(self, message: str, *, node: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def test_builtin_exceptions_are_always_known() -> None:
+    ser = Serializer(TypeRegistry())
+    errors = [
+        ValueError("x", 1),
+        KeyError("k"),
+        FileNotFoundError(2, "missing"),
+        RuntimeError("outer", [ValueError(1), TypeError("t")]),
+    ]
+    vars(errors[0])["__notes__"] = ["a note"]  # add_note() is 3.11+
+    out = ser.loads(ser.dumps(errors))
+    for before, after in zip(errors, out, strict=True):
+        assert type(after) is type(before)
+        assert repr(after.args) == repr(before.args)
+    assert out[0].__notes__ == ["a note"]
+    assert out[2].errno == 2
+    assert [type(e) for e in out[3].args[1]] == [ValueError, TypeError]
+    assert ValueError not in set(TypeRegistry())
+
+
+def test_registered_exception_keeps_its_attributes(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    out = Serializer(registry).loads(Serializer(registry).dumps(AppError("boom", node="n")))
+    assert type(out) is AppError
+    assert (out.args, out.node) == (("boom",), "n")
+
+
+def test_unregistered_exception_is_an_encoding_error(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^error: type .*AppError is not serializable"):
+        ser.dumps(AppError("boom", node="n"), path="error")
+
+
+def test_exception_with_unserializable_attribute_names_it(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    error = AppError("boom", node="n")
+    error.request = NotRegistered()  # type: ignore[attr-defined]
+    with pytest.raises(SerializationError, match=r"^error\[1\]\['request'\]: type"):
+        Serializer(registry).dumps(error, path="error")
+
+
+def test_malformed_exception_payload(ser: Serializer) -> None:
+    reg = TypeRegistry()
+    reg.register(AppError, name="e", encode=lambda e: "junk", decode=lambda p: AppError(p, node=""))
+    data = Serializer(reg).dumps(AppError("x", node="n"))
+    reg2 = TypeRegistry()
+    reg2.register(AppError, name="e")
+    with pytest.raises(DeserializationError, match=r"expected \[args, attributes\] for AppError"):
+        Serializer(reg2).loads(data)
