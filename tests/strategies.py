@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import datetime
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -20,6 +20,8 @@ from actorgraph.channels import (
     PNCounter,
     TwoPhaseSet,
 )
+from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
 # --- channels ---------------------------------------------------------------------
 
@@ -122,10 +124,8 @@ def crdt_states(draw: st.DrawFn, kind: str, count: int) -> list[Any]:
 small_ints = st.integers(0, 3)
 int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
 barrier_names = st.sampled_from(["a", "b", "c", "z"])
-from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 # --- serde ---------------------------------------------------------------------
-from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
 _SERDE_TEXT = st.text(max_size=12)
 _SERDE_INTS = st.integers(min_value=-(2**70), max_value=2**70)
