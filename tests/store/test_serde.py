@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import uuid
+import zoneinfo
 from collections import deque
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -426,3 +428,66 @@ def test_malformed_exception_payload(ser: Serializer) -> None:
     reg2.register(AppError, name="e")
     with pytest.raises(DeserializationError, match=r"expected \[args, attributes\] for AppError"):
         Serializer(reg2).loads(data)
+
+
+# --- malformed data, each rejected with a reason ----------------------------------------
+
+
+def _blob(*exts: tuple[int, bytes]) -> bytes:
+    body = [msgspec.msgpack.Ext(code, data) for code, data in exts]
+    return bytes((0xC1, serde.FORMAT_VERSION)) + msgspec.msgpack.encode(body)
+
+
+@pytest.mark.parametrize(
+    ("blob", "reason"),
+    [
+        (_blob((99, b"")), "unknown extension code 99"),
+        (_blob((32, msgspec.msgpack.encode([1, 2]))), "malformed registered value"),
+        (_blob((32, msgspec.msgpack.encode("x"))), "malformed registered value"),
+        (_blob((5, msgspec.msgpack.encode([1, 2, 3]))), "malformed dict"),
+        (_blob((5, msgspec.msgpack.encode([[1], 2]))), "unhashable"),
+        (_blob((11, msgspec.msgpack.encode([2024, 1, 1, 0, 0, 0, 0, 0, "UTC"]))), "not a tzinfo"),
+        (_blob((16, b"../etc/passwd")), "bad time zone key"),
+        (_blob((16, b"No/Such_Zone")), "No/Such_Zone"),
+        (_blob((10, b"short")), "16-char"),
+        (_blob((2, msgspec.msgpack.encode([[1]]))), "unhashable"),
+        (bytes((0xC1, 1)) + b"\x91" * 100_000 + b"\xc0", "nested too deeply"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_malformed_data_is_rejected_with_a_reason(
+    ser: Serializer, blob: bytes, reason: str
+) -> None:
+    with pytest.raises(DeserializationError, match=reason):
+        ser.loads(blob)
+
+
+def test_zoneinfo_without_a_key_is_not_serializable(ser: Serializer) -> None:
+    files = [Path(root, "UTC") for root in zoneinfo.TZPATH if Path(root, "UTC").is_file()]
+    if not files:
+        pytest.skip("no system time zone database")
+    with files[0].open("rb") as file:
+        zone = ZoneInfo.from_file(file)
+    with pytest.raises(SerializationError, match=r"^when\.tzinfo: a ZoneInfo loaded from a file"):
+        ser.dumps(datetime.datetime(2024, 1, 1, tzinfo=zone), path="when")
+
+
+def test_lenient_mode_still_builds_known_types(native_ser: Serializer) -> None:
+    value = [FastPoint(1), Point(2), (3,)]
+    assert native_ser.loads(native_ser.dumps(value), unknown="placeholder") == value
+
+
+@dataclasses.dataclass
+class DefaultInner:
+    v: int
+
+
+@dataclasses.dataclass
+class DefaultOuter:
+    inner: list[DefaultInner]
+
+
+def test_module_register_annotation_uses_the_default_registry() -> None:
+    assert serde.register_annotation(DefaultOuter) == [DefaultOuter, DefaultInner]
+    value = DefaultOuter([DefaultInner(1)])
+    assert serde.loads(serde.dumps(value)) == value
