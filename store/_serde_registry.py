@@ -12,6 +12,8 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import enum
+import ipaddress
+import pathlib
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -188,19 +190,23 @@ def _pydantic_codec(cls: Any) -> tuple[_Encode, _Decode]:
         if extra:
             values.update(extra)
         fields_set = obj.model_fields_set
-        # Only spell out which fields were set when that differs from "all of
-        # them", the common case for models built from full data.
-        if len(fields_set) == len(names):
+        private = obj.__pydantic_private__
+        # The common case, a model built from full data, is just its values;
+        # otherwise which fields were set, and the private attributes, follow.
+        if not private and len(fields_set) == len(values) and fields_set.issuperset(values):
             return values
-        return [values, sorted(fields_set)]
+        return [values, sorted(fields_set), private or {}]
 
     def decode(payload: Any) -> Any:
         # model_construct keeps the stored values exactly (no re-validation,
         # which could coerce them) and restores which fields were set.
-        if type(payload) is list and len(payload) == 2:
-            values, fields_set = payload
-            return cls.model_construct(set(fields_set), **_payload_dict(cls, values))
-        return cls.model_construct(**_payload_dict(cls, payload))
+        if type(payload) is not list:
+            return cls.model_construct(**_payload_dict(cls, payload))
+        values, fields_set, private = payload
+        obj = cls.model_construct(set(fields_set), **_payload_dict(cls, values))
+        if private:
+            obj.__pydantic_private__ = {**(obj.__pydantic_private__ or {}), **private}
+        return obj
 
     return encode, decode
 
@@ -493,8 +499,9 @@ class TypeRegistry:
             yield from self._parent
 
 
-def _builtin_exceptions() -> TypeRegistry:
-    """The root of every registry: builtin exceptions (``ValueError``, ...)."""
+def _standard_types() -> TypeRegistry:
+    """The root of every registry: builtin exceptions (``ValueError``, ...),
+    paths and IP addresses, which any process can rebuild."""
     root = TypeRegistry.__new__(TypeRegistry)
     root._parent = None
     root._by_type = {}
@@ -502,10 +509,23 @@ def _builtin_exceptions() -> TypeRegistry:
     for value in vars(builtins).values():
         if isinstance(value, type) and issubclass(value, BaseException):
             root.register(value)
+    for cls in (
+        pathlib.PurePosixPath,
+        pathlib.PureWindowsPath,
+        pathlib.PosixPath,
+        pathlib.WindowsPath,
+        ipaddress.IPv4Address,
+        ipaddress.IPv6Address,
+        ipaddress.IPv4Network,
+        ipaddress.IPv6Network,
+        ipaddress.IPv4Interface,
+        ipaddress.IPv6Interface,
+    ):
+        root.register(cls, encode=str, decode=cls)
     return root
 
 
-_BUILTINS = _builtin_exceptions()
+_BUILTINS = _standard_types()
 
 
 def _field_hints(tp: type) -> list[Any]:

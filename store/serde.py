@@ -3,7 +3,7 @@
 MessagePack (msgspec) behind a two-byte versioned header. Values come back
 exactly as they went in: JSON types, bytes, bytearray, big ints, tuple, set,
 frozenset, deque, complex, datetime/date/time/timedelta with their tzinfo, UUID,
-Decimal, builtin exceptions, and every class in the :class:`TypeRegistry`
+Decimal, pathlib paths, ipaddress values, builtin exceptions, and every class in the :class:`TypeRegistry`
 (dataclasses, msgspec Structs, NamedTuples, Enums, pydantic v2 models, exception
 classes, classes with an explicit encode/decode pair).
 

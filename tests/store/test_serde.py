@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import ipaddress
 import uuid
 import zoneinfo
 from collections import deque
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -491,3 +492,21 @@ def test_module_register_annotation_uses_the_default_registry() -> None:
     assert serde.register_annotation(DefaultOuter) == [DefaultOuter, DefaultInner]
     value = DefaultOuter([DefaultInner(1)])
     assert serde.loads(serde.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PurePosixPath("/a/b"),
+        PureWindowsPath(r"C:\\a"),
+        Path("relative/file.txt"),
+        ipaddress.ip_address("10.0.0.1"),
+        ipaddress.ip_address("::1"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_interface("fe80::1/64"),
+    ],
+    ids=repr,
+)
+def test_paths_and_addresses_are_always_known(value: Any) -> None:
+    ser = Serializer(TypeRegistry())
+    assert_same(ser.loads(ser.dumps(value)), value)
