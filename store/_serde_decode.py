@@ -79,7 +79,13 @@ class _Decoding:
 
     def _ext_hook_strict(self, code: int, data: memoryview) -> Any:
         if code == _EXT_REGISTERED:
-            name, payload = _split_registered(self.strict.decode(data))
+            try:
+                decoded = self.strict.decode(data)
+            except DeserializationError as error:
+                # The payload is decoded before its type name is read; say
+                # which value the failure was inside of.
+                raise DeserializationError(f"{error}\n  inside a {_peek_name(data)}") from error
+            name, payload = _split_registered(decoded)
             return _build(self._entry_or_raise(name), payload)
         if code == _EXT_NATIVE:
             name, raw = _split_native(data)
@@ -122,6 +128,17 @@ def _split_registered(value: Any) -> tuple[str, Any]:
     if type(value) is not list or len(value) != 2 or type(value[0]) is not str:
         raise DeserializationError("corrupt serializer data: malformed registered value")
     return value[0], value[1]
+
+
+_HEAD: Final = msgspec.msgpack.Decoder(tuple[str, msgspec.Raw])
+
+
+def _peek_name(data: memoryview) -> str:
+    """The type name of a registered value whose payload failed to decode."""
+    try:
+        return repr(_HEAD.decode(data)[0])
+    except msgspec.DecodeError:
+        return "value of unknown type"
 
 
 def _build(entry: _Entry, payload: Any) -> Any:

@@ -510,3 +510,22 @@ def test_module_register_annotation_uses_the_default_registry() -> None:
 def test_paths_and_addresses_are_always_known(value: Any) -> None:
     ser = Serializer(TypeRegistry())
     assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_unknown_nested_type_says_what_it_was_inside(ser: Serializer) -> None:
+    data = ser.dumps([Pair(Point(1), 2)])
+    reg = TypeRegistry()
+    reg.register(Pair)
+    with pytest.raises(
+        DeserializationError, match=r"(?s)Point': it is not registered.*inside a '.*Pair'"
+    ):
+        Serializer(reg).loads(data)
+
+
+def test_corrupt_payload_inside_a_registered_value() -> None:
+    inner = msgspec.msgpack.encode(["x.Y", msgspec.msgpack.Ext(99, b"")])
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a 'x\.Y'"):
+        Serializer().loads(_blob((32, inner)))
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a value of unknown type"):
+        # A stray trailing byte: the name cannot be read back either.
+        Serializer().loads(_blob((32, inner + b"\x00")))
