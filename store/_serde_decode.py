@@ -34,6 +34,7 @@ from actorgraph.store._serde_wire import (
     _EXT_NATIVE,
     _EXT_REGISTERED,
     _EXT_SET,
+    _EXT_SURROGATES,
     _EXT_TIME,
     _EXT_TIMEDELTA,
     _EXT_TIMEZONE,
@@ -75,6 +76,7 @@ class _Decoding:
             _EXT_TIMEDELTA: lambda data, dec: datetime.timedelta(*dec.decode(data)),
             _EXT_TIMEZONE: _decode_timezone,
             _EXT_ZONEINFO: _decode_zoneinfo,
+            _EXT_SURROGATES: lambda data, dec: str(data, "utf-8", "surrogatepass"),
         }
 
     def _ext_hook_strict(self, code: int, data: memoryview) -> Any:

@@ -35,6 +35,7 @@ from actorgraph.store._serde_wire import (
     _EXT_NATIVE,
     _EXT_REGISTERED,
     _EXT_SET,
+    _EXT_SURROGATES,
     _EXT_TIME,
     _EXT_TIMEDELTA,
     _EXT_TIMEZONE,
@@ -43,8 +44,8 @@ from actorgraph.store._serde_wire import (
     _EXT_ZONEINFO,
     _INT_MAX,
     _INT_MIN,
-    _NATIVE,
     _NATIVE_AND_INT,
+    _NATIVE_BUT_STR,
     UnknownValue,
 )
 
@@ -77,22 +78,25 @@ class _Unencodable(Exception):  # noqa: N818 - internal signal, never escapes du
 class _Walker:
     """One walk strategy over a registry.
 
-    With ``exact_ints=False`` ints are taken as native without a range check:
-    the fast walk every ``dumps`` tries first. msgspec raises ``OverflowError``
-    for an int beyond 64 bits, and the serializer then walks again with
-    ``exact_ints=True``, which writes such ints as extensions.
+    With ``exact=False`` ints and strings are taken as native unchecked: the
+    fast walk every ``dumps`` tries first. msgspec raises ``OverflowError`` for
+    an int beyond 64 bits and ``UnicodeEncodeError`` for a string with a lone
+    surrogate (models do emit those), and the serializer then walks again with
+    ``exact=True``, which writes such values as extensions.
     """
 
     def __init__(
-        self, registry: TypeRegistry, encode: Callable[[Any], bytes], *, exact_ints: bool
+        self, registry: TypeRegistry, encode: Callable[[Any], bytes], *, exact: bool
     ) -> None:
         self._registry = registry
         self._encode = encode
-        self._scalars = _NATIVE if exact_ints else _NATIVE_AND_INT
+        self._exact = exact
+        self._scalars = _NATIVE_BUT_STR if exact else _NATIVE_AND_INT
         self._by_type: dict[type, Callable[[Any], Any]] = {
             dict: self._prep_dict,
             list: self._prep_items,
             int: _prep_int,
+            str: _prep_str,
             tuple: self._prep_tuple,
             set: self._prep_set,
             frozenset: self._prep_frozenset,
@@ -127,7 +131,7 @@ class _Walker:
         if entry.native is not None:
             try:
                 return Ext(_EXT_NATIVE, entry.prefix + self._encode(obj))
-            except (TypeError, OverflowError) as error:
+            except (TypeError, OverflowError, UnicodeEncodeError) as error:
                 raise _Unencodable(
                     obj,
                     f"{entry.name} is registered native=True, but msgspec cannot encode it: {error}",
@@ -158,13 +162,14 @@ class _Walker:
 
     def _prep_dict(self, obj: dict[Any, Any]) -> Any:
         scalars = self._scalars
+        exact = self._exact
         out: dict[Any, Any] | None = None
         plain_keys = True
         for key, value in obj.items():
-            if type(key) is not str and not _plain_key(key):
+            if (exact or type(key) is not str) and not _plain_key(key):
                 plain_keys = False
             cls = type(value)
-            if cls is str or cls in scalars:
+            if cls in scalars:
                 continue
             try:
                 if cls is dict:
@@ -190,7 +195,7 @@ class _Walker:
         out: list[Any] | None = None
         for index, value in enumerate(obj):
             cls = type(value)
-            if cls is str or cls in scalars:
+            if cls in scalars:
                 continue
             try:
                 if cls is dict:
@@ -301,7 +306,19 @@ def _plain_key(key: Any) -> bool:
     cls = type(key)
     if cls is int:
         return bool(_INT_MIN <= key <= _INT_MAX)
+    if cls is str:
+        return _prep_str(key) is key
     return cls is bytes or cls is float or cls is bool or key is None
+
+
+def _prep_str(obj: str) -> Any:
+    if obj.isascii():
+        return obj
+    try:
+        obj.encode("utf-8")
+    except UnicodeEncodeError:
+        return Ext(_EXT_SURROGATES, obj.encode("utf-8", "surrogatepass"))
+    return obj
 
 
 def _prep_int(obj: int) -> Any:

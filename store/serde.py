@@ -79,8 +79,8 @@ class Serializer:
         self.registry = default_registry if registry is None else registry
         encode = msgspec.msgpack.Encoder().encode
         self._encode = encode
-        self._fast = _Walker(self.registry, encode, exact_ints=False)
-        self._exact = _Walker(self.registry, encode, exact_ints=True)
+        self._fast = _Walker(self.registry, encode, exact=False)
+        self._exact = _Walker(self.registry, encode, exact=True)
         self._decoding = _Decoding(self.registry)
 
     # --- public API ------------------------------------------------------------
@@ -96,8 +96,9 @@ class Serializer:
         try:
             try:
                 return _HEADER + self._encode(self._fast.prep(obj))
-            except OverflowError:
-                # An int beyond 64 bits: walk again, writing such ints exactly.
+            except (OverflowError, UnicodeEncodeError):
+                # An int beyond 64 bits or a lone surrogate: walk again, writing
+                # such values as extensions.
                 return _HEADER + self._encode(self._exact.prep(obj))
         except _Unencodable as error:
             where = path + "".join(reversed(error.steps))

@@ -529,3 +529,17 @@ def test_corrupt_payload_inside_a_registered_value() -> None:
     with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a value of unknown type"):
         # A stray trailing byte: the name cannot be read back either.
         Serializer().loads(_blob((32, inner + b"\x00")))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["lone \ud800 surrogate", {"k\udfff": "v"}, ["ok", "é", ("\ud83d",), 2**70], "\udcff"],
+    ids=["value", "key", "mixed", "alone"],
+)
+def test_lone_surrogates_round_trip(ser: Serializer, value: Any) -> None:
+    assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_native_struct_with_a_lone_surrogate_is_an_error(native_ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"):
+        native_ser.dumps(Fast(text="\ud800"), path="v")
