@@ -541,5 +541,7 @@ def test_lone_surrogates_round_trip(ser: Serializer, value: Any) -> None:
 
 
 def test_native_struct_with_a_lone_surrogate_is_an_error(native_ser: Serializer) -> None:
-    with pytest.raises(SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"):
+    with pytest.raises(
+        SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"
+    ):
         native_ser.dumps(Fast(text="\ud800"), path="v")
