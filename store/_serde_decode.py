@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from actorgraph.channels._errors import DeserializationError
-from actorgraph.store._serde_registry import TypeRegistry, _Entry
+from actorgraph.store._serde_codecs import _Entry
+from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
     _EXT_BYTEARRAY,

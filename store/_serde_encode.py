@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from msgspec.msgpack import Ext
 
-from actorgraph.store._serde_registry import TypeRegistry, _Entry
+from actorgraph.store._serde_codecs import _Entry
+from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
     _EXT_BYTEARRAY,
