@@ -87,12 +87,23 @@ class _Walker:
     """
 
     def __init__(
-        self, registry: TypeRegistry, encode: Callable[[Any], bytes], *, exact: bool
+        self,
+        registry: TypeRegistry,
+        encode: Callable[[Any], bytes],
+        *,
+        exact: bool,
+        deterministic: bool = False,
     ) -> None:
         self._registry = registry
         self._encode = encode
-        self._exact = exact
-        self._scalars = _NATIVE_BUT_STR if exact else _NATIVE_AND_INT
+        # Deterministic walks check every value (exact) and put unordered
+        # things in order: set members and non-string-keyed dict entries are
+        # sorted by their encoding, string-keyed dicts by msgspec's
+        # order="deterministic" (which ``encode`` must use).
+        self._exact = exact or deterministic
+        self._sort = deterministic
+        self._key_ok = _str_key if deterministic else _plain_key
+        self._scalars = _NATIVE_BUT_STR if self._exact else _NATIVE_AND_INT
         self._by_type: dict[type, Callable[[Any], Any]] = {
             dict: self._prep_dict,
             list: self._prep_items,
@@ -167,7 +178,7 @@ class _Walker:
         out: dict[Any, Any] | None = None
         plain_keys = True
         for key, value in obj.items():
-            if (exact or type(key) is not str) and not _plain_key(key):
+            if (exact or type(key) is not str) and not self._key_ok(key):
                 plain_keys = False
             cls = type(value)
             if cls in scalars:
@@ -215,24 +226,30 @@ class _Walker:
         return obj if out is None else out
 
     def _prep_pairs(self, obj: dict[Any, Any]) -> Ext:
-        flat: list[Any] = []
-        for key, value in obj.items():
-            try:
-                flat.append(self.prep(key))
-            except _Unencodable as error:
-                error.steps.append(f"[key {key!r}]")
-                raise
-            flat.append(value)
-        return Ext(_EXT_DICT_PAIRS, self._encode(flat))
+        pairs: list[tuple[Any, Any]] = []
+        key = None
+        try:
+            for key, value in obj.items():
+                pairs.append((self.prep(key), value))
+        except _Unencodable as error:
+            error.steps.append(f"[key {key!r}]")
+            raise
+        if self._sort:
+            pairs.sort(key=lambda pair: self._encode(pair[0]))
+        return Ext(_EXT_DICT_PAIRS, self._encode([item for pair in pairs for item in pair]))
 
     def _prep_tuple(self, obj: tuple[Any, ...]) -> Ext:
         return Ext(_EXT_TUPLE, self._encode(self._prep_items(obj)))
 
     def _prep_set(self, obj: set[Any]) -> Ext:
-        return Ext(_EXT_SET, self._encode(self._prep_items(obj)))
+        return Ext(_EXT_SET, self._encode(self._prep_members(obj)))
 
     def _prep_frozenset(self, obj: frozenset[Any]) -> Ext:
-        return Ext(_EXT_FROZENSET, self._encode(self._prep_items(obj)))
+        return Ext(_EXT_FROZENSET, self._encode(self._prep_members(obj)))
+
+    def _prep_members(self, obj: set[Any] | frozenset[Any]) -> Any:
+        items = self._prep_items(obj)
+        return sorted(items, key=self._encode) if self._sort else items
 
     def _prep_deque(self, obj: deque[Any]) -> Ext:
         return Ext(_EXT_DEQUE, self._encode((obj.maxlen, self._prep_items(list(obj)))))
@@ -310,6 +327,11 @@ def _plain_key(key: Any) -> bool:
     if cls is str:
         return _prep_str(key) is key
     return cls is bytes or cls is float or cls is bool or key is None
+
+
+def _str_key(key: Any) -> bool:
+    """Whether a map key can stay in a map msgspec sorts: a plain string."""
+    return type(key) is str and _prep_str(key) is key
 
 
 def _prep_str(obj: str) -> Any:

@@ -81,19 +81,28 @@ class Serializer:
         self._encode = encode
         self._fast = _Walker(self.registry, encode, exact=False)
         self._exact = _Walker(self.registry, encode, exact=True)
+        stable_encode = msgspec.msgpack.Encoder(order="deterministic").encode
+        self._stable_encode = stable_encode
+        self._stable = _Walker(self.registry, stable_encode, exact=True, deterministic=True)
         self._decoding = _Decoding(self.registry)
 
     # --- public API ------------------------------------------------------------
 
-    def dumps(self, obj: Any, *, path: str = "value") -> bytes:
+    def dumps(self, obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
         """Encode ``obj`` to bytes.
 
         ``path`` labels the root in error messages (a channel name, ``state``).
+        ``deterministic=True`` writes the same bytes for the same value in any
+        process (dict entries and set members sorted; such dicts decode in
+        sorted order), for cache keys and content hashes; it is slower.
+
         Raises :class:`~actorgraph.errors.SerializationError` naming the path and
         type of the first value that cannot be encoded (an unregistered class,
         a function, a cycle), with the fix.
         """
         try:
+            if deterministic:
+                return _HEADER + self._stable_encode(self._stable.prep(obj))
             try:
                 return _HEADER + self._encode(self._fast.prep(obj))
             except (OverflowError, UnicodeEncodeError):
@@ -186,9 +195,9 @@ def register_annotation(annotation: Any) -> list[type]:
     return default_registry.register_annotation(annotation)
 
 
-def dumps(obj: Any, *, path: str = "value") -> bytes:
+def dumps(obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
     """:meth:`Serializer.dumps` of :data:`default_serializer`."""
-    return default_serializer.dumps(obj, path=path)
+    return default_serializer.dumps(obj, path=path, deterministic=deterministic)
 
 
 def loads(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
+import os
+import subprocess
+import sys
 import uuid
 import zoneinfo
 from collections import deque
@@ -545,3 +548,40 @@ def test_native_struct_with_a_lone_surrogate_is_an_error(native_ser: Serializer)
         SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"
     ):
         native_ser.dumps(Fast(text="\ud800"), path="v")
+
+
+# --- deterministic encoding -------------------------------------------------------------
+
+
+def test_deterministic_bytes_do_not_depend_on_insertion_order(ser: Serializer) -> None:
+    one = {"b": {3, 1, 2}, "a": {(2, "x"): 1, 1: "y", "z": frozenset({"q", "p"})}, "c": [Point(1)]}
+    two = {"c": [Point(1)], "a": {"z": frozenset({"p", "q"}), 1: "y", (2, "x"): 1}, "b": {2, 3, 1}}
+    assert ser.dumps(one) != ser.dumps(two)
+    stable = ser.dumps(one, deterministic=True)
+    assert stable == ser.dumps(two, deterministic=True)
+    assert ser.loads(stable) == one
+    assert list(ser.loads(stable)) == ["a", "b", "c"]
+
+
+def test_deterministic_bytes_do_not_depend_on_the_process() -> None:
+    code = (
+        "from actorgraph.store.serde import dumps\n"
+        "print(dumps({'s': {'alpha', 'beta', 'gamma', 'delta'}, 1: 2}, deterministic=True).hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def test_deterministic_errors_name_the_path(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^key\[0\]\['x'\]: type"):
+        ser.dumps([{"x": NotRegistered()}], path="key", deterministic=True)
+    assert serde.loads(serde.dumps(2**70, deterministic=True)) == 2**70
