@@ -156,7 +156,7 @@ class _Walker:
                 obj, f"encoding {entry.name} failed: {type(error).__name__}: {error}", error
             ) from error
         try:
-            payload = self.prep(payload)
+            payload = self._prep_dict(payload) if type(payload) is dict else self.prep(payload)
         except _Unencodable as error:
             if entry.attrs and error.steps:
                 # The payload is a field mapping: show ``.field``, not ``['field']``.
