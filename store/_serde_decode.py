@@ -61,9 +61,9 @@ class _Decoding:
         self.strict = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_strict)
         self.lenient = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_lenient)
         self._ext_decoders: dict[int, Callable[[memoryview, _Decoder], Any]] = {
-            _EXT_TUPLE: lambda data, dec: tuple(dec.decode(data)),
-            _EXT_SET: lambda data, dec: set(dec.decode(data)),
-            _EXT_FROZENSET: lambda data, dec: frozenset(dec.decode(data)),
+            _EXT_TUPLE: lambda data, dec: tuple(_items(data, dec)),
+            _EXT_SET: lambda data, dec: set(_items(data, dec)),
+            _EXT_FROZENSET: lambda data, dec: frozenset(_items(data, dec)),
             _EXT_DEQUE: _decode_deque,
             _EXT_DICT_PAIRS: _decode_pairs,
             _EXT_BYTEARRAY: lambda data, dec: bytearray(data),
@@ -125,6 +125,13 @@ class _Decoding:
         if decode is None:
             raise DeserializationError(f"corrupt serializer data: unknown extension code {code}")
         return decode(data, decoder)
+
+
+def _items(data: memoryview, decoder: _Decoder) -> list[Any]:
+    items = decoder.decode(data)
+    if type(items) is not list:
+        raise DeserializationError("corrupt serializer data: malformed collection")
+    return items
 
 
 def _split_registered(value: Any) -> tuple[str, Any]:

@@ -446,6 +446,7 @@ def _blob(*exts: tuple[int, bytes]) -> bytes:
     ("blob", "reason"),
     [
         (_blob((99, b"")), "unknown extension code 99"),
+        (_blob((2, msgspec.msgpack.encode("abc"))), "malformed collection"),
         (_blob((32, msgspec.msgpack.encode([1, 2]))), "malformed registered value"),
         (_blob((32, msgspec.msgpack.encode("x"))), "malformed registered value"),
         (_blob((5, msgspec.msgpack.encode([1, 2, 3]))), "malformed dict"),
