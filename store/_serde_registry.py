@@ -108,8 +108,9 @@ class TypeRegistry:
         the class's field annotations: several times faster, exact wherever the
         annotations name the type, but a value under an ``Any`` (or
         ``dict[str, Any]``) field comes back in its plain MessagePack form
-        (a tuple as a list, a dataclass as a dict). Use it for hot, plainly
-        typed classes such as chat messages.
+        (a tuple as a list, a dataclass as a dict), and an aware datetime comes
+        back in UTC. Use it for hot, plainly typed classes such as chat
+        messages.
 
         Raises ``TypeError`` when ``cls`` is not a class, is none of the kinds
         above and lacks an ``encode``/``decode`` pair, or cannot be native.
