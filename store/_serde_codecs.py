@@ -213,8 +213,11 @@ def _native_decoder(cls: type) -> msgspec.msgpack.Decoder[Any]:
     try:
         custom = _custom_types(msgspec.inspect.type_info(cls), set())
         decoder = msgspec.msgpack.Decoder(cls)
-    except TypeError as error:
-        raise TypeError(f"register({cls.__qualname__}, native=True): {error}") from error
+    except Exception as error:  # msgspec resolves annotations: NameError, TypeError, ...
+        raise TypeError(
+            f"register({cls.__qualname__}, native=True): msgspec cannot type it: "
+            f"{type(error).__name__}: {error}"
+        ) from error
     if custom:
         # msgspec would accept the class and then fail on every decode.
         names = ", ".join(sorted(c.__qualname__ for c in custom))

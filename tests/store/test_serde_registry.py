@@ -16,6 +16,32 @@ from tests.store._serde_samples import Color, Opaque, Point
 
 
 @dataclasses.dataclass
+class Unresolvable:
+    """An annotation that names nothing: msgspec cannot type the class."""
+
+    thing: Nowhere  # type: ignore[name-defined]  # noqa: F821 - deliberately unresolvable
+
+
+class Mode(enum.Enum):
+    FAST = "fast"
+
+
+class Defaults(msgspec.Struct, omit_defaults=True):
+    mode: Mode = Mode.FAST
+    label: str = "x"
+
+
+def test_struct_enum_defaults_are_left_out() -> None:
+    reg = TypeRegistry()
+    reg.register(Defaults)
+    reg.register(Mode)
+    ser = Serializer(reg)
+    assert b"mode" not in ser.dumps(Defaults())
+    assert ser.loads(ser.dumps(Defaults())) == Defaults()
+    assert b"label" in ser.dumps(Defaults(label="y"))
+
+
+@dataclasses.dataclass
 class Holder:
     """msgspec has no typed decoding for a field of a plain class."""
 
@@ -40,6 +66,8 @@ def test_register_rejects_what_it_cannot_rebuild() -> None:
         TypeError, match=r"register\(Holder, native=True\): fields of type PlainClass"
     ):
         reg.register(Holder, native=True)
+    with pytest.raises(TypeError, match=r"Unresolvable, native=True\): msgspec cannot type it"):
+        reg.register(Unresolvable, native=True)
     assert list(reg) == []
 
 
