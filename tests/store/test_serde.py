@@ -263,6 +263,17 @@ def test_unknown_type_placeholder_keeps_payload_and_bytes(ser: Serializer) -> No
     assert ser.loads(bare.dumps(out)) == {"p": Point(1, (2,)), "c": Color.RED}
 
 
+def test_decode_hook_may_raise_deserialization_error_itself() -> None:
+    def refuse(payload: Any) -> Opaque:
+        raise DeserializationError(f"secret {payload['s']!r} has expired")
+
+    reg = TypeRegistry()
+    reg.register(Opaque, encode=lambda o: {"s": o.secret}, decode=refuse)
+    ser = Serializer(reg)
+    with pytest.raises(DeserializationError, match=r"^secret 'x' has expired$"):
+        ser.loads(ser.dumps(Opaque("x")))
+
+
 def test_changed_class_is_a_clear_error(ser: Serializer) -> None:
     data = ser.dumps(Point(1, 2))
     reg = TypeRegistry()

@@ -29,6 +29,7 @@ class Mode(enum.Enum):
 class Defaults(msgspec.Struct, omit_defaults=True):
     mode: Mode = Mode.FAST
     label: str = "x"
+    corner: tuple[int, int] = (0, 0)  # not a simple default: always written
 
 
 def test_struct_enum_defaults_are_left_out() -> None:
@@ -39,6 +40,7 @@ def test_struct_enum_defaults_are_left_out() -> None:
     assert b"mode" not in ser.dumps(Defaults())
     assert ser.loads(ser.dumps(Defaults())) == Defaults()
     assert b"label" in ser.dumps(Defaults(label="y"))
+    assert b"corner" in ser.dumps(Defaults())
 
 
 @dataclasses.dataclass
