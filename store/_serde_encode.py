@@ -10,7 +10,9 @@ to which every container on the way out adds its step of the path.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import enum
 import types
 import uuid
 from collections import deque
@@ -19,9 +21,10 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import msgspec
 from msgspec.msgpack import Ext
 
-from actorgraph.store._serde_codecs import _Entry
+from actorgraph.store._serde_codecs import _Entry, _is_namedtuple, _is_pydantic_model
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
@@ -309,14 +312,51 @@ class _Walker:
 
 
 def _not_serializable(cls: type) -> str:
+    """Why a value of ``cls`` cannot be encoded, and the fix that applies to it."""
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    kind = _kind_of(cls)
     if cls in _CODE_TYPES:
         hint = "store data in the state, not code (functions, classes, modules)"
+    elif kind is not None:
+        hint = (
+            f"it is {kind} that is not registered: call "
+            f"actorgraph.store.serde.register({cls.__qualname__}) or add it to the graph's "
+            "state schema"
+        )
+    elif issubclass(cls, (dict, list, tuple, set, str, int, float, bytes)):
+        hint = (
+            f"it subclasses {_builtin_base(cls)}: convert it to a plain {_builtin_base(cls)} "
+            "first, or register it with encode= and decode= functions"
+        )
     else:
         hint = (
-            "register the class (actorgraph.store.serde.register(cls)) or add it to the "
-            "graph's state schema"
+            f"register it with actorgraph.store.serde.register({cls.__qualname__}, "
+            "encode=..., decode=...), turning it into data and back"
         )
-    return f"type {cls.__module__}.{cls.__qualname__} is not serializable; {hint}"
+    return f"type {name} is not serializable; {hint}"
+
+
+def _kind_of(cls: type) -> str | None:
+    """The registrable kind of ``cls`` (as the registry would handle it), if any."""
+    if issubclass(cls, enum.Enum):
+        return "an Enum"
+    if issubclass(cls, msgspec.Struct):
+        return "a msgspec Struct"
+    if _is_pydantic_model(cls):
+        return "a pydantic model"
+    if dataclasses.is_dataclass(cls):
+        return "a dataclass"
+    if _is_namedtuple(cls):
+        return "a NamedTuple"
+    if issubclass(cls, BaseException):
+        return "an exception"
+    return None
+
+
+def _builtin_base(cls: type) -> str:
+    return next(base.__name__ for base in cls.__mro__ if base.__module__ == "builtins")
 
 
 def _plain_key(key: Any) -> bool:

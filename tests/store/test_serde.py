@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
 import ipaddress
 import os
 import subprocess
@@ -597,3 +598,38 @@ def test_deterministic_errors_name_the_path(ser: Serializer) -> None:
     with pytest.raises(SerializationError, match=r"^key\[0\]\['x'\]: type"):
         ser.dumps([{"x": NotRegistered()}], path="key", deterministic=True)
     assert serde.loads(serde.dumps(2**70, deterministic=True)) == 2**70
+
+
+class Counts(dict[str, int]):
+    pass
+
+
+@dataclasses.dataclass
+class Unlisted:
+    v: int
+
+
+class Shade(enum.Enum):
+    DARK = 1
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        (
+            Unlisted(1),
+            "it is a dataclass that is not registered: call actorgraph.store.serde.register(Unlisted)",
+        ),
+        (Shade.DARK, "it is an Enum that is not registered"),
+        (Counts(a=1), "it subclasses dict: convert it to a plain dict first"),
+        (NotRegistered(), "register(NotRegistered, encode=..., decode=...)"),
+        (len, "type builtin_function_or_method is not serializable; store data"),
+    ],
+    ids=["dataclass", "enum", "dict-subclass", "plain-class", "function"],
+)
+def test_encoding_errors_suggest_the_fix_that_applies(
+    ser: Serializer, value: Any, hint: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        ser.dumps({"k": value}, path="state")
+    assert hint in str(info.value)
