@@ -322,7 +322,7 @@ def _not_serializable(cls: type) -> str:
     elif kind is not None:
         hint = (
             f"it is {kind} that is not registered: call "
-            f"actorgraph.store.serde.register({cls.__qualname__}) or add it to the graph's "
+            f"actorgraph.store.serde.register({cls.__name__}) or add it to the graph's "
             "state schema"
         )
     elif issubclass(cls, (dict, list, tuple, set, str, int, float, bytes)):
@@ -332,7 +332,7 @@ def _not_serializable(cls: type) -> str:
         )
     else:
         hint = (
-            f"register it with actorgraph.store.serde.register({cls.__qualname__}, "
+            f"register it with actorgraph.store.serde.register({cls.__name__}, "
             "encode=..., decode=...), turning it into data and back"
         )
     return f"type {name} is not serializable; {hint}"
