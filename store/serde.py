@@ -130,7 +130,8 @@ class Serializer:
         truncated or corrupt bytes, a registered class that no longer accepts
         its stored fields, or (with ``unknown="error"``) a type name that is not
         registered. With ``unknown="placeholder"`` such values come back as
-        :class:`UnknownValue` instead.
+        :class:`UnknownValue` instead. Raises ``ValueError`` for another
+        ``unknown``.
         """
         view = memoryview(data)
         if len(view) < 2 or view[0] != _MAGIC:
@@ -143,7 +144,12 @@ class Serializer:
                 f"data is in serializer format version {view[1]}, this actorgraph reads "
                 f"version {FORMAT_VERSION}; upgrade actorgraph to read it"
             )
-        decoder = self._decoding.strict if unknown == "error" else self._decoding.lenient
+        if unknown == "error":
+            decoder = self._decoding.strict
+        elif unknown == "placeholder":
+            decoder = self._decoding.lenient
+        else:
+            raise ValueError(f"unknown= takes 'error' or 'placeholder', not {unknown!r}")
         try:
             return decoder.decode(view[2:])
         except DeserializationError:

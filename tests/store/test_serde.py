@@ -171,6 +171,11 @@ def test_header_is_versioned(ser: Serializer) -> None:
         ser.loads(b"")
 
 
+def test_unknown_mode_is_checked(ser: Serializer) -> None:
+    with pytest.raises(ValueError, match="'error' or 'placeholder', not 'ignore'"):
+        ser.loads(ser.dumps(1), unknown="ignore")  # type: ignore[arg-type]
+
+
 def test_typed_pair(ser: Serializer) -> None:
     tag, data = ser.dumps_typed((1, 2))
     assert tag == serde.TYPE_TAG
