@@ -83,7 +83,15 @@ def _dataclass_codec(cls: type) -> tuple[_Encode, _Decode]:
     names = tuple(f.name for f in fields)
     late = tuple(f.name for f in fields if not f.init)
 
+    field_set = frozenset(names)
+
     def encode(obj: Any) -> Any:
+        # The instance's own __dict__ is the field mapping when it holds exactly
+        # the fields (no slots, no extra attributes): no copy, and the walk never
+        # mutates what it is given.
+        values = getattr(obj, "__dict__", None)
+        if values is not None and values.keys() == field_set:
+            return values
         return {name: getattr(obj, name) for name in names}
 
     def decode(payload: Any) -> Any:

@@ -32,6 +32,36 @@ class Defaults(msgspec.Struct, omit_defaults=True):
     corner: tuple[int, int] = (0, 0)  # not a simple default: always written
 
 
+@dataclasses.dataclass(slots=True)
+class Slotted:
+    a: int
+    b: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass
+class Decorated:
+    a: int
+
+    def __post_init__(self) -> None:
+        self.cache = {"not": "a field"}
+
+
+def test_dataclass_shapes_encode_their_fields_only() -> None:
+    reg = TypeRegistry()
+    reg.register(Slotted)
+    reg.register(Decorated)
+    ser = Serializer(reg)
+    assert ser.loads(ser.dumps(Slotted(1, (2,)))) == Slotted(1, (2,))
+    data = ser.dumps(Decorated(1))
+    assert b"cache" not in data
+    assert ser.loads(data).cache == {"not": "a field"}
+    reg.register(Point)
+    plain = Point(1, {"k": (2,)})
+    before = dict(vars(plain))
+    assert ser.loads(ser.dumps(plain)) == plain
+    assert vars(plain) == before  # the instance dict is read, never changed
+
+
 def test_struct_enum_defaults_are_left_out() -> None:
     reg = TypeRegistry()
     reg.register(Defaults)
