@@ -185,11 +185,15 @@ def _enum_codec(cls: type[enum.Enum]) -> tuple[_Encode, _Decode]:
 def _pydantic_codec(cls: Any) -> tuple[_Encode, _Decode]:
     names = tuple(cls.model_fields)
 
+    field_set = frozenset(names)
+
     def encode(obj: Any) -> Any:
-        values = {name: getattr(obj, name) for name in names}
+        values = obj.__dict__
         extra = obj.__pydantic_extra__
-        if extra:
-            values.update(extra)
+        if extra or values.keys() != field_set:
+            # Never update the instance's own dict: build a new one.
+            values = {name: getattr(obj, name) for name in names}
+            values.update(extra or {})
         fields_set = obj.model_fields_set
         private = obj.__pydantic_private__
         # The common case, a model built from full data, is just its values;
