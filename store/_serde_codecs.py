@@ -285,19 +285,37 @@ def _default_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _kind_of(cls: type) -> str | None:
+    """The kind of ``cls`` the registry has a codec for (as prose), or None."""
+    if issubclass(cls, enum.Enum):
+        return "an Enum"
+    if issubclass(cls, msgspec.Struct):
+        return "a msgspec Struct"
+    if _is_pydantic_model(cls):
+        return "a pydantic model"
+    if dataclasses.is_dataclass(cls):
+        return "a dataclass"
+    if _is_namedtuple(cls):
+        return "a NamedTuple"
+    if issubclass(cls, BaseException):
+        return "an exception"
+    return None
+
+
 def _codec_for(cls: type) -> tuple[_Encode, _Decode, bool] | None:
     """The codec of a class of a known kind, and whether its payload is a field
     mapping (for ``.field`` error paths); None for any other class."""
-    if issubclass(cls, enum.Enum):
+    kind = _kind_of(cls)
+    if kind == "an Enum":
         return (*_enum_codec(cls), False)
-    if issubclass(cls, msgspec.Struct):
+    if kind == "a msgspec Struct":
         return (*_struct_codec(cls), True)
-    if _is_pydantic_model(cls):
+    if kind == "a pydantic model":
         return (*_pydantic_codec(cls), True)
-    if dataclasses.is_dataclass(cls):
+    if kind == "a dataclass":
         return (*_dataclass_codec(cls), True)
-    if _is_namedtuple(cls):
+    if kind == "a NamedTuple":
         return (*_namedtuple_codec(cls), True)
-    if issubclass(cls, BaseException):
+    if kind == "an exception":
         return (*_exception_codec(cls, builtin=cls.__module__ == "builtins"), False)
     return None

@@ -10,9 +10,7 @@ to which every container on the way out adds its step of the path.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import enum
 import types
 import uuid
 from collections import deque
@@ -21,10 +19,9 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-import msgspec
 from msgspec.msgpack import Ext
 
-from actorgraph.store._serde_codecs import _Entry, _is_namedtuple, _is_pydantic_model
+from actorgraph.store._serde_codecs import _Entry, _kind_of
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
@@ -336,23 +333,6 @@ def _not_serializable(cls: type) -> str:
             "encode=..., decode=...), turning it into data and back"
         )
     return f"type {name} is not serializable; {hint}"
-
-
-def _kind_of(cls: type) -> str | None:
-    """The registrable kind of ``cls`` (as the registry would handle it), if any."""
-    if issubclass(cls, enum.Enum):
-        return "an Enum"
-    if issubclass(cls, msgspec.Struct):
-        return "a msgspec Struct"
-    if _is_pydantic_model(cls):
-        return "a pydantic model"
-    if dataclasses.is_dataclass(cls):
-        return "a dataclass"
-    if _is_namedtuple(cls):
-        return "a NamedTuple"
-    if issubclass(cls, BaseException):
-        return "an exception"
-    return None
 
 
 def _builtin_base(cls: type) -> str:
