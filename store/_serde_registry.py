@@ -10,7 +10,6 @@ imported; users call :func:`actorgraph.store.serde.register` for anything else.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import enum
 import ipaddress
 import pathlib
@@ -19,15 +18,13 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
-import msgspec
 import typing_extensions
 
 from actorgraph.store._serde_codecs import (
     _codec_for,
     _default_name,
     _Entry,
-    _is_namedtuple,
-    _is_pydantic_model,
+    _kind_of,
     _native_decoder,
 )
 
@@ -210,16 +207,12 @@ class TypeRegistry:
         if typing_extensions.is_typeddict(tp):
             self._walk_hints(tp, seen, found)
             return
-        if (
-            issubclass(tp, (enum.Enum, msgspec.Struct))
-            or _is_pydantic_model(tp)
-            or dataclasses.is_dataclass(tp)
-            or _is_namedtuple(tp)
-        ):
+        kind = _kind_of(tp)
+        if kind is not None:
             if self._entry_for_type(tp) is None:
                 self.register(tp)
             found.append(tp)
-            if not issubclass(tp, enum.Enum):
+            if kind != "an Enum":
                 self._walk_hints(tp, seen, found)
 
     def _walk_hints(self, tp: type, seen: set[int], found: list[type]) -> None:
