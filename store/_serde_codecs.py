@@ -82,7 +82,6 @@ def _dataclass_codec(cls: type) -> tuple[_Encode, _Decode]:
     fields = dataclasses.fields(cls)
     names = tuple(f.name for f in fields)
     late = tuple(f.name for f in fields if not f.init)
-
     field_set = frozenset(names)
 
     def encode(obj: Any) -> Any:
@@ -184,7 +183,6 @@ def _enum_codec(cls: type[enum.Enum]) -> tuple[_Encode, _Decode]:
 
 def _pydantic_codec(cls: Any) -> tuple[_Encode, _Decode]:
     names = tuple(cls.model_fields)
-
     field_set = frozenset(names)
 
     def encode(obj: Any) -> Any:
