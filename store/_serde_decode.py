@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from actorgraph.channels._errors import DeserializationError
-from actorgraph.store._serde_registry import TypeRegistry, _Entry
+from actorgraph.store._serde_codecs import _Entry
+from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
     _EXT_BYTEARRAY,
@@ -34,6 +35,7 @@ from actorgraph.store._serde_wire import (
     _EXT_NATIVE,
     _EXT_REGISTERED,
     _EXT_SET,
+    _EXT_SURROGATES,
     _EXT_TIME,
     _EXT_TIMEDELTA,
     _EXT_TIMEZONE,
@@ -59,9 +61,9 @@ class _Decoding:
         self.strict = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_strict)
         self.lenient = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_lenient)
         self._ext_decoders: dict[int, Callable[[memoryview, _Decoder], Any]] = {
-            _EXT_TUPLE: lambda data, dec: tuple(dec.decode(data)),
-            _EXT_SET: lambda data, dec: set(dec.decode(data)),
-            _EXT_FROZENSET: lambda data, dec: frozenset(dec.decode(data)),
+            _EXT_TUPLE: lambda data, dec: tuple(_items(data, dec)),
+            _EXT_SET: lambda data, dec: set(_items(data, dec)),
+            _EXT_FROZENSET: lambda data, dec: frozenset(_items(data, dec)),
             _EXT_DEQUE: _decode_deque,
             _EXT_DICT_PAIRS: _decode_pairs,
             _EXT_BYTEARRAY: lambda data, dec: bytearray(data),
@@ -75,11 +77,18 @@ class _Decoding:
             _EXT_TIMEDELTA: lambda data, dec: datetime.timedelta(*dec.decode(data)),
             _EXT_TIMEZONE: _decode_timezone,
             _EXT_ZONEINFO: _decode_zoneinfo,
+            _EXT_SURROGATES: lambda data, dec: str(data, "utf-8", "surrogatepass"),
         }
 
     def _ext_hook_strict(self, code: int, data: memoryview) -> Any:
         if code == _EXT_REGISTERED:
-            name, payload = _split_registered(self.strict.decode(data))
+            try:
+                decoded = self.strict.decode(data)
+            except DeserializationError as error:
+                # The payload is decoded before its type name is read; say
+                # which value the failure was inside of.
+                raise DeserializationError(f"{error}\n  inside a {_peek_name(data)}") from error
+            name, payload = _split_registered(decoded)
             return _build(self._entry_or_raise(name), payload)
         if code == _EXT_NATIVE:
             name, raw = _split_native(data)
@@ -118,10 +127,28 @@ class _Decoding:
         return decode(data, decoder)
 
 
+def _items(data: memoryview, decoder: _Decoder) -> list[Any]:
+    items = decoder.decode(data)
+    if type(items) is not list:
+        raise DeserializationError("corrupt serializer data: malformed collection")
+    return items
+
+
 def _split_registered(value: Any) -> tuple[str, Any]:
     if type(value) is not list or len(value) != 2 or type(value[0]) is not str:
         raise DeserializationError("corrupt serializer data: malformed registered value")
     return value[0], value[1]
+
+
+_HEAD: Final = msgspec.msgpack.Decoder(tuple[str, msgspec.Raw])
+
+
+def _peek_name(data: memoryview) -> str:
+    """The type name of a registered value whose payload failed to decode."""
+    try:
+        return repr(_HEAD.decode(data)[0])
+    except msgspec.DecodeError:
+        return "value of unknown type"
 
 
 def _build(entry: _Entry, payload: Any) -> Any:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
+import ipaddress
+import os
+import subprocess
+import sys
 import uuid
+import zoneinfo
 from collections import deque
 from decimal import Decimal
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -164,6 +171,11 @@ def test_header_is_versioned(ser: Serializer) -> None:
         ser.loads(b"")
 
 
+def test_unknown_mode_is_checked(ser: Serializer) -> None:
+    with pytest.raises(ValueError, match="'error' or 'placeholder', not 'ignore'"):
+        ser.loads(ser.dumps(1), unknown="ignore")  # type: ignore[arg-type]
+
+
 def test_typed_pair(ser: Serializer) -> None:
     tag, data = ser.dumps_typed((1, 2))
     assert tag == serde.TYPE_TAG
@@ -255,6 +267,17 @@ def test_unknown_type_placeholder_keeps_payload_and_bytes(ser: Serializer) -> No
     # Re-encoding writes the original bytes back, so nothing is lost.
     assert bare.dumps(out) == data
     assert ser.loads(bare.dumps(out)) == {"p": Point(1, (2,)), "c": Color.RED}
+
+
+def test_decode_hook_may_raise_deserialization_error_itself() -> None:
+    def refuse(payload: Any) -> Opaque:
+        raise DeserializationError(f"secret {payload['s']!r} has expired")
+
+    reg = TypeRegistry()
+    reg.register(Opaque, encode=lambda o: {"s": o.secret}, decode=refuse)
+    ser = Serializer(reg)
+    with pytest.raises(DeserializationError, match=r"^secret 'x' has expired$"):
+        ser.loads(ser.dumps(Opaque("x")))
 
 
 def test_changed_class_is_a_clear_error(ser: Serializer) -> None:
@@ -426,3 +449,192 @@ def test_malformed_exception_payload(ser: Serializer) -> None:
     reg2.register(AppError, name="e")
     with pytest.raises(DeserializationError, match=r"expected \[args, attributes\] for AppError"):
         Serializer(reg2).loads(data)
+
+
+# --- malformed data, each rejected with a reason ----------------------------------------
+
+
+def _blob(*exts: tuple[int, bytes]) -> bytes:
+    body = [msgspec.msgpack.Ext(code, data) for code, data in exts]
+    return bytes((0xC1, serde.FORMAT_VERSION)) + msgspec.msgpack.encode(body)
+
+
+@pytest.mark.parametrize(
+    ("blob", "reason"),
+    [
+        (_blob((99, b"")), "unknown extension code 99"),
+        (_blob((2, msgspec.msgpack.encode("abc"))), "malformed collection"),
+        (_blob((32, msgspec.msgpack.encode([1, 2]))), "malformed registered value"),
+        (_blob((32, msgspec.msgpack.encode("x"))), "malformed registered value"),
+        (_blob((5, msgspec.msgpack.encode([1, 2, 3]))), "malformed dict"),
+        (_blob((5, msgspec.msgpack.encode([[1], 2]))), "unhashable"),
+        (_blob((11, msgspec.msgpack.encode([2024, 1, 1, 0, 0, 0, 0, 0, "UTC"]))), "not a tzinfo"),
+        (_blob((16, b"../etc/passwd")), "bad time zone key"),
+        (_blob((16, b"No/Such_Zone")), "No/Such_Zone"),
+        (_blob((10, b"short")), "16-char"),
+        (_blob((2, msgspec.msgpack.encode([[1]]))), "unhashable"),
+        (bytes((0xC1, 1)) + b"\x91" * 100_000 + b"\xc0", "nested too deeply"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_malformed_data_is_rejected_with_a_reason(
+    ser: Serializer, blob: bytes, reason: str
+) -> None:
+    with pytest.raises(DeserializationError, match=reason):
+        ser.loads(blob)
+
+
+def test_zoneinfo_without_a_key_is_not_serializable(ser: Serializer) -> None:
+    files = [Path(root, "UTC") for root in zoneinfo.TZPATH if Path(root, "UTC").is_file()]
+    if not files:
+        pytest.skip("no system time zone database")
+    with files[0].open("rb") as file:
+        zone = ZoneInfo.from_file(file)
+    with pytest.raises(SerializationError, match=r"^when\.tzinfo: a ZoneInfo loaded from a file"):
+        ser.dumps(datetime.datetime(2024, 1, 1, tzinfo=zone), path="when")
+
+
+def test_lenient_mode_still_builds_known_types(native_ser: Serializer) -> None:
+    value = [FastPoint(1), Point(2), (3,)]
+    assert native_ser.loads(native_ser.dumps(value), unknown="placeholder") == value
+
+
+@dataclasses.dataclass
+class DefaultInner:
+    v: int
+
+
+@dataclasses.dataclass
+class DefaultOuter:
+    inner: list[DefaultInner]
+
+
+def test_module_register_annotation_uses_the_default_registry() -> None:
+    assert serde.register_annotation(DefaultOuter) == [DefaultOuter, DefaultInner]
+    value = DefaultOuter([DefaultInner(1)])
+    assert serde.loads(serde.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PurePosixPath("/a/b"),
+        PureWindowsPath(r"C:\\a"),
+        Path("relative/file.txt"),
+        ipaddress.ip_address("10.0.0.1"),
+        ipaddress.ip_address("::1"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_interface("fe80::1/64"),
+    ],
+    ids=repr,
+)
+def test_paths_and_addresses_are_always_known(value: Any) -> None:
+    ser = Serializer(TypeRegistry())
+    assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_unknown_nested_type_says_what_it_was_inside(ser: Serializer) -> None:
+    data = ser.dumps([Pair(Point(1), 2)])
+    reg = TypeRegistry()
+    reg.register(Pair)
+    with pytest.raises(
+        DeserializationError, match=r"(?s)Point': it is not registered.*inside a '.*Pair'"
+    ):
+        Serializer(reg).loads(data)
+
+
+def test_corrupt_payload_inside_a_registered_value() -> None:
+    inner = msgspec.msgpack.encode(["x.Y", msgspec.msgpack.Ext(99, b"")])
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a 'x\.Y'"):
+        Serializer().loads(_blob((32, inner)))
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a value of unknown type"):
+        # A stray trailing byte: the name cannot be read back either.
+        Serializer().loads(_blob((32, inner + b"\x00")))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["lone \ud800 surrogate", {"k\udfff": "v"}, ["ok", "é", ("\ud83d",), 2**70], "\udcff"],
+    ids=["value", "key", "mixed", "alone"],
+)
+def test_lone_surrogates_round_trip(ser: Serializer, value: Any) -> None:
+    assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_native_struct_with_a_lone_surrogate_is_an_error(native_ser: Serializer) -> None:
+    with pytest.raises(
+        SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"
+    ):
+        native_ser.dumps(Fast(text="\ud800"), path="v")
+
+
+# --- deterministic encoding -------------------------------------------------------------
+
+
+def test_deterministic_bytes_do_not_depend_on_insertion_order(ser: Serializer) -> None:
+    one = {"b": {3, 1, 2}, "a": {(2, "x"): 1, 1: "y", "z": frozenset({"q", "p"})}, "c": [Point(1)]}
+    two = {"c": [Point(1)], "a": {"z": frozenset({"p", "q"}), 1: "y", (2, "x"): 1}, "b": {2, 3, 1}}
+    assert ser.dumps(one) != ser.dumps(two)
+    stable = ser.dumps(one, deterministic=True)
+    assert stable == ser.dumps(two, deterministic=True)
+    assert ser.loads(stable) == one
+    assert list(ser.loads(stable)) == ["a", "b", "c"]
+
+
+def test_deterministic_bytes_do_not_depend_on_the_process() -> None:
+    code = (
+        "from actorgraph.store.serde import dumps\n"
+        "print(dumps({'s': {'alpha', 'beta', 'gamma', 'delta'}, 1: 2}, deterministic=True).hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def test_deterministic_errors_name_the_path(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^key\[0\]\['x'\]: type"):
+        ser.dumps([{"x": NotRegistered()}], path="key", deterministic=True)
+    assert serde.loads(serde.dumps(2**70, deterministic=True)) == 2**70
+
+
+class Counts(dict[str, int]):
+    pass
+
+
+@dataclasses.dataclass
+class Unlisted:
+    v: int
+
+
+class Shade(enum.Enum):
+    DARK = 1
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        (
+            Unlisted(1),
+            "it is a dataclass that is not registered: call actorgraph.store.serde.register(Unlisted)",
+        ),
+        (Shade.DARK, "it is an Enum that is not registered"),
+        (Counts(a=1), "it subclasses dict: convert it to a plain dict first"),
+        (NotRegistered(), "register(NotRegistered, encode=..., decode=...)"),
+        (len, "type builtin_function_or_method is not serializable; store data"),
+    ],
+    ids=["dataclass", "enum", "dict-subclass", "plain-class", "function"],
+)
+def test_encoding_errors_suggest_the_fix_that_applies(
+    ser: Serializer, value: Any, hint: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        ser.dumps({"k": value}, path="state")
+    assert hint in str(info.value)
