@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.lowlevel import checkpoint
 
+from actorgraph.actors._adapter import WaitEvent
 from actorgraph.actors._timer import AskTimer
 
 if TYPE_CHECKING:
@@ -42,11 +42,13 @@ class Dispatcher:
     """The ready queue and worker pool of one supervisor."""
 
     __slots__ = (
-        "_park",
+        "_busy",
+        "_checkpoint",
         "_parked",
         "_spawning",
         "_tg",
         "closed",
+        "event",
         "ready",
         "throughput",
         "timer",
@@ -57,22 +59,21 @@ class Dispatcher:
         self._tg = tg
         self.throughput = throughput
         self.timer = timer
+        self.event = timer.prims.event
+        self._checkpoint = timer.prims.checkpoint
         self.ready: deque[ActorRef[object, object]] = deque()
-        self._park: anyio.Event | None = None
-        self._parked = 0
+        self._parked: list[WaitEvent] = []  # one event per parked worker
         self._spawning = False
+        self._busy = 0  # workers inside a turn; the others will look at `ready` soon
         self.closed = False
         self.workers = 0
 
     def schedule(self, ref: ActorRef[object, object]) -> None:
         """Queue ``ref`` for a turn; the caller has set ``ref._scheduled``."""
         self.ready.append(ref)
-        park = self._park
-        if park is not None:
-            self._park = None
-            self._parked = 0
-            park.set()
-        elif not self._spawning and not self.closed:
+        if self._parked:
+            self._parked.pop().set()
+        elif self._busy == self.workers and not self._spawning and not self.closed:
             self._spawning = True
             self.workers += 1
             self._tg.start_soon(self._work)
@@ -107,26 +108,34 @@ class Dispatcher:
 
     async def _serve(self, me: _Worker, ready: deque[ActorRef[object, object]]) -> None:
         throughput = self.throughput
+        checkpoint = self._checkpoint
+        parked = self._parked
         while True:
             if not ready:
-                if self._parked >= _MAX_PARKED or self.closed:
+                if len(parked) >= _MAX_PARKED or self.closed:
                     return
-                park = self._park
-                if park is None:
-                    park = self._park = anyio.Event()
-                self._parked += 1
-                await park.wait()
+                park = self.event()
+                parked.append(park)
+                try:
+                    await park.wait()
+                finally:
+                    if not park.is_set():
+                        parked.remove(park)
                 continue
             ref = ready.popleft()
-            if ready and self._park is None and not self._spawning and not self.closed:
-                # More actors are waiting and nobody is parked: this turn may
-                # block, so let another worker take them.
+            self._busy += 1
+            if ready and self._busy == self.workers and not self._spawning and not self.closed:
+                # More actors are waiting and every worker is in a turn that may
+                # block: let another worker take them.
                 self._spawning = True
                 self.workers += 1
                 self._tg.start_soon(self._work)
             me.current = ref
             ref._worker = me
-            await ref._turn(throughput)
+            try:
+                await ref._turn(throughput)
+            finally:
+                self._busy -= 1
             me.current = None
             ref._end_turn()
             await checkpoint()

@@ -16,6 +16,7 @@ import anyio
 
 from actorgraph.actors import _log
 from actorgraph.actors._actor import Actor, DownNotice, M, R
+from actorgraph.actors._adapter import WaitEvent
 from actorgraph.actors._spec import ChildSpec, Overflow
 from actorgraph.actors._timer import Reply
 from actorgraph.channels._errors import ActorCrashed, ActorStopped, AskTimeout, MailboxFull
@@ -107,10 +108,10 @@ class ActorRef(Generic[M, R]):
         self._overflow = spec.overflow
         self._state = SUSPENDED
         self._scheduled = False
-        self._putters: deque[anyio.Event] | None = None
+        self._putters: deque[WaitEvent] | None = None
         self._watchers: list[ActorRef[Any, Any]] | None = None
         self._down: DownNotice | None = None
-        self._halted: anyio.Event | None = None
+        self._halted: WaitEvent | None = None
         self._joined: anyio.Event | None = None
         self._stop_req: _Stop | None = None
         self._worker: _Worker | None = None
@@ -159,7 +160,7 @@ class ActorRef(Generic[M, R]):
         self._wake()
         return True
 
-    async def ask(self, msg: M, *, timeout: float | None = 5.0) -> R:
+    async def ask(self, msg: M, *, timeout: float | None = 5.0) -> R:  # noqa: ASYNC109 - the API users know from ask patterns
         """Send ``msg`` and wait for the actor's reply (what ``receive`` returned).
 
         Raises ``AskTimeout`` (a ``TimeoutError``) when no reply comes within
@@ -171,7 +172,7 @@ class ActorRef(Generic[M, R]):
         """
         if not isinstance(msg, self._accepts):
             self._wrong_type(msg)
-        reply = Reply(msg, self.path)
+        reply = Reply(msg, self.path, self._dispatcher.event())
         box = self._box
         if self._state < STOPPING and len(box) < self._capacity:
             box.append(reply)
@@ -274,7 +275,7 @@ class ActorRef(Generic[M, R]):
                 putters = self._putters
                 if putters is None:
                     putters = self._putters = deque()
-                event = anyio.Event()
+                event = self._dispatcher.event()
                 putters.append(event)
                 try:
                     await event.wait()
@@ -320,7 +321,7 @@ class ActorRef(Generic[M, R]):
             if type(item) is Reply:
                 try:
                     value = await actor.receive(item.msg)  # type: ignore[union-attr]
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                     crashed = ActorCrashed(self.path, exc)
                     crashed.__cause__ = exc
                     item.fail(crashed)
@@ -333,7 +334,7 @@ class ActorRef(Generic[M, R]):
             else:
                 try:
                     await actor.receive(item)  # type: ignore[union-attr]
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                     self._crash(exc)
                     return
 
@@ -346,7 +347,7 @@ class ActorRef(Generic[M, R]):
             reason = "normal" if msg.own else "shutdown"
             try:
                 await actor.stopping(reason)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                 _log.warning("actor.stopping_failed", path=self.path, error=repr(exc))
             if msg.own:
                 self._suspend("normal")
@@ -355,7 +356,7 @@ class ActorRef(Generic[M, R]):
             return True
         try:
             await actor.down(msg)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
             self._crash(exc)
             return True
         return False
@@ -363,7 +364,9 @@ class ActorRef(Generic[M, R]):
     def _end_turn(self) -> None:
         self._worker = None
         state = self._state
-        if (state == ALIVE and self._box) or (self._sys and state != SUSPENDED and state != STOPPED):
+        if (state == ALIVE and self._box) or (
+            self._sys and state != SUSPENDED and state != STOPPED
+        ):
             self._dispatcher.ready.append(self)  # type: ignore[arg-type]
         else:
             self._scheduled = False
@@ -426,7 +429,7 @@ class ActorRef(Generic[M, R]):
             return True
         if final:
             self._state = STOPPING
-        if not self._scheduled and type(self._actor).stopping is Actor.stopping:
+        if not self._scheduled and has_no_stopping_hook(self._actor):
             self._halt("shutdown", final=final)
             return True
         stop = self._stop_req = _Stop(final=final, own=False)
@@ -477,3 +480,8 @@ class ActorRef(Generic[M, R]):
         if self._halted is not None:
             self._halted.set()
             self._halted = None
+
+
+def has_no_stopping_hook(actor: Actor[Any, Any] | None) -> bool:
+    """True when stopping ``actor`` needs no turn of its own."""
+    return actor is None or type(actor).stopping is Actor.stopping

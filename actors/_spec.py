@@ -136,7 +136,9 @@ class ChildSpec(msgspec.Struct, frozen=True):
                 "(it becomes the last part of the actor's path)"
             )
         if self.capacity < 1:
-            raise ValueError(f"child {self.id!r}: mailbox capacity must be >= 1, got {self.capacity}")
+            raise ValueError(
+                f"child {self.id!r}: mailbox capacity must be >= 1, got {self.capacity}"
+            )
         if self.significant and self.restart is RestartType.PERMANENT:
             raise ValueError(
                 f"child {self.id!r}: a significant child must be transient or temporary; "

@@ -13,16 +13,25 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup, TaskStatus
-from typing_extensions import TypeAlias
 
 from actorgraph.actors import _log
 from actorgraph.actors._actor import Actor, DownNotice, M, R, accepted_types
+from actorgraph.actors._adapter import WaitEvent
 from actorgraph.actors._dispatch import Dispatcher
-from actorgraph.actors._ref import ALIVE, STOPPED, STOPPING, SUSPENDED, ActorRef, Reason
+from actorgraph.actors._ref import (
+    ALIVE,
+    STOPPED,
+    STOPPING,
+    SUSPENDED,
+    ActorRef,
+    Reason,
+    has_no_stopping_hook,
+)
 from actorgraph.actors._spec import (
     AutoShutdown,
     Backoff,
@@ -48,9 +57,9 @@ class _Runtime:
 
     __slots__ = ("rng", "throughput", "timer")
 
-    def __init__(self, throughput: int, timer: AskTimer, rng: random.Random) -> None:
+    def __init__(self, throughput: int, timer: AskTimer | None, rng: random.Random) -> None:
         self.throughput = throughput
-        self.timer = timer
+        self.timer: AskTimer = timer  # type: ignore[assignment] # set when the system is entered
         self.rng = rng
 
 
@@ -88,7 +97,7 @@ class Supervisor:
         self._state = SUSPENDED
         self._children: dict[str, Child] = {}
         self._events: deque[tuple[int, Child | None, Reason, int]] = deque()
-        self._wake: anyio.Event | None = None
+        self._wake: WaitEvent | None = None
         self._restarts: deque[float] = deque()
         self._pending: list[tuple[float, list[Child], Reason]] = []
         self._backoff: dict[str, tuple[int, float]] = {}
@@ -205,7 +214,7 @@ class Supervisor:
         while self._down is None:
             await self._done.wait()
             if self._down is None:  # it was restarted; wait for the new run
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
         return self._down
 
     # --- what children call --------------------------------------------------------------
@@ -220,7 +229,7 @@ class Supervisor:
             isinstance(child, ActorRef)
             and child._state == ALIVE
             and not child._scheduled
-            and type(child._actor).stopping is Actor.stopping
+            and has_no_stopping_hook(child._actor)
         ):
             # The common case costs no task switch: an idle actor with no hook.
             child._halt("shutdown", final=True)
@@ -268,7 +277,7 @@ class Supervisor:
                     if self.spec.strategy is not Strategy.SIMPLE_ONE_FOR_ONE:
                         for spec in self.spec.children:
                             await self._start(spec, spec.id, ())
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - re-raised after the children stop
                     start_error = exc
                     await self._shutdown_children()
                 else:
@@ -330,7 +339,7 @@ class Supervisor:
                 if self._outcome is not None:
                     return self._outcome
                 continue
-            self._wake = wake = anyio.Event()
+            self._wake = wake = self._rt.timer.prims.event()
             if due is None:
                 await wake.wait()
             else:
@@ -506,7 +515,7 @@ class Supervisor:
                     await self._start_nested(child)
                 else:
                     await self._restart_actor(child, reason)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - handled like any other crash
                 # A failed restart is one more crash of the same incarnation.
                 _log.error("actor.crashed", path=child.path, error=repr(exc))
                 self._child_exited(child, exc, child._epoch)
@@ -530,7 +539,7 @@ class Supervisor:
             return
         if child._request_stop(final=final):
             return
-        halted = child._halted = anyio.Event()
+        halted = child._halted = self._rt.timer.prims.event()
         if timeout > 0:
             with anyio.move_on_after(timeout):
                 await halted.wait()
@@ -539,16 +548,16 @@ class Supervisor:
             child._kill()
             await halted.wait()
 
-    async def _terminate_nested(self, sup: Supervisor, timeout: float) -> None:
+    async def _terminate_nested(self, sup: Supervisor, shutdown: float) -> None:
         if sup._scope is None:
             return  # not running (failed to restart, or backing off)
         done = sup._done
         sup._post(_STOP, None, "shutdown", 0)
-        if timeout > 0:
-            with anyio.move_on_after(timeout):
+        if shutdown > 0:
+            with anyio.move_on_after(shutdown):
                 await done.wait()
         if not done.is_set():
-            _log.warning("supervisor.killed", path=sup.path, timeout=timeout)
+            _log.warning("supervisor.killed", path=sup.path, timeout=shutdown)
             if sup._scope is not None:
                 sup._scope.cancel()
             await done.wait()
@@ -564,11 +573,11 @@ class Supervisor:
 
     async def _shutdown_together(self, children: list[Child]) -> None:
         """OTP stops dynamic children together, in no defined order."""
-        waiting: list[tuple[ActorRef[Any, Any], anyio.Event]] = []
+        waiting: list[tuple[ActorRef[Any, Any], WaitEvent]] = []
         for child in children:
             if isinstance(child, ActorRef):
                 if not child._request_stop(final=True):
-                    child._halted = halted = anyio.Event()
+                    child._halted = halted = self._rt.timer.prims.event()
                     waiting.append((child, halted))
             else:
                 await self._terminate(child, final=True)

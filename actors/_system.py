@@ -12,6 +12,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from typing_extensions import Self
 
 from actorgraph.actors._actor import Actor, DownNotice, M, R
+from actorgraph.actors._adapter import primitives
 from actorgraph.actors._ref import STOPPED, ActorRef
 from actorgraph.actors._spec import (
     Backoff,
@@ -61,9 +62,8 @@ class ActorSystem:
         spec = SupervisorSpec(
             children=tuple(children), strategy=strategy, intensity=intensity, period=period
         )
-        runtime = _Runtime(throughput, AskTimer(), random.Random(seed))  # noqa: S311 - jitter, not crypto
-        self.root = Supervisor(name, f"/{name}", spec, None, None, runtime)
-        self._timer = runtime.timer
+        self._runtime = _Runtime(throughput, None, random.Random(seed))  # noqa: S311 - jitter, not crypto
+        self.root = Supervisor(name, f"/{name}", spec, None, None, self._runtime)
         self._tg: TaskGroup | None = None
         self._escalation: EscalationError | None = None
 
@@ -75,10 +75,11 @@ class ActorSystem:
     async def __aenter__(self) -> Self:
         if self._tg is not None:
             raise RuntimeError("an ActorSystem can be entered only once")
+        timer = self._runtime.timer = AskTimer(primitives())
         self._tg = tg = anyio.create_task_group()
         await tg.__aenter__()
         try:
-            tg.start_soon(self._timer.run)
+            tg.start_soon(timer.run)
             await tg.start(self._run_root)
         except BaseException as exc:
             tg.cancel_scope.cancel()
@@ -99,7 +100,7 @@ class ActorSystem:
             try:
                 self.root.stop()
                 await self.root.join()
-            except BaseException as error:  # cancelled: an escalation or the caller
+            except BaseException as error:  # noqa: BLE001 - cancelled (an escalation, the caller): passed to the task group
                 caught = error
                 exc_type, exc, tb = type(error), error, error.__traceback__
         tg.cancel_scope.cancel()

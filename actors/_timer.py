@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 
+from actorgraph.actors._adapter import Primitives, WaitEvent
 from actorgraph.channels._errors import AskTimeout
 
 __all__ = ["AskTimer", "Reply"]
@@ -24,10 +25,10 @@ class Reply:
 
     __slots__ = ("deadline", "done", "error", "event", "msg", "path", "timeout", "value")
 
-    def __init__(self, msg: Any, path: str) -> None:
+    def __init__(self, msg: Any, path: str, event: WaitEvent) -> None:
         self.msg = msg
         self.path = path
-        self.event = anyio.Event()
+        self.event = event
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
@@ -50,11 +51,12 @@ class Reply:
 class AskTimer:
     """Fails asks whose deadline passed with :class:`AskTimeout`."""
 
-    __slots__ = ("_queues", "_wake", "_wake_at")
+    __slots__ = ("_queues", "_wake", "_wake_at", "prims")
 
-    def __init__(self) -> None:
+    def __init__(self, prims: Primitives) -> None:
+        self.prims = prims
         self._queues: dict[float, deque[Reply]] = {}
-        self._wake: anyio.Event | None = None
+        self._wake: WaitEvent | None = None
         self._wake_at: float | None = None
 
     def add(self, reply: Reply, timeout: float) -> None:
@@ -89,7 +91,7 @@ class AskTimer:
                 else:
                     del self._queues[timeout]
             self._wake_at = earliest
-            self._wake = wake = anyio.Event()
+            self._wake = wake = self.prims.event()
             if earliest is None:
                 await wake.wait()
             else:

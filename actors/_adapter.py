@@ -1,0 +1,54 @@
+"""Pick the hot-path primitives for the running backend.
+
+``OneWaiterEvent`` and ``checkpoint`` come from a backend module when the
+backend is asyncio or trio, and from anyio otherwise (same behaviour, slower).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import anyio
+import anyio.lowlevel
+
+__all__ = ["Primitives", "WaitEvent", "primitives"]
+
+
+class WaitEvent(Protocol):
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+    async def wait(self) -> None: ...
+
+
+class Primitives:
+    __slots__ = ("checkpoint", "event")
+
+    def __init__(
+        self, event: Callable[[], WaitEvent], checkpoint: Callable[[], Awaitable[None]]
+    ) -> None:
+        self.event = event
+        self.checkpoint = checkpoint
+
+
+def _current_library() -> str | None:
+    try:
+        import sniffio
+
+        return sniffio.current_async_library()
+    except Exception:  # noqa: BLE001 - no sniffio, or no library detected
+        return None
+
+
+def primitives() -> Primitives:
+    """The primitives for the backend running the current task."""
+    library = _current_library()
+    if library == "asyncio":
+        from actorgraph.actors import _adapter_asyncio as backend
+
+        return Primitives(backend.OneWaiterEvent, backend.checkpoint)
+    if library == "trio":
+        from actorgraph.actors import _adapter_trio as trio_backend
+
+        return Primitives(trio_backend.OneWaiterEvent, trio_backend.checkpoint)
+    return Primitives(anyio.Event, anyio.lowlevel.checkpoint)  # pragma: no cover - other backends
