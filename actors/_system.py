@@ -104,7 +104,15 @@ class ActorSystem:
                 caught = error
                 exc_type, exc, tb = type(error), error, error.__traceback__
         tg.cancel_scope.cancel()
-        suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
+        try:
+            suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
+        except BaseException as error:  # noqa: BLE001 - unwrapped below when it is only ours
+            # The task group wraps the body's own exception in a group; users
+            # should see the exception they raised.
+            members = getattr(error, "exceptions", None)
+            if exc is not None and members is not None and len(members) == 1 and members[0] is exc:
+                raise exc from None
+            raise
         if self._escalation is not None:
             raise self._escalation
         if caught is not None and not suppressed:
