@@ -251,8 +251,11 @@ class Supervisor:
             raise ActorStopped(self.path, "supervisor is not running")
 
     def _auto_name(self, base: str) -> str:
-        self._counter += 1
-        return f"{base}-{self._counter}"
+        while True:
+            self._counter += 1
+            name = f"{base}-{self._counter}"
+            if name not in self._children:
+                return name
 
     async def _run(self, started: Callable[[], None]) -> Reason:
         """Start the children, serve until stopped, stop the children.
@@ -292,6 +295,8 @@ class Supervisor:
                 tg.cancel_scope.cancel()
         if start_error is not None:
             raise start_error
+        if isinstance(outcome, BaseException):
+            raise outcome
         return outcome
 
     async def _run_nested(self, sup: Supervisor, *, task_status: TaskStatus[None]) -> None:

@@ -83,7 +83,7 @@ class ActorSystem:
             await tg.start(self._run_root)
         except BaseException as exc:
             tg.cancel_scope.cancel()
-            await tg.__aexit__(type(exc), exc, exc.__traceback__)
+            await _close(tg, type(exc), exc, exc.__traceback__)
             raise
         return self
 
@@ -104,15 +104,7 @@ class ActorSystem:
                 caught = error
                 exc_type, exc, tb = type(error), error, error.__traceback__
         tg.cancel_scope.cancel()
-        try:
-            suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
-        except BaseException as error:  # noqa: BLE001 - unwrapped below when it is only ours
-            # The task group wraps the body's own exception in a group; users
-            # should see the exception they raised.
-            members = getattr(error, "exceptions", None)
-            if exc is not None and members is not None and len(members) == 1 and members[0] is exc:
-                raise exc from None
-            raise
+        suppressed = await _close(tg, exc_type, exc, tb)
         if self._escalation is not None:
             raise self._escalation
         if caught is not None and not suppressed:
@@ -192,3 +184,19 @@ class ActorSystem:
                 raise KeyError(path)
             node = node.child(part)
         return node
+
+
+async def _close(
+    tg: TaskGroup,
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> bool:
+    """Exit ``tg``; an exception of the caller's own comes out as itself, not in a group."""
+    try:
+        return bool(await tg.__aexit__(exc_type, exc, tb))
+    except BaseException as error:
+        members = getattr(error, "exceptions", None)
+        if exc is not None and members is not None and len(members) == 1 and members[0] is exc:
+            raise exc from None
+        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import anyio
+import anyio.lowlevel
 import msgspec
 
 from actorgraph.actors import Actor, DownNotice
@@ -81,6 +82,10 @@ def worker(name: str, journal: Journal) -> partial[Worker]:
 
 
 async def settle() -> None:
-    """Let the supervisors react to everything sent so far."""
-    for _ in range(3):
-        await anyio.wait_all_tasks_blocked()
+    """Let the supervisors react to everything sent so far.
+
+    Plain checkpoints rather than ``wait_all_tasks_blocked``, which polls every
+    0.1 s on asyncio; what the tests wait for takes a handful of passes.
+    """
+    for _ in range(64):
+        await anyio.lowlevel.checkpoint()
