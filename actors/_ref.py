@@ -429,6 +429,10 @@ class ActorRef(Generic[M, R]):
             return True
         if final:
             self._state = STOPPING
+        elif self._stop_req is not None:
+            return False  # a stop is already on its way
+        if self._stop_req is not None and self._stop_req.final:
+            return False  # a final stop is already on its way
         if not self._scheduled and has_no_stopping_hook(self._actor):
             self._halt("shutdown", final=final)
             return True
@@ -471,6 +475,7 @@ class ActorRef(Generic[M, R]):
                 notice = DownNotice(path, reason)
             self._down = notice
             self._actor = None
+            self._sup._discard(self)
             if self._watchers is not None:
                 for watcher in self._watchers:
                     watcher._notify(notice)

@@ -23,15 +23,7 @@ from actorgraph.actors import _log
 from actorgraph.actors._actor import Actor, DownNotice, M, R, accepted_types
 from actorgraph.actors._adapter import WaitEvent
 from actorgraph.actors._dispatch import Dispatcher
-from actorgraph.actors._ref import (
-    ALIVE,
-    STOPPED,
-    STOPPING,
-    SUSPENDED,
-    ActorRef,
-    Reason,
-    has_no_stopping_hook,
-)
+from actorgraph.actors._ref import ALIVE, STOPPED, STOPPING, SUSPENDED, ActorRef, Reason
 from actorgraph.actors._spec import (
     AutoShutdown,
     Backoff,
@@ -225,19 +217,20 @@ class Supervisor:
     def _stop_child(self, child: Child) -> None:
         if self._children.get(child.name) is not child:
             return
-        if (
-            isinstance(child, ActorRef)
-            and child._state == ALIVE
-            and not child._scheduled
-            and has_no_stopping_hook(child._actor)
-        ):
-            # The common case costs no task switch: an idle actor with no hook.
-            child._halt("shutdown", final=True)
-            self._forget(child, "shutdown")
-            return
-        if child._state == ALIVE:
+        if isinstance(child, ActorRef):
+            if child._request_stop(final=True):
+                # The common case costs no task switch: an idle actor with no hook.
+                self._forget(child, "shutdown")
+                return
+        elif child._state == ALIVE:
             child._state = STOPPING
+        # The loop enforces the shutdown timeout (and stops a supervisor).
         self._post(_TERMINATE, child, "shutdown", 0)
+
+    def _discard(self, ref: ActorRef[Any, Any]) -> None:
+        """``ref`` halted for good: it is no longer a child."""
+        if self._children.get(ref.name) is ref:
+            del self._children[ref.name]
 
     # --- running --------------------------------------------------------------------------
 
