@@ -118,7 +118,7 @@ async def test_stopping_the_system_while_a_restart_backs_off() -> None:
             await child.tell(Crash())  # type: ignore[union-attr]
             await settle()
     assert journal.count("restart", "w") == 0
-    assert child.stopped  # type: ignore[union-attr]
+    assert child.stopped
 
 
 async def test_no_task_leaks_after_10000_spawn_stop_cycles() -> None:
