@@ -22,13 +22,17 @@ class WaitEvent(Protocol):
 
 
 class Primitives:
-    __slots__ = ("checkpoint", "event")
+    __slots__ = ("checkpoint", "clock", "event")
 
     def __init__(
-        self, event: Callable[[], WaitEvent], checkpoint: Callable[[], Awaitable[None]]
+        self,
+        event: Callable[[], WaitEvent],
+        checkpoint: Callable[[], Awaitable[None]],
+        clock: Callable[[], float],
     ) -> None:
         self.event = event
         self.checkpoint = checkpoint
+        self.clock = clock
 
 
 def _current_library() -> str | None:
@@ -46,9 +50,13 @@ def primitives() -> Primitives:
     if library == "asyncio":
         from actorgraph.actors import _adapter_asyncio as backend
 
-        return Primitives(backend.OneWaiterEvent, backend.checkpoint)
+        return Primitives(backend.OneWaiterEvent, backend.checkpoint, backend.clock())
     if library == "trio":
         from actorgraph.actors import _adapter_trio as trio_backend
 
-        return Primitives(trio_backend.OneWaiterEvent, trio_backend.checkpoint)
-    return Primitives(anyio.Event, anyio.lowlevel.checkpoint)  # pragma: no cover - other backends
+        return Primitives(
+            trio_backend.OneWaiterEvent, trio_backend.checkpoint, trio_backend.clock()
+        )
+    return Primitives(  # pragma: no cover - other backends
+        anyio.Event, anyio.lowlevel.checkpoint, anyio.current_time
+    )

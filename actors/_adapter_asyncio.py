@@ -9,8 +9,14 @@ the future it awaits, and ``sleep(0)`` is what anyio's own checkpoint awaits.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-__all__ = ["OneWaiterEvent", "checkpoint"]
+__all__ = ["OneWaiterEvent", "checkpoint", "clock"]
+
+
+def clock() -> Callable[[], float]:
+    """The running loop's clock (what ``anyio.current_time`` reads)."""
+    return asyncio.get_running_loop().time
 
 
 async def checkpoint() -> None:

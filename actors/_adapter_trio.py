@@ -7,13 +7,19 @@ unparked by trio through the abort callback, as with any trio primitive.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import trio
 
-__all__ = ["OneWaiterEvent", "checkpoint"]
+__all__ = ["OneWaiterEvent", "checkpoint", "clock"]
 
 checkpoint = trio.lowlevel.checkpoint
+
+
+def clock() -> Callable[[], float]:
+    """Trio's clock (what ``anyio.current_time`` reads)."""
+    return trio.current_time
 
 
 class OneWaiterEvent:

@@ -305,22 +305,23 @@ class ActorRef(Generic[M, R]):
     # --- running (called by the dispatcher) -------------------------------------------
 
     async def _turn(self, budget: int) -> None:
-        actor = self._actor
         box = self._box
+        receive = self._actor.receive  # type: ignore[union-attr]
         while True:
             if self._sys:
                 if await self._system_turn():
                     return
+                receive = self._actor.receive  # type: ignore[union-attr]
                 continue
             if not budget or not box or self._state != ALIVE:
                 return
             budget -= 1
             item = box.popleft()
             if self._putters and len(box) <= self._low:
-                self._wake_putter()
+                self._wake_putter()  # a slow handler must not hold senders back
             if type(item) is Reply:
                 try:
-                    value = await actor.receive(item.msg)  # type: ignore[union-attr]
+                    value = await receive(item.msg)
                 except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                     crashed = ActorCrashed(self.path, exc)
                     crashed.__cause__ = exc
@@ -333,7 +334,7 @@ class ActorRef(Generic[M, R]):
                 item.resolve(value)
             else:
                 try:
-                    await actor.receive(item)  # type: ignore[union-attr]
+                    await receive(item)
                 except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                     self._crash(exc)
                     return

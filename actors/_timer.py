@@ -51,17 +51,18 @@ class Reply:
 class AskTimer:
     """Fails asks whose deadline passed with :class:`AskTimeout`."""
 
-    __slots__ = ("_queues", "_wake", "_wake_at", "prims")
+    __slots__ = ("_clock", "_queues", "_wake", "_wake_at", "prims")
 
     def __init__(self, prims: Primitives) -> None:
         self.prims = prims
+        self._clock = prims.clock
         self._queues: dict[float, deque[Reply]] = {}
         self._wake: WaitEvent | None = None
         self._wake_at: float | None = None
 
     def add(self, reply: Reply, timeout: float) -> None:
         reply.timeout = timeout
-        reply.deadline = deadline = anyio.current_time() + timeout
+        reply.deadline = deadline = self._clock() + timeout
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = deque()
@@ -78,9 +79,11 @@ class AskTimer:
 
     async def run(self) -> None:
         """Serve deadlines until cancelled (by the actor system on exit)."""
+        idle_lap: float | None = None
         while True:
-            now = anyio.current_time()
+            now = self._clock()
             earliest: float | None = None
+            longest = 0.0
             for timeout, queue in list(self._queues.items()):
                 while queue and (queue[0].done or queue[0].deadline <= now):
                     reply = queue.popleft()
@@ -90,6 +93,13 @@ class AskTimer:
                     earliest = head if earliest is None else min(earliest, head)
                 else:
                     del self._queues[timeout]
+                    longest = max(longest, timeout)
+            if earliest is None and idle_lap is None and longest:
+                # Nothing pending, but asks were just answered: sleep one more
+                # timeout so that steady ask traffic never has to wake us.
+                earliest = idle_lap = now + longest
+            elif earliest is not None or not longest:
+                idle_lap = None
             self._wake_at = earliest
             self._wake = wake = self.prims.event()
             if earliest is None:
