@@ -132,14 +132,75 @@ async def _fairness(flood: int, throughput: int) -> int:
         other = await system.spawn(Tagger, log, "other")
         for _ in range(flood):
             hog.try_tell(Hit())
-        await other.tell(Hit())
-        while "other" not in log:
-            await anyio.sleep(0)
-        return log.index("other")
+        await other.ask(Hit())  # its own mailbox: answered after at most one batch of hog's
+    return log.index("other")
+
+
+async def _bare_ping_pong(n: int) -> float:
+    """Two tasks waking each other with the backend's own primitives: the floor for ask."""
+    if anyio_backend_name() == "trio":
+        import trio
+
+        box: list[Any] = []
+        server: list[Any] = []
+
+        async def serve_trio() -> None:
+            while True:
+                while not box:
+                    server.append(trio.lowlevel.current_task())
+                    await trio.lowlevel.wait_task_rescheduled(
+                        lambda _: trio.lowlevel.Abort.SUCCEEDED
+                    )
+                trio.lowlevel.reschedule(box.pop())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve_trio)
+            await trio.lowlevel.checkpoint()
+            start = time.perf_counter()
+            for _ in range(n):
+                box.append(trio.lowlevel.current_task())
+                if server:
+                    trio.lowlevel.reschedule(server.pop())
+                await trio.lowlevel.wait_task_rescheduled(lambda _: trio.lowlevel.Abort.SUCCEEDED)
+            elapsed = time.perf_counter() - start
+            nursery.cancel_scope.cancel()
+        return elapsed / n * 1e6
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    futures: list[asyncio.Future[None]] = []
+    waiting: list[asyncio.Future[None]] = []
+
+    async def serve_asyncio() -> None:
+        while True:
+            while not futures:
+                waiting.append(loop.create_future())
+                await waiting[-1]
+            futures.pop().set_result(None)
+
+    task = asyncio.ensure_future(serve_asyncio())
+    await asyncio.sleep(0)
+    start = time.perf_counter()
+    for _ in range(n):
+        future = loop.create_future()
+        futures.append(future)
+        if waiting:
+            waiting.pop().set_result(None)
+        await future
+    elapsed = time.perf_counter() - start
+    task.cancel()
+    return elapsed / n * 1e6
+
+
+def anyio_backend_name() -> str:
+    import sniffio
+
+    return sniffio.current_async_library()
 
 
 async def _measure() -> dict[str, Any]:
     return {
+        "bare_ping_pong_us": await _bare_ping_pong(20_000),
         "tell_msgs_per_s": await _tell_throughput(300_000),
         "ask_median_us": await _ask_median(20_000),
         "spawn_stop_us": await _spawn_stop(20_000),
@@ -150,9 +211,11 @@ async def _measure() -> dict[str, Any]:
 
 def _child(backend: str) -> None:
     if backend == "asyncio+uvloop":
-        import uvloop  # noqa: PLC0415 - optional, only for this row
+        import uvloop
 
-        result = anyio.run(_measure, backend="asyncio", backend_options={"loop_factory": uvloop.new_event_loop})
+        result = anyio.run(
+            _measure, backend="asyncio", backend_options={"loop_factory": uvloop.new_event_loop}
+        )
     else:
         result = anyio.run(_measure, backend=backend)
     print(json.dumps(result))
@@ -172,7 +235,7 @@ def _cpu_model() -> str:
 def _backends() -> list[str]:
     backends = ["asyncio"]
     try:
-        import uvloop  # noqa: F401, PLC0415 - only probing
+        import uvloop  # noqa: F401 - only probing
 
         backends.append("asyncio+uvloop")
     except ImportError:  # pragma: no cover - uvloop is in the dev extra
@@ -187,16 +250,18 @@ def _table(rows: dict[str, dict[str, Any]]) -> str:
         "asyncio+uvloop": ">= 2,000,000",
         "trio": ">= 1,000,000",
     }
-    lines = [
+    header = (
         "| backend | tell msgs/s (target) | ask median µs (≤ 10) | spawn+stop µs (≤ 20) "
-        "| idle bytes/actor at 100k (≤ 3072) | hog msgs before other (throughput 100) |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
+        "| idle bytes/actor at 100k (≤ 3072) | hog msgs before other (throughput 100) "
+        "| bare loop ping-pong µs |"
+    )
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|"]
     for backend, r in rows.items():
         lines.append(
             f"| {backend} | {r['tell_msgs_per_s']:,.0f} ({target[backend]}) "
             f"| {r['ask_median_us']:.1f} | {r['spawn_stop_us']:.1f} "
-            f"| {r['idle_bytes_per_actor']:,.0f} | {r['fairness_hog_msgs_before_other']} |"
+            f"| {r['idle_bytes_per_actor']:,.0f} | {r['fairness_hog_msgs_before_other']} "
+            f"| {r['bare_ping_pong_us']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -209,19 +274,25 @@ def _write(rows: dict[str, dict[str, Any]], command: str) -> None:
         [
             HEADING,
             "",
-            f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
-            f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}, "
-            f"{versions}. The machine is shared, so figures vary by ±30% between runs.",
+            (
+                f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
+                f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}, "
+                f"{versions}. The machine is shared with other work, so figures move between "
+                "runs; the last column (two bare tasks waking each other with the backend's "
+                "own primitives, no actor code) shows how loaded it was."
+            ),
             "",
             f"Command: `{command}`",
             "",
             _table(rows),
             "",
-            "tell: one sender, one actor, best of 3 × 300,000 messages. ask: median of 20,000 "
-            "sequential round trips (default 5 s timeout). spawn+stop: best of 3 × 20,000 "
-            "cycles. Idle memory: RSS growth for 100,000 live actors that own no task. "
-            "Fairness: how many messages of a flooded actor (10,000 queued) ran before "
-            "another actor's single message.",
+            (
+                "tell: one sender, one actor, best of 3 runs of 300,000 messages. ask: median "
+                "of 20,000 sequential round trips (default 5 s timeout). spawn+stop: best of 3 "
+                "runs of 20,000 cycles. Idle memory: RSS growth for 100,000 live actors that "
+                "own no task. Fairness: how many messages of a flooded actor (10,000 queued) "
+                "ran before another actor's single message."
+            ),
             "",
         ]
     )
