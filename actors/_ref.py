@@ -305,21 +305,26 @@ class ActorRef(Generic[M, R]):
     # --- running (called by the dispatcher) -------------------------------------------
 
     async def _turn(self, budget: int) -> None:
+        if self._state == SUSPENDED or self._state == STOPPED:
+            return  # halted while it waited in the ready queue
         box = self._box
         receive = self._actor.receive  # type: ignore[union-attr]
-        while True:
+        reply_type = Reply
+        # Whatever stops or suspends the actor during a turn either queues a
+        # system message (checked before each message) or ends the turn itself.
+        while budget:
             if self._sys:
                 if await self._system_turn():
                     return
                 receive = self._actor.receive  # type: ignore[union-attr]
                 continue
-            if not budget or not box or self._state != ALIVE:
+            if not box:
                 return
             budget -= 1
             item = box.popleft()
             if self._putters and len(box) <= self._low:
                 self._wake_putter()  # a slow handler must not hold senders back
-            if type(item) is Reply:
+            if type(item) is reply_type:
                 try:
                     value = await receive(item.msg)
                 except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
