@@ -9,6 +9,7 @@ import pytest
 from actorgraph.actors import (
     Actor,
     ActorCrashed,
+    ActorRef,
     ActorStopped,
     ActorSystem,
     AskTimeout,
@@ -339,3 +340,34 @@ async def test_untyped_actor_accepts_anything() -> None:
         echo = await system.spawn(Echo)
         assert await echo.ask("hello") == "hello"
         assert echo.path.startswith("/system/echo-")
+
+
+class Relay(Actor[Ping, int]):
+    """Answers by asking the next actor: handlers that block must not stall others."""
+
+    def __init__(self, downstream: ActorRef[Ping, int] | None) -> None:
+        self.downstream = downstream
+
+    async def receive(self, msg: Ping) -> int:
+        if self.downstream is None:
+            return msg.n
+        return await self.downstream.ask(Ping(msg.n + 1)) + 1
+
+
+async def test_a_handler_can_ask_another_actor_of_the_same_supervisor() -> None:
+    async with ActorSystem() as system:
+        ref: ActorRef[Ping, int] | None = None
+        for _ in range(5):
+            ref = await system.spawn(Relay, ref)
+        assert ref is not None
+        assert await ref.ask(Ping(0)) == 8  # four hops, each adding one twice
+        answers = []
+        async with anyio.create_task_group() as tg:
+
+            async def ask(n: int) -> None:
+                assert ref is not None
+                answers.append(await ref.ask(Ping(n)))
+
+            for n in range(20):
+                tg.start_soon(ask, n)
+        assert sorted(answers) == [n + 8 for n in range(20)]
