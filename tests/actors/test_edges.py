@@ -16,7 +16,7 @@ from actorgraph.actors import (
     Supervisor,
     SupervisorSpec,
 )
-from tests.actors.support import Crash, Journal, Nap, Ping, settle, worker
+from tests.actors.support import Journal, Nap, Ping, settle, worker
 
 pytestmark = pytest.mark.anyio
 
