@@ -126,4 +126,4 @@ async def test_a_nested_supervisor_is_cancelled_after_its_shutdown_timeout() -> 
             w = system.lookup("/system/inner/w")
             await w.tell(Nap(30))  # type: ignore[union-attr]
             await settle()
-    assert w.stopped  # type: ignore[union-attr]
+    assert w.stopped
