@@ -54,6 +54,8 @@ class ActorRef(Generic[M, R]):
     across restarts. Every send checks the message type first and raises
     ``TypeError`` naming the actor and the type. After the actor stopped, sends
     raise :class:`~actorgraph.errors.ActorStopped` (``try_tell`` returns False).
+    Use refs from tasks of the event loop the system runs on; from another
+    thread, go through ``anyio.from_thread``.
     """
 
     __slots__ = (

@@ -95,7 +95,8 @@ class Supervisor:
         self._backoff: dict[str, tuple[int, float]] = {}
         self._outcome: Reason | None = None
         self._scope: anyio.CancelScope | None = None
-        self._done = anyio.Event()
+        self._done = anyio.Event()  # one per run: set when that run has ended
+        self._final = anyio.Event()  # set once stopped for good
         self._down: DownNotice | None = None
         self._counter = 0
         self._tg: TaskGroup | None = None
@@ -203,10 +204,8 @@ class Supervisor:
 
     async def join(self) -> DownNotice:
         """Wait until this supervisor has stopped for good; return why."""
-        while self._down is None:
-            await self._done.wait()
-            if self._down is None:  # it was restarted; wait for the new run
-                await anyio.lowlevel.checkpoint()
+        await self._final.wait()
+        assert self._down is not None  # noqa: S101 - set before _final fires
         return self._down
 
     # --- what children call --------------------------------------------------------------
@@ -604,6 +603,7 @@ class Supervisor:
                 else:
                     child._down = DownNotice(child.path, reason)
             child._done.set()
+            child._final.set()
         _log.debug("actor.stopped", path=child.path, reason=_reason_text(reason))
 
     def _abandon_children(self) -> None:

@@ -128,6 +128,7 @@ class ActorSystem:
             else:
                 root._down = DownNotice(root.path, reason)
             root._done.set()
+            root._final.set()
 
     # --- shortcuts to the root supervisor ---------------------------------------------------
 
