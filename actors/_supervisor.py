@@ -23,9 +23,15 @@ from actorgraph.actors import _log
 from actorgraph.actors._actor import Actor, DownNotice, M, R, accepted_types
 from actorgraph.actors._adapter import WaitEvent
 from actorgraph.actors._dispatch import Dispatcher
+from actorgraph.actors._policy import (
+    BackoffClock,
+    RestartWindow,
+    auto_shutdown_due,
+    restart_set,
+    restarts,
+)
 from actorgraph.actors._ref import ALIVE, STOPPED, STOPPING, SUSPENDED, ActorRef, Reason
 from actorgraph.actors._spec import (
-    AutoShutdown,
     Backoff,
     ChildSpec,
     Overflow,
@@ -90,9 +96,9 @@ class Supervisor:
         self._children: dict[str, Child] = {}
         self._events: deque[tuple[int, Child | None, Reason, int]] = deque()
         self._wake: WaitEvent | None = None
-        self._restarts: deque[float] = deque()
+        self._window = RestartWindow(spec.intensity, spec.period)
         self._pending: list[tuple[float, list[Child], Reason]] = []
-        self._backoff: dict[str, tuple[int, float]] = {}
+        self._backoff = BackoffClock(runtime.rng)
         self._outcome: Reason | None = None
         self._scope: anyio.CancelScope | None = None
         self._done = anyio.Event()  # one per run: set when that run has ended
@@ -257,7 +263,7 @@ class Supervisor:
         error of a child that failed to start (before ``started`` is called).
         """
         self._events.clear()
-        self._restarts.clear()
+        self._window.clear()
         self._pending.clear()
         self._outcome = None
         self._done = anyio.Event()
@@ -404,17 +410,16 @@ class Supervisor:
             return
         spec = child._spec
         assert spec is not None  # noqa: S101 - every child has a spec
-        abnormal = isinstance(reason, BaseException)
-        restart = spec.restart is RestartType.PERMANENT or (
-            spec.restart is RestartType.TRANSIENT and abnormal
-        )
-        if not restart:
+        if not restarts(spec.restart, abnormal=isinstance(reason, BaseException)):
             self._forget(child, reason)
-            if spec.significant and self._auto_shutdown_due():
+            if spec.significant and auto_shutdown_due(
+                self.spec.auto_shutdown,
+                significant_left=any(c._spec.significant for c in self._children.values()),  # type: ignore[union-attr]
+            ):
                 _log.info("supervisor.auto_shutdown", path=self.path, child=child.name)
                 self._outcome = "normal"
             return
-        if self._intensity_exceeded():
+        if self._window.exceeded_by_one_more(anyio.current_time()):
             cause = (
                 reason
                 if isinstance(reason, BaseException)
@@ -424,13 +429,13 @@ class Supervisor:
                 "supervisor.escalate",
                 path=self.path,
                 child=child.name,
-                restarts=len(self._restarts),
+                restarts=len(self._window),
                 period=self.spec.period,
                 error=repr(cause),
             )
             self._outcome = EscalationError(self.path, self.spec.intensity, self.spec.period, cause)
             return
-        group = self._restart_set(child)
+        group = restart_set(self.spec.strategy, list(self._children.values()), child)
         for other in reversed(group):
             if other is not child:
                 await self._terminate(other, final=other._spec.restart is RestartType.TEMPORARY)  # type: ignore[union-attr]
@@ -438,7 +443,7 @@ class Supervisor:
             if other is not child and other._spec.restart is RestartType.TEMPORARY:  # type: ignore[union-attr]
                 self._forget(other, "shutdown")
         group = [c for c in group if self._children.get(c.name) is c]
-        delay = self._backoff_delay(child, spec.backoff)
+        delay = self._backoff.delay(child.name, spec.backoff, anyio.current_time())
         _log.info(
             "supervisor.restart",
             path=self.path,
@@ -458,44 +463,6 @@ class Supervisor:
             return
         await self._terminate(child, final=True)
         self._forget(child, "shutdown")
-
-    def _restart_set(self, child: Child) -> list[Child]:
-        strategy = self.spec.strategy
-        if strategy is Strategy.ONE_FOR_ALL:
-            return list(self._children.values())
-        if strategy is Strategy.REST_FOR_ONE:
-            names = list(self._children)
-            index = names.index(child.name)
-            return [self._children[n] for n in names[index:]]
-        return [child]
-
-    def _intensity_exceeded(self) -> bool:
-        now = anyio.current_time()
-        restarts = self._restarts
-        restarts.append(now)
-        horizon = now - self.spec.period
-        while restarts and restarts[0] <= horizon:
-            restarts.popleft()
-        return len(restarts) > self.spec.intensity
-
-    def _backoff_delay(self, child: Child, backoff: Backoff | None) -> float:
-        if backoff is None:
-            return 0.0
-        now = anyio.current_time()
-        attempt, last = self._backoff.get(child.name, (0, now))
-        reset_after = backoff.max_delay if backoff.reset_after is None else backoff.reset_after
-        if now - last > reset_after:
-            attempt = 0
-        self._backoff[child.name] = (attempt + 1, now)
-        return backoff.delay(attempt, self._rt.rng)
-
-    def _auto_shutdown_due(self) -> bool:
-        mode = self.spec.auto_shutdown
-        if mode is AutoShutdown.ANY_SIGNIFICANT:
-            return True
-        if mode is AutoShutdown.ALL_SIGNIFICANT:
-            return not any(c._spec.significant for c in self._children.values())  # type: ignore[union-attr]
-        return False
 
     async def _run_pending(self, now: float) -> None:
         due = [p for p in self._pending if p[0] <= now]
