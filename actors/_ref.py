@@ -69,6 +69,7 @@ class ActorRef(Generic[M, R]):
         "_epoch",
         "_halted",
         "_joined",
+        "_limit",
         "_low",
         "_overflow",
         "_putters",
@@ -106,6 +107,7 @@ class ActorRef(Generic[M, R]):
         self._box: deque[Any] = deque()
         self._sys: deque[Any] | None = None
         self._capacity = spec.capacity
+        self._limit = spec.capacity  # 0 once stopping: one comparison on the fast path
         self._low = spec.capacity // 2
         self._overflow = spec.overflow
         self._state = SUSPENDED
@@ -134,7 +136,7 @@ class ActorRef(Generic[M, R]):
         if not isinstance(msg, self._accepts):
             self._wrong_type(msg)
         box = self._box
-        if self._state < STOPPING and len(box) < self._capacity:
+        if len(box) < self._limit:
             box.append(msg)
             if not self._scheduled and self._state == ALIVE:
                 self._scheduled = True
@@ -176,7 +178,7 @@ class ActorRef(Generic[M, R]):
             self._wrong_type(msg)
         reply = Reply(msg, self.path, self._dispatcher.event())
         box = self._box
-        if self._state < STOPPING and len(box) < self._capacity:
+        if len(box) < self._limit:
             box.append(reply)
             if not self._scheduled and self._state == ALIVE:
                 self._scheduled = True
@@ -437,6 +439,7 @@ class ActorRef(Generic[M, R]):
             return True
         if final:
             self._state = STOPPING
+            self._limit = 0
         elif self._stop_req is not None:
             return False  # a stop is already on its way
         if self._stop_req is not None and self._stop_req.final:
@@ -469,6 +472,7 @@ class ActorRef(Generic[M, R]):
             self._state = SUSPENDED
         else:
             self._state = STOPPED
+            self._limit = 0
             path = self.path
             for item in self._box:
                 if type(item) is Reply:
