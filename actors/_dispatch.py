@@ -110,8 +110,15 @@ class Dispatcher:
         throughput = self.throughput
         checkpoint = self._checkpoint
         parked = self._parked
+        spun = False
         while True:
             if not ready:
+                if not spun:
+                    # One more pass first: a caller answered by the last turn
+                    # often sends again at once, and parking costs a wake-up.
+                    spun = True
+                    await checkpoint()
+                    continue
                 if len(parked) >= _MAX_PARKED or self.closed:
                     return
                 park = self.event()
@@ -122,6 +129,7 @@ class Dispatcher:
                     if not park.is_set():
                         parked.remove(park)
                 continue
+            spun = False
             ref = ready.popleft()
             self._busy += 1
             if ready and self._busy == self.workers and not self._spawning and not self.closed:
