@@ -132,7 +132,8 @@ class Supervisor:
         Returns its ref, or its :class:`Supervisor` when ``spec.start`` is a
         ``SupervisorSpec``. Raises ``ValueError`` if the id is taken, the error
         of the child's ``started`` hook if that fails (nothing is left running),
-        ``ActorStopped`` if this supervisor is not running.
+        ``ActorStopped`` if this supervisor is not running. Cancelled while the
+        child starts, the child is not added.
         """
         self._check_running()
         if self.spec.strategy is Strategy.SIMPLE_ONE_FOR_ONE:
@@ -193,7 +194,8 @@ class Supervisor:
         """Stop the child ``name`` for good and wait until it has stopped.
 
         It gets its shutdown timeout to finish, then it is cancelled. It is not
-        restarted. Raises ``KeyError`` if there is no such child.
+        restarted. Raises ``KeyError`` if there is no such child. Cancelling the
+        wait leaves the child stopping.
         """
         child = self._children[name]
         await self._terminate(child, final=True)
@@ -209,7 +211,10 @@ class Supervisor:
             self._post(_STOP, None, "shutdown", 0)
 
     async def join(self) -> DownNotice:
-        """Wait until this supervisor has stopped for good; return why."""
+        """Wait until this supervisor has stopped for good; return why.
+
+        Cancelling the wait does not affect the supervisor.
+        """
         await self._final.wait()
         assert self._down is not None  # noqa: S101 - set before _final fires
         return self._down
