@@ -21,3 +21,6 @@ child_restart_types = st.lists(restart_types, min_size=1, max_size=4)
 
 intensities = st.integers(min_value=0, max_value=3)
 """Restart intensities small enough to be exceeded within a few steps."""
+
+restart_gaps = st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=1, max_size=30)
+"""Seconds between successive restarts of one supervisor's children."""
