@@ -12,7 +12,7 @@ worker is started, and surplus workers exit once the queue is empty again.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -34,8 +34,8 @@ class _Worker:
 
     def __init__(self) -> None:
         self.scope: anyio.CancelScope | None = None
-        self.current: ActorRef[object, object] | None = None
-        self.killing: ActorRef[object, object] | None = None
+        self.current: ActorRef[Any, Any] | None = None
+        self.killing: ActorRef[Any, Any] | None = None
 
 
 class Dispatcher:
@@ -61,14 +61,14 @@ class Dispatcher:
         self.timer = timer
         self.event = timer.prims.event
         self._checkpoint = timer.prims.checkpoint
-        self.ready: deque[ActorRef[object, object]] = deque()
+        self.ready: deque[ActorRef[Any, Any]] = deque()
         self._parked: list[WaitEvent] = []  # one event per parked worker
         self._spawning = False
         self._busy = 0  # workers inside a turn; the others will look at `ready` soon
         self.closed = False
         self.workers = 0
 
-    def schedule(self, ref: ActorRef[object, object]) -> None:
+    def schedule(self, ref: ActorRef[Any, Any]) -> None:
         """Queue ``ref`` for a turn; the caller has set ``ref._scheduled``."""
         self.ready.append(ref)
         if self._parked:
@@ -78,7 +78,7 @@ class Dispatcher:
             self.workers += 1
             self._tg.start_soon(self._work)
 
-    def kill(self, ref: ActorRef[object, object], worker: _Worker) -> None:
+    def kill(self, ref: ActorRef[Any, Any], worker: _Worker) -> None:
         """Cancel the handler ``ref`` is running on ``worker``."""
         worker.killing = ref
         assert worker.scope is not None  # noqa: S101 - set before any turn runs
@@ -106,7 +106,7 @@ class Dispatcher:
         finally:
             self.workers -= 1
 
-    async def _serve(self, me: _Worker, ready: deque[ActorRef[object, object]]) -> None:
+    async def _serve(self, me: _Worker, ready: deque[ActorRef[Any, Any]]) -> None:
         throughput = self.throughput
         checkpoint = self._checkpoint
         parked = self._parked

@@ -140,7 +140,7 @@ class ActorRef(Generic[M, R]):
             box.append(msg)
             if not self._scheduled and self._state == ALIVE:
                 self._scheduled = True
-                self._dispatcher.schedule(self)  # type: ignore[arg-type]
+                self._dispatcher.schedule(self)
             return
         await self._put_full(msg)
 
@@ -182,7 +182,7 @@ class ActorRef(Generic[M, R]):
             box.append(reply)
             if not self._scheduled and self._state == ALIVE:
                 self._scheduled = True
-                self._dispatcher.schedule(self)  # type: ignore[arg-type]
+                self._dispatcher.schedule(self)
         elif timeout is None:
             await self._put_full(reply)
         else:
@@ -262,7 +262,7 @@ class ActorRef(Generic[M, R]):
     def _wake(self) -> None:
         if not self._scheduled and self._state == ALIVE:
             self._scheduled = True
-            self._dispatcher.schedule(self)  # type: ignore[arg-type]
+            self._dispatcher.schedule(self)
 
     def _drop(self, item: object) -> None:
         if type(item) is Reply:
@@ -377,7 +377,7 @@ class ActorRef(Generic[M, R]):
         if (state == ALIVE and self._box) or (
             self._sys and state != SUSPENDED and state != STOPPED
         ):
-            self._dispatcher.ready.append(self)  # type: ignore[arg-type]
+            self._dispatcher.ready.append(self)
         else:
             self._scheduled = False
 
@@ -427,7 +427,7 @@ class ActorRef(Generic[M, R]):
         self._stop_req = None
         if (self._box or self._sys) and not self._scheduled:
             self._scheduled = True
-            self._dispatcher.schedule(self)  # type: ignore[arg-type]
+            self._dispatcher.schedule(self)
 
     def _request_stop(self, *, final: bool) -> bool:
         """Begin stopping; True if the actor halted at once."""
@@ -453,14 +453,14 @@ class ActorRef(Generic[M, R]):
         self._sys.appendleft(stop)
         if not self._scheduled:
             self._scheduled = True
-            self._dispatcher.schedule(self)  # type: ignore[arg-type]
+            self._dispatcher.schedule(self)
         return False
 
     def _kill(self) -> None:
         """Cancel whatever the actor is doing (its shutdown time ran out)."""
         worker = self._worker
         if worker is not None:
-            self._dispatcher.kill(self, worker)  # type: ignore[arg-type]
+            self._dispatcher.kill(self, worker)
         else:
             self._killed()
 

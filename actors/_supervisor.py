@@ -81,7 +81,7 @@ class Supervisor:
         name: str,
         path: str,
         spec: SupervisorSpec,
-        child_spec: ChildSpec | None,
+        child_spec: ChildSpec,
         parent: Supervisor | None,
         runtime: _Runtime,
     ) -> None:
@@ -414,12 +414,11 @@ class Supervisor:
             await self._on_terminate(child)
             return
         spec = child._spec
-        assert spec is not None  # noqa: S101 - every child has a spec
         if not restarts(spec.restart, abnormal=isinstance(reason, BaseException)):
             self._forget(child, reason)
             if spec.significant and auto_shutdown_due(
                 self.spec.auto_shutdown,
-                significant_left=any(c._spec.significant for c in self._children.values()),  # type: ignore[union-attr]
+                significant_left=any(c._spec.significant for c in self._children.values()),
             ):
                 _log.info("supervisor.auto_shutdown", path=self.path, child=child.name)
                 self._outcome = "normal"
@@ -443,9 +442,9 @@ class Supervisor:
         group = restart_set(self.spec.strategy, list(self._children.values()), child)
         for other in reversed(group):
             if other is not child:
-                await self._terminate(other, final=other._spec.restart is RestartType.TEMPORARY)  # type: ignore[union-attr]
+                await self._terminate(other, final=other._spec.restart is RestartType.TEMPORARY)
         for other in group:
-            if other is not child and other._spec.restart is RestartType.TEMPORARY:  # type: ignore[union-attr]
+            if other is not child and other._spec.restart is RestartType.TEMPORARY:
                 self._forget(other, "shutdown")
         group = [c for c in group if self._children.get(c.name) is c]
         delay = self._backoff.delay(child.name, spec.backoff, anyio.current_time())
@@ -500,7 +499,7 @@ class Supervisor:
 
     async def _terminate(self, child: Child, *, final: bool) -> None:
         """Stop ``child`` within its shutdown timeout, then cancel it."""
-        timeout = child._spec.shutdown_timeout  # type: ignore[union-attr]
+        timeout = child._spec.shutdown_timeout
         if isinstance(child, Supervisor):
             await self._terminate_nested(child, timeout)
             if final:

@@ -63,7 +63,10 @@ class ActorSystem:
             children=tuple(children), strategy=strategy, intensity=intensity, period=period
         )
         self._runtime = _Runtime(throughput, None, random.Random(seed))  # noqa: S311 - jitter, not crypto
-        self.root = Supervisor(name, f"/{name}", spec, None, None, self._runtime)
+        # The root's own child spec is never used to restart it; it keeps the
+        # root shaped like every other supervisor.
+        as_child = ChildSpec(id=name, start=spec)
+        self.root = Supervisor(name, f"/{name}", spec, as_child, None, self._runtime)
         self._tg: TaskGroup | None = None
         self._escalation: EscalationError | None = None
 
