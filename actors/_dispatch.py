@@ -2,9 +2,10 @@
 
 An idle actor owns no task: it is a ref, a mailbox and an instance. When mail
 arrives the ref is put on the ready queue, and a worker of its supervisor's
-task group runs it for one turn (at most ``throughput`` messages), puts it back
-at the tail if it still has mail, and passes a checkpoint so that other actors
-and tasks get their turn. Handlers may block (``await other.ask(...)``), which
+task group runs it for one turn (at most ``throughput`` messages) and puts it
+back at the tail if it still has mail, so actors take turns; every
+``throughput`` messages the worker passes a checkpoint so that other tasks get
+theirs (and cancellation gets in). Handlers may block (``await other.ask(...)``), which
 ties up their worker; so when work is ready and no worker is parked, one more
 worker is started, and surplus workers exit once the queue is empty again.
 """
@@ -111,12 +112,14 @@ class Dispatcher:
         checkpoint = self._checkpoint
         parked = self._parked
         spun = False
+        credit = throughput
         while True:
             if not ready:
                 if not spun:
                     # One more pass first: a caller answered by the last turn
                     # often sends again at once, and parking costs a wake-up.
                     spun = True
+                    credit = throughput
                     await checkpoint()
                     continue
                 if len(parked) >= _MAX_PARKED or self.closed:
@@ -141,9 +144,15 @@ class Dispatcher:
             me.current = ref
             ref._worker = me
             try:
-                await ref._turn(throughput)
+                left = await ref._turn(throughput)
             finally:
                 self._busy -= 1
             me.current = None
             ref._end_turn()
-            await checkpoint()
+            # Yield once per `throughput` messages across actors (a turn counts
+            # at least one), not per turn: many actors with one message each
+            # would otherwise pay a scheduler pass apiece.
+            credit -= throughput - left or 1
+            if credit <= 0:
+                credit = throughput
+                await checkpoint()

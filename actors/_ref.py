@@ -308,9 +308,10 @@ class ActorRef(Generic[M, R]):
 
     # --- running (called by the dispatcher) -------------------------------------------
 
-    async def _turn(self, budget: int) -> None:
+    async def _turn(self, budget: int) -> int:
+        """Handle up to ``budget`` messages; return how much budget is left."""
         if self._state == SUSPENDED or self._state == STOPPED:
-            return  # halted while it waited in the ready queue
+            return budget  # halted while it waited in the ready queue
         box = self._box
         receive = self._actor.receive  # type: ignore[union-attr]
         reply_type = Reply
@@ -319,11 +320,11 @@ class ActorRef(Generic[M, R]):
         while budget:
             if self._sys:
                 if await self._system_turn():
-                    return
+                    return budget
                 receive = self._actor.receive  # type: ignore[union-attr]
                 continue
             if not box:
-                return
+                return budget
             budget -= 1
             item = box.popleft()
             if self._putters and len(box) <= self._low:
@@ -336,7 +337,7 @@ class ActorRef(Generic[M, R]):
                     crashed.__cause__ = exc
                     item.fail(crashed)
                     self._crash(exc)
-                    return
+                    return budget
                 except BaseException:
                     item.fail(ActorStopped(self.path, "cancelled while handling this request"))
                     raise
@@ -346,7 +347,8 @@ class ActorRef(Generic[M, R]):
                     await receive(item)
                 except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
                     self._crash(exc)
-                    return
+                    return budget
+        return budget
 
     async def _system_turn(self) -> bool:
         """Handle one system message; True when the actor halted."""
