@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio
 import msgspec
 import pytest
@@ -371,3 +373,19 @@ async def test_a_handler_can_ask_another_actor_of_the_same_supervisor() -> None:
             for n in range(20):
                 tg.start_soon(ask, n)
         assert sorted(answers) == [n + 8 for n in range(20)]
+
+
+async def test_ask_without_timeout_waits_for_room() -> None:
+    gate = anyio.Event()
+    seen: list[int] = []
+    async with ActorSystem() as system:
+        ref = await system.spawn(Recorder, seen, gate, capacity=1)
+        await ref.tell(Ping(0))
+        await settle()
+        await ref.tell(Ping(1))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(partial(ref.ask, Ping(2), timeout=None))
+            await settle()
+            assert seen == []
+            gate.set()
+        assert seen == [0, 1, 2]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actorgraph.actors import AutoShutdown, RestartType, Strategy
-from actorgraph.actors._policy import RestartWindow, auto_shutdown_due, restart_set, restarts
+from actorgraph.actors import AutoShutdown, Backoff, RestartType, Strategy
+from actorgraph.actors._policy import (
+    BackoffClock,
+    RestartWindow,
+    auto_shutdown_due,
+    restart_set,
+    restarts,
+)
 from tests.strategies import intensities, restart_gaps, restart_strategies
 
 
@@ -51,3 +58,12 @@ def test_restart_types_and_auto_shutdown() -> None:
     assert not auto_shutdown_due(AutoShutdown.ALL_SIGNIFICANT, significant_left=True)
     assert auto_shutdown_due(AutoShutdown.ALL_SIGNIFICANT, significant_left=False)
     assert not auto_shutdown_due(AutoShutdown.NEVER, significant_left=False)
+
+
+def test_backoff_clock_grows_then_resets_after_a_quiet_spell() -> None:
+    clock = BackoffClock(random.Random(0))
+    backoff = Backoff(min_delay=1.0, max_delay=8.0, jitter=0.0, reset_after=20.0)
+    assert clock.delay("w", None, 0.0) == 0.0
+    assert [clock.delay("w", backoff, t) for t in (0.0, 1.0, 2.0, 3.0, 4.0)] == [1, 2, 4, 8, 8]
+    assert clock.delay("w", backoff, 30.0) == 1.0  # quiet for more than reset_after
+    assert clock.delay("other", backoff, 30.0) == 1.0  # counted per child
