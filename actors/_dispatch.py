@@ -12,6 +12,7 @@ worker is started, and surplus workers exit once the queue is empty again.
 
 from __future__ import annotations
 
+import contextvars
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ class Dispatcher:
     __slots__ = (
         "_busy",
         "_checkpoint",
+        "_context",
         "_parked",
         "_spawning",
         "_tg",
@@ -63,6 +65,9 @@ class Dispatcher:
         self.event = timer.prims.event
         self._checkpoint = timer.prims.checkpoint
         self.ready: deque[ActorRef[Any, Any]] = deque()
+        # Workers run in the supervisor's context, not in that of whichever
+        # sender happened to start one, so handlers see the same contextvars.
+        self._context = contextvars.copy_context()
         self._parked: list[WaitEvent] = []  # one event per parked worker
         self._spawning = False
         self._busy = 0  # workers inside a turn; the others will look at `ready` soon
@@ -77,7 +82,7 @@ class Dispatcher:
         elif self._busy == self.workers and not self._spawning and not self.closed:
             self._spawning = True
             self.workers += 1
-            self._tg.start_soon(self._work)
+            self._context.run(self._tg.start_soon, self._work)
 
     def kill(self, ref: ActorRef[Any, Any], worker: _Worker) -> None:
         """Cancel the handler ``ref`` is running on ``worker``."""
@@ -140,7 +145,7 @@ class Dispatcher:
                 # block: let another worker take them.
                 self._spawning = True
                 self.workers += 1
-                self._tg.start_soon(self._work)
+                self._context.run(self._tg.start_soon, self._work)
             me.current = ref
             ref._worker = me
             try:

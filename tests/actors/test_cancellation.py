@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+
 import anyio
 import pytest
 
@@ -154,3 +156,23 @@ async def test_nothing_outlives_the_system() -> None:
             await settle()
             assert len(anyio.get_running_tasks()) > before
         assert len(anyio.get_running_tasks()) == before
+
+
+current_run: contextvars.ContextVar[str] = contextvars.ContextVar("current_run", default="none")
+
+
+class WhichRun(Actor[Ping, str]):
+    async def receive(self, msg: Ping) -> str:
+        return current_run.get()
+
+
+async def test_handlers_see_their_supervisors_context_not_the_senders() -> None:
+    async with ActorSystem() as system:
+        token = current_run.set("run-1")
+        try:
+            sup = await system.start_supervisor("run-1", SupervisorSpec())
+        finally:
+            current_run.reset(token)
+        ref = await sup.spawn(WhichRun)
+        current_run.set("the sender's")
+        assert await ref.ask(Ping()) == "run-1"
