@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 import anyio
@@ -89,3 +90,13 @@ async def settle() -> None:
     """
     for _ in range(64):
         await anyio.lowlevel.checkpoint()
+
+
+async def record_error(
+    errors: list[BaseException], kind: type[BaseException], call: Callable[[], Awaitable[object]]
+) -> None:
+    """Await ``call()`` and keep the error of type ``kind`` it raises."""
+    try:
+        await call()
+    except kind as exc:
+        errors.append(exc)

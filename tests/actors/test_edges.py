@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio
 import pytest
 
@@ -16,7 +18,7 @@ from actorgraph.actors import (
     Supervisor,
     SupervisorSpec,
 )
-from tests.actors.support import Journal, Nap, Ping, settle, worker
+from tests.actors.support import Journal, Nap, Ping, record_error, settle, worker
 
 pytestmark = pytest.mark.anyio
 
@@ -77,15 +79,8 @@ async def test_a_sender_waiting_for_room_learns_the_actor_stopped() -> None:
         await settle()
         await ref.tell(Ping(1))
         errors: list[BaseException] = []
-
-        async def send() -> None:
-            try:
-                await ref.tell(Ping(2))
-            except ActorStopped as exc:
-                errors.append(exc)
-
         async with anyio.create_task_group() as tg:
-            tg.start_soon(send)
+            tg.start_soon(record_error, errors, ActorStopped, partial(ref.tell, Ping(2)))
             await settle()
             ref.stop()
         assert len(errors) == 1

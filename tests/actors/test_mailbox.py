@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import anyio
 import msgspec
@@ -20,7 +21,7 @@ from actorgraph.actors import (
     Overflow,
     SupervisorSpec,
 )
-from tests.actors.support import Crash, Journal, Nap, Ping, settle, worker
+from tests.actors.support import Crash, Journal, Nap, Ping, record_error, settle, worker
 
 pytestmark = pytest.mark.anyio
 
@@ -41,6 +42,16 @@ class Counter(Actor[Add | Get, int]):
         if isinstance(msg, Add):
             self.total += msg.n
         return self.total
+
+
+async def busy_recorder(
+    system: ActorSystem, seen: list[int], gate: anyio.Event, **options: Any
+) -> ActorRef[Ping, None]:
+    """A Recorder already handling Ping(0), held up at ``gate``."""
+    ref = await system.spawn(Recorder, seen, gate, **options)
+    await ref.tell(Ping(0))
+    await settle()
+    return ref
 
 
 class Recorder(Actor[Ping, None]):
@@ -140,19 +151,10 @@ async def test_ask_of_a_crashing_actor_raises_actor_crashed() -> None:
 async def test_queued_asks_fail_when_the_actor_stops() -> None:
     gate = anyio.Event()
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, [], gate)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, [], gate)
         results: list[BaseException] = []
-
-        async def ask() -> None:
-            try:
-                await ref.ask(Ping(1))
-            except ActorStopped as exc:
-                results.append(exc)
-
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ask)
+            tg.start_soon(record_error, results, ActorStopped, partial(ref.ask, Ping(1)))
             await settle()
             ref.stop()  # the stop waits for the running message, then fails the queue
             await settle()
@@ -188,9 +190,7 @@ async def test_overflow_wait_sender_cancelled_while_waiting() -> None:
     gate = anyio.Event()
     seen: list[int] = []
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, seen, gate, capacity=1)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, seen, gate, capacity=1)
         await ref.tell(Ping(1))
         with anyio.move_on_after(0.02) as scope:
             await ref.tell(Ping(2))
@@ -205,9 +205,7 @@ async def test_overflow_drop_newest() -> None:
     gate = anyio.Event()
     seen: list[int] = []
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, seen, gate, capacity=2, overflow=Overflow.DROP_NEWEST)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, seen, gate, capacity=2, overflow=Overflow.DROP_NEWEST)
         for n in (1, 2, 3, 4):
             await ref.tell(Ping(n))
         assert ref.try_tell(Ping(5)) is False
@@ -222,19 +220,10 @@ async def test_overflow_drop_oldest_fails_a_dropped_ask() -> None:
     gate = anyio.Event()
     seen: list[int] = []
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, seen, gate, capacity=2, overflow=Overflow.DROP_OLDEST)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, seen, gate, capacity=2, overflow=Overflow.DROP_OLDEST)
         errors: list[BaseException] = []
-
-        async def ask() -> None:
-            try:
-                await ref.ask(Ping(1))
-            except MailboxFull as exc:
-                errors.append(exc)
-
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ask)
+            tg.start_soon(record_error, errors, MailboxFull, partial(ref.ask, Ping(1)))
             await settle()
             await ref.tell(Ping(2))
             await ref.tell(Ping(3))  # pushes the ask out
@@ -248,9 +237,7 @@ async def test_overflow_drop_oldest_fails_a_dropped_ask() -> None:
 async def test_overflow_fail_raises_mailbox_full() -> None:
     gate = anyio.Event()
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, [], gate, capacity=1, overflow=Overflow.FAIL)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, [], gate, capacity=1, overflow=Overflow.FAIL)
         await ref.tell(Ping(1))
         with pytest.raises(MailboxFull) as info:
             await ref.tell(Ping(2))
@@ -379,9 +366,7 @@ async def test_ask_without_timeout_waits_for_room() -> None:
     gate = anyio.Event()
     seen: list[int] = []
     async with ActorSystem() as system:
-        ref = await system.spawn(Recorder, seen, gate, capacity=1)
-        await ref.tell(Ping(0))
-        await settle()
+        ref = await busy_recorder(system, seen, gate, capacity=1)
         await ref.tell(Ping(1))
         async with anyio.create_task_group() as tg:
             tg.start_soon(partial(ref.ask, Ping(2), timeout=None))
