@@ -186,11 +186,7 @@ class ActorRef(Generic[M, R]):
         elif timeout is None:
             await self._put_full(reply)
         else:
-            try:
-                with anyio.fail_after(timeout):
-                    await self._put_full(reply)
-            except TimeoutError:
-                raise AskTimeout(self.path, type(msg).__name__, timeout) from None
+            return await self._ask_when_full(reply, timeout)  # type: ignore[no-any-return]
         timer = self._dispatcher.timer
         if timeout is not None and not reply.done:
             timer.add(reply, timeout)
@@ -300,6 +296,21 @@ class ActorRef(Generic[M, R]):
             self._drop(box.popleft())
         box.append(item)
         self._wake()
+
+    async def _ask_when_full(self, reply: Reply, seconds: float) -> Any:
+        """An ask that must wait for room: one deadline covers the wait and the reply."""
+        try:
+            with anyio.fail_after(seconds):
+                try:
+                    await self._put_full(reply)
+                    await reply.event.wait()
+                finally:
+                    reply.done = True
+        except TimeoutError:
+            raise AskTimeout(self.path, type(reply.msg).__name__, seconds) from None
+        if reply.error is not None:
+            raise reply.error
+        return reply.value
 
     def _wake_putter(self) -> None:
         putters = self._putters
