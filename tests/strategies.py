@@ -24,3 +24,12 @@ intensities = st.integers(min_value=0, max_value=3)
 
 restart_gaps = st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=1, max_size=30)
 """Seconds between successive restarts of one supervisor's children."""
+
+actor_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["tell", "crash", "exit", "ask", "ask_crash", "stop", "nap", "spawn"]),
+        st.integers(min_value=0, max_value=7),
+    ),
+    max_size=40,
+)
+"""Operations on a small population of actors: (what, which actor)."""
