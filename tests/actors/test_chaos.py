@@ -23,6 +23,7 @@ from actorgraph.actors import (
     MailboxFull,
     RestartType,
     Strategy,
+    Supervisor,
     SupervisorSpec,
 )
 from tests.actors.support import Crash, Exit, Journal, Nap, Ping, settle, worker
@@ -83,4 +84,56 @@ async def test_random_traffic_ends_cleanly(ops: list[tuple[str, int]], strategy:
             assert not child.stopped, name
     assert len(outcomes) == len(ops)
     assert all(ref.stopped for ref in refs)
+    assert len(anyio.get_running_tasks()) == before
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=actor_ops, strategy=restart_strategies)
+async def test_random_failures_in_nested_trees(
+    ops: list[tuple[str, int]], strategy: Strategy
+) -> None:
+    journal = Journal()
+    teams = [
+        ChildSpec(
+            id=f"team{t}",
+            start=SupervisorSpec(
+                [ChildSpec(id=f"m{t}{i}", start=worker(f"m{t}{i}", journal)) for i in range(2)],
+                strategy=strategy,
+                intensity=1,
+            ),
+        )
+        for t in range(3)
+    ]
+    before = len(anyio.get_running_tasks())
+    async with ActorSystem() as system:
+        pool = await system.start_supervisor(
+            "pool", SupervisorSpec(teams, strategy=strategy, intensity=1000)
+        )
+
+        async def run(op: str, index: int) -> None:
+            team = pool.children().get(f"team{index % 3}")
+            if not isinstance(team, Supervisor) or team.stopped:
+                return
+            member = team.children().get(f"m{index % 3}{index % 2}")
+            if not isinstance(member, ActorRef):
+                return
+            try:
+                if op in {"crash", "ask_crash"}:
+                    await member.tell(Crash())
+                elif op == "stop" and index % 4 == 0:
+                    team.stop()
+                elif op == "ask":
+                    await member.ask(Ping(index), timeout=1)
+                else:
+                    await member.tell(Ping(index))
+            except DOCUMENTED:
+                pass
+
+        async with anyio.create_task_group() as tg:
+            for op, index in ops:
+                tg.start_soon(run, op, index)
+        await settle()
+        for team in pool.children().values():
+            assert isinstance(team, Supervisor)
+            assert not team.stopped
     assert len(anyio.get_running_tasks()) == before
