@@ -44,8 +44,6 @@ from actorgraph.channels._errors import ActorStopped, EscalationError
 
 __all__ = ["Child", "Supervisor"]
 
-#: What a supervisor supervises: an actor (by its ref) or a nested supervisor.
-Child: TypeAlias = "ActorRef[Any, Any] | Supervisor"
 
 _EXIT, _TERMINATE, _STOP = 0, 1, 2
 
@@ -587,3 +585,7 @@ class Supervisor:
 
 def _reason_text(reason: Reason) -> str:
     return reason if isinstance(reason, str) else repr(reason)
+
+
+#: What a supervisor supervises: an actor (by its ref) or a nested supervisor.
+Child: TypeAlias = ActorRef[Any, Any] | Supervisor
