@@ -37,10 +37,14 @@ class Primitives:
 
 def _current_library() -> str | None:
     try:
-        import sniffio
+        import sniffio  # trio depends on it; asyncio-only installs may lack it
+    except ImportError:  # pragma: no cover - without sniffio there is no trio either
+        from actorgraph.actors._adapter_asyncio import running
 
+        return "asyncio" if running() else None
+    try:
         return sniffio.current_async_library()
-    except Exception:  # noqa: BLE001 - no sniffio, or no library detected
+    except sniffio.AsyncLibraryNotFoundError:  # pragma: no cover - called from async code
         return None
 
 

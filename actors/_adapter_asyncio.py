@@ -11,7 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-__all__ = ["OneWaiterEvent", "checkpoint", "clock"]
+__all__ = ["OneWaiterEvent", "checkpoint", "clock", "running"]
+
+
+def running() -> bool:
+    """Whether an asyncio loop runs in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def clock() -> Callable[[], float]:
