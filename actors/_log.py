@@ -2,7 +2,7 @@
 
 Event names are stable (``actor.started``, ``actor.stopped``, ``actor.crashed``,
 ``supervisor.restart``, ``supervisor.escalate``, ...) and carry ``path`` and,
-where there is one, ``reason`` or ``error``. Until ``structlog.configure`` has
+where there is one, ``reason``. Until ``structlog.configure`` has
 been called, an event costs one function call and is dropped, so a library
 embedded in an application never prints on its own.
 """

@@ -371,7 +371,7 @@ class ActorRef(Generic[M, R]):
             try:
                 await actor.stopping(reason)
             except Exception as exc:  # noqa: BLE001 - let it crash: the supervisor decides
-                _log.warning("actor.stopping_failed", path=self.path, error=repr(exc))
+                _log.warning("actor.stopping_failed", path=self.path, reason=repr(exc))
             if msg.own:
                 self._suspend("normal")
             else:
@@ -395,7 +395,7 @@ class ActorRef(Generic[M, R]):
             self._scheduled = False
 
     def _crash(self, exc: Exception) -> None:
-        _log.error("actor.crashed", path=self.path, error=repr(exc))
+        _log.error("actor.crashed", path=self.path, reason=repr(exc))
         self._suspend(exc)
 
     def _suspend(self, reason: Reason) -> None:

@@ -433,7 +433,7 @@ class Supervisor:
                 child=child.name,
                 restarts=len(self._window),
                 period=self.spec.period,
-                error=repr(cause),
+                reason=repr(cause),
             )
             self._outcome = EscalationError(self.path, self.spec.intensity, self.spec.period, cause)
             return
@@ -483,7 +483,7 @@ class Supervisor:
                     await self._restart_actor(child, reason)
             except Exception as exc:  # noqa: BLE001 - handled like any other crash
                 # A failed restart is one more crash of the same incarnation.
-                _log.error("actor.crashed", path=child.path, error=repr(exc))
+                _log.error("actor.crashed", path=child.path, reason=repr(exc))
                 self._child_exited(child, exc, child._epoch)
 
     async def _restart_actor(self, ref: ActorRef[Any, Any], reason: Reason) -> None:

@@ -152,7 +152,7 @@ async def test_lifecycle_events_carry_the_path() -> None:
     assert ("supervisor.restart", "/system") in events
     assert ("actor.stopped", "/system/w") in events
     crashed = next(e for e in logs if e["event"] == "actor.crashed")
-    assert "told to crash" in crashed["error"]
+    assert "told to crash" in crashed["reason"]
 
 
 async def test_escalation_event() -> None:
@@ -171,6 +171,7 @@ async def test_escalation_event() -> None:
     escalate = next(e for e in logs if e["event"] == "supervisor.escalate")
     assert escalate["path"] == "/system"
     assert escalate["child"] == "w"
+    assert "told to crash" in escalate["reason"]
 
 
 def test_down_notice_is_plain_data() -> None:
