@@ -270,7 +270,7 @@ async def test_add_child_needs_simple_one_for_one() -> None:
 
 async def test_backoff_delays_the_restart() -> None:
     journal = Journal()
-    backoff = Backoff(min_delay=0.2, max_delay=1.0, jitter=0.0)
+    backoff = Backoff(min_delay=0.5, max_delay=1.0, jitter=0.0)
     async with ActorSystem(seed=1) as system:
         sup = await system.start_supervisor(
             "sup", SupervisorSpec([spec("w", journal, backoff=backoff)], intensity=5)
