@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from examples.agent_simulation import simulate
 from examples.supervision_tree import main
 
 pytestmark = pytest.mark.anyio
@@ -32,3 +33,10 @@ def test_readme_example_runs(tmp_path: Path) -> None:
         [sys.executable, str(script)], check=True, capture_output=True, text=True, timeout=60
     ).stdout
     assert out.splitlines() == ["42", "escalated: /app"]
+
+
+async def test_agent_simulation_conserves_coins() -> None:
+    wealth = await simulate(200, 4, seed=1)
+    assert len(wealth) == 200
+    assert sum(wealth) == 2000
+    assert max(wealth) > 10
