@@ -1,11 +1,17 @@
 """The errors actorgraph raises. Each names the node, channel or key at fault."""
 
 from actorgraph.channels._errors import (
+    ActorCrashed,
+    ActorError,
     ActorGraphError,
+    ActorStopped,
+    AskTimeout,
+    DeadActor,
     DeserializationError,
     EmptyChannelError,
     EmptyInputError,
     ErrorCode,
+    EscalationError,
     GraphBubbleUp,
     GraphInterrupt,
     GraphRecursionError,
@@ -13,6 +19,7 @@ from actorgraph.channels._errors import (
     InvalidMessageError,
     InvalidNamespaceError,
     InvalidUpdateError,
+    MailboxFull,
     NodeError,
     NodeInterrupt,
     ParentCommand,
@@ -23,11 +30,17 @@ from actorgraph.channels._errors import (
 )
 
 __all__ = [
+    "ActorCrashed",
+    "ActorError",
     "ActorGraphError",
+    "ActorStopped",
+    "AskTimeout",
+    "DeadActor",
     "DeserializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
+    "EscalationError",
     "GraphBubbleUp",
     "GraphInterrupt",
     "GraphRecursionError",
@@ -35,6 +48,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidNamespaceError",
     "InvalidUpdateError",
+    "MailboxFull",
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",

@@ -13,11 +13,17 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "ActorCrashed",
+    "ActorError",
     "ActorGraphError",
+    "ActorStopped",
+    "AskTimeout",
+    "DeadActor",
     "DeserializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
+    "EscalationError",
     "GraphBubbleUp",
     "GraphInterrupt",
     "GraphRecursionError",
@@ -25,6 +31,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidNamespaceError",
     "InvalidUpdateError",
+    "MailboxFull",
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
@@ -162,3 +169,77 @@ class InvalidMessageError(ActorGraphError, ValueError):
 class ScriptExhaustedError(ActorGraphError, RuntimeError):
     """A scripted fake chat model was called more times than it has replies; the
     message says how many it had. Add replies to the script."""
+
+
+# --- actors ---------------------------------------------------------------------------
+
+
+class ActorError(ActorGraphError):
+    """Base of the errors raised by actors, refs and supervisors."""
+
+
+class MailboxFull(ActorError):  # noqa: N818 - reads as the condition, like Akka's
+    """A send found the actor's mailbox full and its overflow policy is ``fail``
+    (or a queued ask was pushed out under ``drop_oldest``/``drop_newest``)."""
+
+    def __init__(self, path: str, capacity: int) -> None:
+        super().__init__(
+            f"mailbox of actor {path!r} is full ({capacity} messages); "
+            "raise its capacity, slow the sender, or use Overflow.WAIT for backpressure"
+        )
+        self.path = path
+        self.capacity = capacity
+
+
+class ActorStopped(ActorError):  # noqa: N818 - the state the message ran into
+    """The actor has stopped: it takes no more messages, and asks still queued
+    when it stopped fail with this error."""
+
+    def __init__(self, path: str, reason: str = "stopped") -> None:
+        super().__init__(
+            f"actor {path!r} has stopped ({reason}); watch it or join() it to learn "
+            "when it goes down, and spawn a new one to continue"
+        )
+        self.path = path
+        self.reason = reason
+
+
+#: The name Akka and pykka users look for.
+DeadActor = ActorStopped
+
+
+class ActorCrashed(ActorError):  # noqa: N818 - what happened, as the asker sees it
+    """The actor raised while handling an ask; the original exception is the
+    ``__cause__`` and the actor's supervisor applies its restart strategy."""
+
+    def __init__(self, path: str, error: BaseException) -> None:
+        super().__init__(f"actor {path!r} crashed handling the request: {error!r}")
+        self.path = path
+        self.error = error
+
+
+class AskTimeout(ActorError, TimeoutError):  # noqa: N818 - the name Akka users know
+    """No reply came within the ``timeout`` given to ``ask``."""
+
+    def __init__(self, path: str, message_type: str, timeout: float) -> None:
+        super().__init__(
+            f"actor {path!r} did not reply to {message_type} within {timeout} s; "
+            "raise the timeout or check that the actor replies to this message"
+        )
+        self.path = path
+        self.timeout = timeout
+
+
+class EscalationError(ActorError):
+    """A supervisor exceeded its restart intensity, stopped its children and gave
+    up; its parent sees this as a crashed child (the root raises it out of
+    ``ActorSystem``)."""
+
+    def __init__(self, path: str, restarts: int, period: float, cause: BaseException) -> None:
+        super().__init__(
+            f"supervisor {path!r} gave up after {restarts} restarts within {period} s "
+            f"(last failure: {cause!r}); fix the failing child or raise the "
+            "supervisor's intensity/period"
+        )
+        self.path = path
+        self.cause = cause
