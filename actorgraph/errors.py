@@ -2,10 +2,13 @@
 
 from actorgraph.channels._errors import (
     ActorGraphError,
+    CheckpointError,
+    DatabaseError,
     DeserializationError,
     EmptyChannelError,
     EmptyInputError,
     ErrorCode,
+    EventLoopThreadError,
     GraphBubbleUp,
     GraphInterrupt,
     GraphRecursionError,
@@ -22,10 +25,13 @@ from actorgraph.channels._errors import (
 
 __all__ = [
     "ActorGraphError",
+    "CheckpointError",
+    "DatabaseError",
     "DeserializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
+    "EventLoopThreadError",
     "GraphBubbleUp",
     "GraphInterrupt",
     "GraphRecursionError",
