@@ -2,4 +2,38 @@
 
 from actorgraph.store._config import RunnableConfig
 
+# --- the long-term store and the node cache ---------------------------------------
+from actorgraph.store.base_store import (
+    NOT_PROVIDED,
+    BaseStore,
+    GetOp,
+    IndexConfig,
+    Item,
+    ListNamespacesOp,
+    MatchCondition,
+    PutOp,
+    SearchItem,
+    SearchOp,
+    TTLConfig,
+)
+from actorgraph.store.memory_store import InMemoryStore
+from actorgraph.store.sqlite_store import SqliteStore
+
 __all__ = ["RunnableConfig"]
+
+# --- the long-term store and the node cache ---
+__all__ += [
+    "NOT_PROVIDED",
+    "BaseStore",
+    "GetOp",
+    "InMemoryStore",
+    "IndexConfig",
+    "Item",
+    "ListNamespacesOp",
+    "MatchCondition",
+    "PutOp",
+    "SearchItem",
+    "SearchOp",
+    "SqliteStore",
+    "TTLConfig",
+]

@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import anyio
 
+from actorgraph.channels._errors import EventLoopThreadError
+
 __all__ = ["run_blocking"]
 
 T = TypeVar("T")
@@ -25,15 +27,15 @@ def run_blocking(name: str, func: Callable[[], Awaitable[T]]) -> T:
     ``name`` is the blocking method being called (``"put"``), used in the error.
 
     Raises:
-        RuntimeError: when called on a thread that runs an event loop; the
-            message names the async method to await instead.
+        EventLoopThreadError: when called on a thread that runs an event loop;
+            the message names the async method to await instead.
     """
     try:
         anyio.get_current_task()
     except RuntimeError:
         pass
     else:
-        raise RuntimeError(
+        raise EventLoopThreadError(
             f"{name}() blocks until it is done and was called on the event loop's thread, "
             f"where it would stall every task; use `await a{name}(...)` there, "
             f"or call {name}() from a worker thread (anyio.to_thread.run_sync)."

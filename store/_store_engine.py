@@ -101,7 +101,7 @@ def _bad_path(value: Any, path: str) -> tuple[str, str] | None:
     if isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(k, str):
-                return f"{path}[{k!r}]", f"key of type {type(k).__name__} (keys must be strings)"
+                return f"{path}[{k!r}]", f"a key of type {type(k).__name__} (keys must be strings)"
             found = _bad_path(v, f"{path}[{k!r}]")
             if found:
                 return found
@@ -116,7 +116,7 @@ def _bad_path(value: Any, path: str) -> tuple[str, str] | None:
         if isinstance(value, float) and value != value:
             return path, "NaN, which JSON cannot hold"
         return None
-    return path, f"type {type(value).__name__} is not JSON"
+    return path, f"type {type(value).__name__!r} is not JSON"
 
 
 def _encode(namespace: tuple[str, ...], key: str, value: Any) -> bytes:
@@ -130,7 +130,7 @@ def _encode(namespace: tuple[str, ...], key: str, value: Any) -> bytes:
     if found is not None:
         path, reason = found
         raise SerializationError(
-            f"The {where} cannot be stored: {path} is a {reason}; store JSON data "
+            f"The {where} cannot be stored: {path}: {reason}; store JSON data "
             "(dict, list, str, int, float, bool, None)."
         )
     try:

@@ -229,11 +229,11 @@ class BaseStore(abc.ABC):
     async def asweep_ttl(self) -> int:
         """Delete every expired item now; return how many were deleted."""
 
-    async def _aopen(self) -> None:  # noqa: B027 - a hook; most stores hold nothing
-        """Acquire resources; called by ``async with``."""
+    async def aclose(self) -> None:  # noqa: B027 - a hook; most stores hold nothing
+        """Release the store's resources (``async with`` calls it on exit).
 
-    async def _aclose(self) -> None:  # noqa: B027 - a hook; most stores hold nothing
-        """Release resources; called when ``async with`` ends."""
+        Shielded from cancellation while it flushes what is queued.
+        """
 
     # --- async face ----------------------------------------------------------------
 
@@ -397,6 +397,10 @@ class BaseStore(abc.ABC):
             ),
         )
 
+    def close(self) -> None:
+        """Blocking ``aclose``."""
+        run_blocking("close", self.aclose)
+
     def sweep_ttl(self) -> int:
         """Blocking ``asweep_ttl``."""
         return run_blocking("sweep_ttl", self.asweep_ttl)
@@ -452,8 +456,7 @@ class BaseStore(abc.ABC):
         stack = AsyncExitStack()
         await stack.__aenter__()
         try:
-            await self._aopen()
-            stack.push_async_callback(self._aclose)
+            stack.push_async_callback(self.aclose)
             if self.ttl_config.get("sweep_interval_minutes"):
                 task_group = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(task_group.cancel_scope.cancel)
@@ -472,8 +475,9 @@ class BaseStore(abc.ABC):
     ) -> None:
         stack, self._exit_stack = self._exit_stack, None
         if stack is not None:
-            with anyio.CancelScope(shield=True):
-                await stack.__aexit__(exc_type, exc, tb)
+            # The sweeper's task group must be exited in this task's own scope, so
+            # no shield here; aclose shields the flush itself.
+            await stack.__aexit__(exc_type, exc, tb)
 
 
 def _positive(number: Any) -> bool:
