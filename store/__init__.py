@@ -16,6 +16,7 @@ from actorgraph.store.base_store import (
     SearchOp,
     TTLConfig,
 )
+from actorgraph.store.cache import BaseCache, InMemoryCache, SqliteCache
 from actorgraph.store.memory_store import InMemoryStore
 from actorgraph.store.sqlite_store import SqliteStore
 
@@ -24,8 +25,10 @@ __all__ = ["RunnableConfig"]
 # --- the long-term store and the node cache ---
 __all__ += [
     "NOT_PROVIDED",
+    "BaseCache",
     "BaseStore",
     "GetOp",
+    "InMemoryCache",
     "InMemoryStore",
     "IndexConfig",
     "Item",
@@ -34,6 +37,7 @@ __all__ += [
     "PutOp",
     "SearchItem",
     "SearchOp",
+    "SqliteCache",
     "SqliteStore",
     "TTLConfig",
 ]

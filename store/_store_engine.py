@@ -8,6 +8,7 @@ into the page a search returns. Both stores call them, so their answers agree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypeAlias
@@ -113,8 +114,8 @@ def _bad_path(value: Any, path: str) -> tuple[str, str] | None:
                 return found
         return None
     if value is None or isinstance(value, (str, int, float, bool)):
-        if isinstance(value, float) and value != value:
-            return path, "NaN, which JSON cannot hold"
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, f"{value}, which JSON cannot hold (it would come back as null)"
         return None
     return path, f"type {type(value).__name__!r} is not JSON"
 
@@ -135,7 +136,11 @@ def _encode(namespace: tuple[str, ...], key: str, value: Any) -> bytes:
         )
     try:
         return _encoder.encode(value)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        OverflowError,
+    ) as exc:  # pragma: no cover - _bad_path saw it first
         raise SerializationError(f"The {where} cannot be stored as JSON: {exc}") from exc
 
 

@@ -207,9 +207,7 @@ def matches_filter(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -
     (``$eq $ne $gt $gte $lt $lte``). Ordering operators compare numbers with
     numbers and strings with strings; any other pairing does not match.
     """
-    if not filter:
-        return True
-    return all(_equal(_field(value, name), wanted) for name, wanted in filter.items())
+    return all(_equal(_field(value, name), wanted) for name, wanted in (filter or {}).items())
 
 
 # --- index field paths ------------------------------------------------------------------
@@ -256,9 +254,8 @@ def _as_text(found: Any) -> list[str]:
         return ["True" if found else "False"]
     if isinstance(found, (int, float)):
         return [str(found)]
-    if isinstance(found, (Mapping, list, tuple)):
-        return [msgspec.json.encode(found, order="sorted").decode()]
-    return []
+    # Stored documents are JSON, so what is left is an object or a list.
+    return [msgspec.json.encode(found, order="sorted").decode()]
 
 
 def _walk(found: Any, tokens: Sequence[str], pos: int) -> list[str]:

@@ -78,14 +78,16 @@ def using_numpy() -> bool:
 
 def _python_scores(query: bytes, blobs: Sequence[bytes]) -> list[float]:
     q = _unpack(query)
-    if _sumprod is not None:  # Python 3.12+: a C loop
+    if _sumprod is not None:  # pragma: no cover - Python 3.12+: a C loop
         dot = _sumprod
         return [dot(q, _unpack(blob)) for blob in blobs]
     mul = operator.mul
     return [sum(map(mul, q, _unpack(blob))) for blob in blobs]
 
 
-def _numpy_scores(query: bytes, blobs: Sequence[bytes]) -> list[float]:
+def _numpy_scores(
+    query: bytes, blobs: Sequence[bytes]
+) -> list[float]:  # pragma: no cover - the vectors extra
     np = _np
     q = np.frombuffer(query, dtype="<f4")
     matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), q.shape[0])
@@ -146,10 +148,7 @@ class Embedder:
     async def _call(func: Callable[..., Any], arg: Any) -> Any:
         if _is_async(func):
             return await cast("Callable[..., Awaitable[Any]]", func)(arg)
-        result = await anyio.to_thread.run_sync(func, arg)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        return await anyio.to_thread.run_sync(func, arg)
 
     async def embed_documents(self, texts: Sequence[str]) -> list[Sequence[float]]:
         """One vector per text.

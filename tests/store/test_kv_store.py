@@ -10,6 +10,7 @@ import pytest
 
 from actorgraph.errors import EventLoopThreadError, InvalidNamespaceError, SerializationError
 from actorgraph.store import (
+    NOT_PROVIDED,
     GetOp,
     InMemoryStore,
     ListNamespacesOp,
@@ -18,6 +19,7 @@ from actorgraph.store import (
     SearchItem,
     SearchOp,
 )
+from actorgraph.store._portal import run_blocking
 from tests.store.store_support import StoreFactory, make_store, with_clock
 
 __all__ = ["make_store"]
@@ -131,7 +133,9 @@ async def test_bad_keys_values_and_ttls_are_refused(make_store: StoreFactory) ->
         await store.aput(("a",), "k", {"deep": [1, object]})
     with pytest.raises(SerializationError, match="keys must be strings"):
         await store.aput(("a",), "k", {"deep": {1: "x"}})
-    with pytest.raises(SerializationError, match="NaN"):
+    with pytest.raises(SerializationError, match=r"value\['x'\]: inf, which JSON cannot hold"):
+        await store.aput(("a",), "k", {"x": float("inf")})
+    with pytest.raises(SerializationError, match="nan"):
         await store.aput(("a",), "k", {"x": float("nan")})
     with pytest.raises(ValueError, match="positive number of minutes"):
         await store.aput(("a",), "k", {"v": 1}, ttl=-1)
@@ -207,6 +211,9 @@ async def test_filter_on_nested_values_lists_and_bools(make_store: StoreFactory)
     assert await keys(ok=True) == ["1"]  # True is not 1 in JSON
     assert await keys(ok=1) == ["2"]
     assert await keys(meta="en") == []
+    assert await keys(**{"meta.lang.x": "en"}) == []  # walks into a string: nothing there
+    assert await keys(ok={"$gt": False}) == ["1"]  # booleans order among themselves
+    assert await keys(ok={"$lt": 2}) == ["2"]  # but never against numbers: True is left out
     with pytest.raises(ValueError, match=r"unknown operator '\$regex'.*\$eq"):
         await keys(meta={"$regex": "e"})
 
@@ -254,6 +261,7 @@ async def test_list_namespaces_as_documented(make_store: StoreFactory) -> None:
     ]
     assert await store.alist_namespaces(max_depth=2) == [("a", "b"), ("a", "c")]
     assert await store.alist_namespaces(prefix=("a",), suffix=("*", "i")) == [("a", "b", "d", "i")]
+    assert await store.alist_namespaces(prefix=("a", "b", "c", "d")) == []
     assert await store.alist_namespaces(limit=2, offset=1) == [
         ("a", "b", "d", "e"),
         ("a", "b", "d", "i"),
@@ -462,11 +470,17 @@ def test_blocking_face_from_plain_code(make_store: StoreFactory) -> None:
 def test_errors_raised_inside_a_worker_thread_call_pass_through() -> None:
     store = InMemoryStore()
 
+    async def fails() -> None:
+        raise RuntimeError("from the loop")
+
     async def main() -> None:
         def work() -> None:
             store.put(("langgraph",), "k", {"v": 1})
 
         with pytest.raises(InvalidNamespaceError):
             await anyio.to_thread.run_sync(work)
+        with pytest.raises(RuntimeError, match="from the loop"):
+            await anyio.to_thread.run_sync(run_blocking, "fails", fails)
 
     anyio.run(main)
+    assert repr(NOT_PROVIDED) == "NOT_PROVIDED"

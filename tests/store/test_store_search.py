@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actorgraph.store import IndexConfig, InMemoryStore, SqliteStore
+from actorgraph.store import IndexConfig, InMemoryStore, SearchOp, SqliteStore
 from actorgraph.store._store_query import texts_at_path, tokenize_path
 from actorgraph.store._store_vectors import cosine_scores, pack_vector, using_numpy
 from tests.store.store_support import (
@@ -70,7 +70,12 @@ def index(embed: Any = keyword_embed, fields: list[str] | None = None) -> IndexC
 
 @pytest.mark.parametrize(
     "embed",
-    [keyword_embed, async_keyword_embed, LangChainStyle(), SyncOnly()],
+    [
+        keyword_embed,
+        async_keyword_embed,
+        LangChainStyle(),
+        SyncOnly(),
+    ],
     ids=["function", "async-function", "embeddings-object", "sync-object"],
 )
 async def test_ranked_by_cosine_similarity(make_store: StoreFactory, embed: Any) -> None:
@@ -84,6 +89,10 @@ async def test_ranked_by_cosine_similarity(make_store: StoreFactory, embed: Any)
         ("doc2", pytest.approx(0.0)),
         ("doc3", None),  # not indexed: still found, after the ranked ones
     ]
+    twice = await store.abatch(
+        [SearchOp(("docs",), query="python"), SearchOp(("docs",), query="python")]
+    )
+    assert twice[0] == twice[1]
     guides = await store.asearch(("docs",), query="a guide to typescript", limit=1)
     assert [item.key for item in guides] == ["doc2"]
     assert guides[0].score == pytest.approx(1.0)
