@@ -19,6 +19,7 @@ from actorgraph.channels._errors import SerializationError
 from actorgraph.store._store_query import (
     check_filter,
     matches_filter,
+    select_namespaces,
     validate_namespace,
     validate_prefix,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "PreparedPut",
     "PreparedSearch",
     "Row",
+    "answer_list_op",
     "prepare",
     "ranked_ids",
     "take_page",
@@ -256,6 +258,26 @@ async def prepare(ops: Iterable[Op], index: IndexSpec | None) -> list[Prepared]:
                 queries[query] = await index.embedder.embed_query(query)
             checked[position] = prepared._replace(query_vector=queries[query])
     return checked
+
+
+def answer_list_op(
+    namespaces: Iterable[tuple[str, ...]], op: ListNamespacesOp
+) -> list[tuple[str, ...]]:
+    """The answer to a checked ``ListNamespacesOp`` over the namespaces holding items."""
+    prefix = suffix = None
+    for condition in op.match_conditions or ():
+        if condition.match_type == "prefix":
+            prefix = condition.path
+        else:
+            suffix = condition.path
+    return select_namespaces(
+        namespaces,
+        prefix=prefix,
+        suffix=suffix,
+        max_depth=op.max_depth,
+        limit=op.limit,
+        offset=op.offset,
+    )
 
 
 def ranked_ids(query: bytes, vectors: Sequence[tuple[int, bytes]]) -> list[tuple[int, float]]:

@@ -16,11 +16,12 @@ from actorgraph.store._store_engine import (
     PreparedPut,
     PreparedSearch,
     Row,
+    answer_list_op,
     prepare,
     ranked_ids,
     take_page,
 )
-from actorgraph.store._store_query import namespace_matches, select_namespaces
+from actorgraph.store._store_query import namespace_matches
 from actorgraph.store._store_vectors import IndexSpec
 from actorgraph.store.base_store import (
     BaseStore,
@@ -163,20 +164,7 @@ class InMemoryStore(BaseStore):
             for namespace, entries in self._data.items()
             if any(e.expires_at is None or e.expires_at > now for e in entries.values())
         ]
-        prefix = suffix = None
-        for condition in op.match_conditions or ():
-            if condition.match_type == "prefix":
-                prefix = condition.path
-            else:
-                suffix = condition.path
-        return select_namespaces(
-            live,
-            prefix=prefix,
-            suffix=suffix,
-            max_depth=op.max_depth,
-            limit=op.limit,
-            offset=op.offset,
-        )
+        return answer_list_op(live, op)
 
     def _search(self, prepared: PreparedSearch) -> list[Any]:
         op = prepared.op

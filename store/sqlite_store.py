@@ -22,11 +22,11 @@ from actorgraph.store._store_engine import (
     PreparedPut,
     PreparedSearch,
     Row,
+    answer_list_op,
     prepare,
     ranked_ids,
     take_page,
 )
-from actorgraph.store._store_query import select_namespaces
 from actorgraph.store._store_vectors import IndexSpec
 from actorgraph.store.base_store import (
     BaseStore,
@@ -172,20 +172,7 @@ class _Batch:
             f"SELECT DISTINCT ns FROM store_items WHERE {_LIVE}",  # noqa: S608 - constants
             (self.now,),
         ).fetchall()
-        prefix = suffix = None
-        for condition in op.match_conditions or ():
-            if condition.match_type == "prefix":
-                prefix = condition.path
-            else:
-                suffix = condition.path
-        return select_namespaces(
-            (tuple(name.split(".")) for (name,) in names),
-            prefix=prefix,
-            suffix=suffix,
-            max_depth=op.max_depth,
-            limit=op.limit,
-            offset=op.offset,
-        )
+        return answer_list_op((tuple(name.split(".")) for (name,) in names), op)
 
     def search(self, prepared: PreparedSearch) -> list[SearchItem]:
         op = prepared.op

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -26,29 +26,41 @@ class Clock:
         self.now += minutes * 60.0
 
 
+class _Clocked(Protocol):
+    _clock: Callable[[], float]
+
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Clocked)
+
+
+def factory(
+    kind: str, tmp_path: Path, memory: Callable[..., C], sqlite: Callable[..., C]
+) -> Iterator[Callable[..., C]]:
+    """Yield a maker of ``memory(**kw)`` or ``sqlite(fresh_file, **kw)``; close them after."""
+    made: list[C] = []
+
+    def make(**kwargs: Any) -> C:
+        fresh = tmp_path / f"{len(made)}.db"
+        made.append(memory(**kwargs) if kind == "memory" else sqlite(fresh, **kwargs))
+        return made[-1]
+
+    yield make
+    for thing in made:
+        thing.close()
+
+
 @pytest.fixture(params=["memory", "sqlite"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Builds stores of the parametrized kind; SQLite ones get a fresh file each."""
-    made: list[BaseStore] = []
-
-    def make(**kwargs: Any) -> BaseStore:
-        store: BaseStore
-        if request.param == "memory":
-            store = InMemoryStore(**kwargs)
-        else:
-            store = SqliteStore(tmp_path / f"store{len(made)}.db", **kwargs)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        store.close()
+    yield from factory(request.param, tmp_path, InMemoryStore, SqliteStore)
 
 
-def with_clock(store: BaseStore) -> Clock:
-    """Give ``store`` a hand-moved clock and return it."""
+def with_clock(thing: _Clocked) -> Clock:
+    """Give a store or a cache a hand-moved clock (the one seam tests use for time)."""
     clock = Clock()
-    store._clock = clock
+    thing._clock = clock
     return clock
 
 

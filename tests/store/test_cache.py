@@ -12,7 +12,7 @@ import pytest
 from actorgraph.errors import EventLoopThreadError, SerializationError
 from actorgraph.store import BaseCache, InMemoryCache, SqliteCache, SqliteStore
 from actorgraph.store.serde import default_serializer
-from tests.store.store_support import Clock
+from tests.store.store_support import factory, with_clock
 
 pytestmark = pytest.mark.anyio
 
@@ -21,26 +21,7 @@ CacheFactory = Callable[..., BaseCache]
 
 @pytest.fixture(params=["memory", "sqlite"])
 def make_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CacheFactory]:
-    made: list[BaseCache] = []
-
-    def make(**kwargs: Any) -> BaseCache:
-        cache: BaseCache
-        if request.param == "memory":
-            cache = InMemoryCache(**kwargs)
-        else:
-            cache = SqliteCache(tmp_path / f"cache{len(made)}.db", **kwargs)
-        made.append(cache)
-        return cache
-
-    yield make
-    for cache in made:
-        cache.close()
-
-
-def with_clock(cache: BaseCache) -> Clock:
-    clock = Clock()
-    cache._clock = clock
-    return clock
+    yield from factory(request.param, tmp_path, InMemoryCache, SqliteCache)
 
 
 NODE = ("__pregel_ns_writes", "graph", "expensive_node")
