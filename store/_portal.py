@@ -15,10 +15,27 @@ from typing import TypeVar
 import anyio
 
 from actorgraph.channels._errors import EventLoopThreadError
+from actorgraph.store._adapter_loop import running_loop_backend
 
-__all__ = ["run_blocking"]
+__all__ = ["refuse_on_event_loop", "run_blocking"]
 
 T = TypeVar("T")
+
+
+def refuse_on_event_loop(name: str) -> None:
+    """Raise when the blocking method ``name`` is called on an event loop's thread.
+
+    Raises:
+        EventLoopThreadError: naming the async method to await instead.
+    """
+    backend = running_loop_backend()
+    if backend is None:
+        return
+    raise EventLoopThreadError(
+        f"{name}() blocks until it is done and was called on a thread that runs a "
+        f"{backend} event loop, where it would stall every task; use `await a{name}(...)` there, "
+        f"or call {name}() from a worker thread (anyio.to_thread.run_sync)."
+    )
 
 
 def run_blocking(name: str, func: Callable[[], Awaitable[T]]) -> T:
@@ -30,17 +47,7 @@ def run_blocking(name: str, func: Callable[[], Awaitable[T]]) -> T:
         EventLoopThreadError: when called on a thread that runs an event loop;
             the message names the async method to await instead.
     """
-    try:
-        anyio.get_current_task()
-    except RuntimeError:
-        pass
-    else:
-        raise EventLoopThreadError(
-            f"{name}() blocks until it is done and was called on the event loop's thread, "
-            f"where it would stall every task; use `await a{name}(...)` there, "
-            f"or call {name}() from a worker thread (anyio.to_thread.run_sync)."
-        )
-
+    refuse_on_event_loop(name)
     started = False
 
     async def call() -> T:

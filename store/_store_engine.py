@@ -18,7 +18,7 @@ import msgspec
 from actorgraph.channels._errors import SerializationError
 from actorgraph.store._store_query import (
     check_filter,
-    matches_filter,
+    compile_filter,
     select_namespaces,
     validate_namespace,
     validate_prefix,
@@ -41,7 +41,9 @@ __all__ = [
     "PreparedSearch",
     "Row",
     "answer_list_op",
+    "decode_document",
     "prepare",
+    "prepare_blocking",
     "ranked_ids",
     "take_page",
     "to_datetime",
@@ -49,6 +51,11 @@ __all__ = [
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def decode_document(doc: bytes) -> dict[str, Any]:
+    """A stored JSON document as a dict."""
+    return _decoder.decode(doc)
 
 
 def to_datetime(timestamp: float) -> datetime:
@@ -88,6 +95,8 @@ class Row(NamedTuple):
     doc: bytes
     created_at: float
     updated_at: float
+    # The store's own decoded copy, only for filtering (memory keeps one); None: decode doc.
+    snapshot: dict[str, Any] | None = None
 
     def item(self) -> Item:
         return Item(
@@ -197,13 +206,11 @@ def _check_list(op: ListNamespacesOp) -> ListNamespacesOp:
     return ListNamespacesOp(tuple(conditions), depth, op.limit, op.offset)
 
 
-async def prepare(ops: Iterable[Op], index: IndexSpec | None) -> list[Prepared]:
-    """Check, encode and embed a batch; raise before anything is written.
+_Texts: TypeAlias = dict[str, list[tuple[int, str]]]
+"""Each text to embed, with the (op position, field) pairs that need its vector."""
 
-    Raises:
-        InvalidNamespaceError, ValueError, TypeError, SerializationError: naming
-            the op's namespace/key/field at fault.
-    """
+
+def _check_ops(ops: Iterable[Op], index: IndexSpec | None) -> tuple[list[Any], _Texts]:
     checked: list[Any] = []
     texts: dict[str, list[tuple[int, str]]] = {}
     for op in ops:
@@ -241,23 +248,61 @@ async def prepare(ops: Iterable[Op], index: IndexSpec | None) -> list[Prepared]:
             raise TypeError(
                 f"Unknown store operation {op!r}; use GetOp, PutOp, SearchOp or ListNamespacesOp."
             )
+    return checked, texts
+
+
+def _attach_vectors(
+    checked: list[Any], texts: _Texts, vectors: Sequence[Sequence[float]], dims: int
+) -> None:
+    for places, vector in zip(texts.values(), vectors, strict=True):
+        for position, field in places:
+            put = checked[position]
+            what = f"field {field!r} of {put.namespace!r} key {put.key!r}"
+            put.vectors.append((field, pack_vector(vector, dims=dims, what=what)))
+
+
+def _queries(checked: list[Any]) -> set[str]:
+    return {
+        op.op.query for op in checked if isinstance(op, PreparedSearch) and op.op.query is not None
+    }
+
+
+def _attach_queries(checked: list[Any], vectors: Mapping[str, bytes]) -> list[Prepared]:
+    for position, op in enumerate(checked):
+        if isinstance(op, PreparedSearch) and op.op.query is not None:
+            checked[position] = op._replace(query_vector=vectors[op.op.query])
+    return checked
+
+
+async def prepare(ops: Iterable[Op], index: IndexSpec | None) -> list[Prepared]:
+    """Check, encode and embed a batch; raise before anything is written.
+
+    Raises:
+        InvalidNamespaceError, ValueError, TypeError, SerializationError: naming
+            the op's namespace/key/field at fault.
+
+    On cancellation (while the embedder runs) nothing has been written.
+    """
+    checked, texts = _check_ops(ops, index)
     if index is None:
         return checked
+    embedder = index.embedder
     if texts:
-        vectors_out = await index.embedder.embed_documents(list(texts))
-        for places, vector in zip(texts.values(), vectors_out, strict=True):
-            for position, field in places:
-                put = checked[position]
-                what = f"field {field!r} of {put.namespace!r} key {put.key!r}"
-                put.vectors.append((field, pack_vector(vector, dims=index.dims, what=what)))
-    queries: dict[str, bytes] = {}
-    for position, prepared in enumerate(checked):
-        if isinstance(prepared, PreparedSearch) and prepared.op.query is not None:
-            query = prepared.op.query
-            if query not in queries:
-                queries[query] = await index.embedder.embed_query(query)
-            checked[position] = prepared._replace(query_vector=queries[query])
-    return checked
+        _attach_vectors(checked, texts, await embedder.embed_documents(list(texts)), index.dims)
+    return _attach_queries(checked, {q: await embedder.embed_query(q) for q in _queries(checked)})
+
+
+def prepare_blocking(ops: Iterable[Op], index: IndexSpec | None) -> list[Prepared]:
+    """``prepare`` for the blocking face: the same checks, the embedder called in place."""
+    checked, texts = _check_ops(ops, index)
+    if index is None:
+        return checked
+    embedder = index.embedder
+    if texts:
+        _attach_vectors(checked, texts, embedder.embed_documents_blocking(list(texts)), index.dims)
+    return _attach_queries(
+        checked, {q: embedder.embed_query_blocking(q) for q in _queries(checked)}
+    )
 
 
 def answer_list_op(
@@ -301,9 +346,11 @@ def take_page(
     if limit == 0:
         return page
     skipped = 0
+    matches = compile_filter(filter)
     for row, score in rows:
-        value = _decoder.decode(row.doc)
-        if filter and not matches_filter(value, filter):
+        snapshot = row.snapshot
+        value = _decoder.decode(row.doc) if snapshot is None else snapshot
+        if matches is not None and not matches(value):
             continue
         if skipped < offset:
             skipped += 1
@@ -312,7 +359,8 @@ def take_page(
             SearchItem(
                 namespace=row.namespace,
                 key=row.key,
-                value=value,
+                # A caller gets its own copy, never the store's snapshot.
+                value=value if snapshot is None else _decoder.decode(row.doc),
                 created_at=to_datetime(row.created_at),
                 updated_at=to_datetime(row.updated_at),
                 score=score,

@@ -6,8 +6,8 @@ index path means the same thing in memory and in SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 import msgspec
 
@@ -17,7 +17,7 @@ __all__ = [
     "FILTER_OPERATORS",
     "RESERVED_ROOT",
     "check_filter",
-    "matches_filter",
+    "compile_filter",
     "namespace_matches",
     "select_namespaces",
     "texts_at_path",
@@ -200,14 +200,45 @@ def _equal(have: Any, want: Any) -> bool:
     return bool(have == want)
 
 
-def matches_filter(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
-    """Whether a stored document satisfies every condition of ``filter``.
+Predicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
+
+
+def _condition(name: str, wanted: Any) -> Predicate:
+    """One condition as a function, with the common plain-value cases made cheap."""
+
+    def field(value: Mapping[str, Any]) -> Any:
+        return value.get(name) if name in value or "." not in name else _field(value, name)
+
+    if wanted is None:
+        return lambda value: field(value) is None
+    if isinstance(wanted, bool):
+        return lambda value: field(value) is wanted
+    if isinstance(wanted, str):
+        return lambda value: field(value) == wanted
+    if isinstance(wanted, (int, float)):
+
+        def number(value: Mapping[str, Any]) -> bool:
+            have = field(value)
+            return have == wanted and not isinstance(have, bool)
+
+        return number
+    return lambda value: _equal(field(value), wanted)
+
+
+def compile_filter(filter: Mapping[str, Any] | None) -> Predicate | None:
+    """``filter`` as one predicate over documents, or None when it is empty.
 
     A condition is a plain value (JSON equality) or a mapping of operators
     (``$eq $ne $gt $gte $lt $lte``). Ordering operators compare numbers with
-    numbers and strings with strings; any other pairing does not match.
+    numbers and strings with strings; any other pairing does not match. A
+    dotted name that is not a key itself reaches into nested objects.
     """
-    return all(_equal(_field(value, name), wanted) for name, wanted in (filter or {}).items())
+    if not filter:
+        return None
+    conditions = [_condition(name, wanted) for name, wanted in filter.items()]
+    if len(conditions) == 1:
+        return conditions[0]
+    return lambda value: all(condition(value) for condition in conditions)
 
 
 # --- index field paths ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import anyio
 
+from actorgraph.store._portal import run_blocking
 from actorgraph.store._store_query import texts_at_path, tokenize_path
 
 __all__ = [
@@ -150,13 +151,15 @@ class Embedder:
             return await cast("Callable[..., Awaitable[Any]]", func)(arg)
         return await anyio.to_thread.run_sync(func, arg)
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[Sequence[float]]:
-        """One vector per text.
+    @staticmethod
+    def _call_blocking(func: Callable[..., Any], arg: Any) -> Any:
+        if _is_async(func):
+            return run_blocking("embed", lambda: cast("Callable[..., Awaitable[Any]]", func)(arg))
+        return func(arg)
 
-        Raises:
-            ValueError: when the embedder returns a different number of vectors.
-        """
-        vectors = list(await self._call(self._documents, list(texts)))
+    @staticmethod
+    def _one_per_text(found: Any, texts: Sequence[str]) -> list[Sequence[float]]:
+        vectors: list[Sequence[float]] = list(found)
         if len(vectors) != len(texts):
             raise ValueError(
                 f"The embedding function returned {len(vectors)} vectors for {len(texts)} "
@@ -164,13 +167,32 @@ class Embedder:
             )
         return vectors
 
+    def _pack_query(self, vector: Sequence[float], text: str) -> bytes:
+        return pack_vector(vector, dims=self.dims, what=f"the query {text!r}")
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[Sequence[float]]:
+        """One vector per text; a plain function runs in a worker thread.
+
+        Raises:
+            ValueError: when the embedder returns a different number of vectors.
+        """
+        return self._one_per_text(await self._call(self._documents, list(texts)), texts)
+
+    def embed_documents_blocking(self, texts: Sequence[str]) -> list[Sequence[float]]:
+        """``embed_documents`` from blocking code: a plain function runs in place."""
+        return self._one_per_text(self._call_blocking(self._documents, list(texts)), texts)
+
     async def embed_query(self, text: str) -> bytes:
         """The packed vector of a search query."""
-        if self._query is not None:
-            vector = await self._call(self._query, text)
-        else:
-            vector = (await self.embed_documents([text]))[0]
-        return pack_vector(vector, dims=self.dims, what=f"the query {text!r}")
+        if self._query is None:
+            return self._pack_query((await self.embed_documents([text]))[0], text)
+        return self._pack_query(await self._call(self._query, text), text)
+
+    def embed_query_blocking(self, text: str) -> bytes:
+        """``embed_query`` from blocking code."""
+        if self._query is None:
+            return self._pack_query(self.embed_documents_blocking([text])[0], text)
+        return self._pack_query(self._call_blocking(self._query, text), text)
 
 
 def _is_async(func: Callable[..., Any]) -> bool:

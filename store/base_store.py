@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ClassVar, Literal, NamedTuple, TypeAlias
+from typing import Any, ClassVar, Literal, NamedTuple, TypeAlias, cast
 
 import anyio
 import anyio.abc
@@ -23,7 +23,6 @@ import msgspec
 from typing_extensions import NotRequired, Self, TypedDict
 
 from actorgraph.store._portal import run_blocking
-from actorgraph.store._store_query import validate_prefix
 
 __all__ = [
     "NOT_PROVIDED",
@@ -235,20 +234,71 @@ class BaseStore(abc.ABC):
         Shielded from cancellation while it flushes what is queued.
         """
 
-    # --- async face ----------------------------------------------------------------
+    def _batch_blocking(self, name: str, ops: list[Op]) -> list[Result]:
+        """Run ``ops`` from blocking code; ``name`` is the public method called.
 
-    def _refresh_default(self, refresh_ttl: bool | None) -> bool:
+        By default a portal over ``abatch``; a store whose core can run in place
+        overrides it (with the same checks, refusing an event loop's thread).
+        """
+        return run_blocking(name, lambda: self.abatch(ops))
+
+    # --- the ops behind each method -------------------------------------------------
+
+    def _get_op(self, namespace: tuple[str, ...], key: str, refresh_ttl: bool | None) -> GetOp:
         if refresh_ttl is None:
-            return bool(self.ttl_config.get("refresh_on_read", True))
-        return refresh_ttl
+            refresh_ttl = bool(self.ttl_config.get("refresh_on_read", True))
+        return GetOp(namespace, key, refresh_ttl)
+
+    def _search_op(
+        self,
+        namespace_prefix: tuple[str, ...],
+        query: str | None,
+        filter: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        refresh_ttl: bool | None,
+    ) -> SearchOp:
+        if refresh_ttl is None:
+            refresh_ttl = bool(self.ttl_config.get("refresh_on_read", True))
+        return SearchOp(namespace_prefix, filter, limit, offset, query, refresh_ttl)
+
+    def _put_op(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None,
+        ttl: float | NotProvided | None,
+    ) -> PutOp:
+        if isinstance(ttl, NotProvided):
+            ttl = self.ttl_config.get("default_ttl")
+        return PutOp(namespace, key, value, index, ttl)
+
+    @staticmethod
+    def _list_op(
+        prefix: NamespacePath | None,
+        suffix: NamespacePath | None,
+        max_depth: int | None,
+        limit: int,
+        offset: int,
+    ) -> ListNamespacesOp:
+        conditions = []
+        if prefix:
+            conditions.append(MatchCondition("prefix", prefix))
+        if suffix:
+            conditions.append(MatchCondition("suffix", suffix))
+        return ListNamespacesOp(tuple(conditions), max_depth, limit, offset)
+
+    # --- async face ----------------------------------------------------------------
 
     async def aget(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
-        """The item at ``namespace``/``key``, or None; restarts its ttl unless told not to."""
-        result = (await self.abatch([GetOp(namespace, key, self._refresh_default(refresh_ttl))]))[0]
-        assert result is None or isinstance(result, Item)  # noqa: S101 - narrows the union
-        return result
+        """The item at ``namespace``/``key``, or None; restarts its ttl unless told not to.
+
+        ``refresh_ttl`` None follows ``ttl["refresh_on_read"]`` (default True).
+        """
+        return _one_item(await self.abatch([self._get_op(namespace, key, refresh_ttl)]))
 
     async def asearch(
         self,
@@ -267,12 +317,8 @@ class BaseStore(abc.ABC):
         ``query`` (needs an index) they are ranked by cosine similarity, best
         first; matching items without a vector follow with score None.
         """
-        op = SearchOp(
-            namespace_prefix, filter, limit, offset, query, self._refresh_default(refresh_ttl)
-        )
-        result = (await self.abatch([op]))[0]
-        assert isinstance(result, list)  # noqa: S101
-        return result  # type: ignore[return-value]
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return _items(await self.abatch([op]))
 
     async def aput(
         self,
@@ -294,9 +340,7 @@ class BaseStore(abc.ABC):
             InvalidNamespaceError: for a malformed namespace.
             SerializationError: when ``value`` is not JSON; names the path.
         """
-        if isinstance(ttl, NotProvided):
-            ttl = self.ttl_config.get("default_ttl")
-        await self.abatch([PutOp(namespace, key, value, index, ttl)])
+        await self.abatch([self._put_op(namespace, key, value, index, ttl)])
 
     async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
         """Delete the item at ``namespace``/``key`` (nothing happens if it is absent)."""
@@ -313,32 +357,20 @@ class BaseStore(abc.ABC):
     ) -> list[tuple[str, ...]]:
         """Namespaces that hold items, sorted; ``"*"`` in ``prefix``/``suffix``
         matches any label, and ``max_depth`` truncates (and deduplicates)."""
-        conditions = []
-        if prefix:
-            conditions.append(
-                MatchCondition("prefix", validate_prefix(prefix, allow_wildcard=True))
-            )
-        if suffix:
-            conditions.append(
-                MatchCondition("suffix", validate_prefix(suffix, allow_wildcard=True))
-            )
-        op = ListNamespacesOp(tuple(conditions), max_depth, limit, offset)
-        result = (await self.abatch([op]))[0]
-        assert isinstance(result, list)  # noqa: S101
-        return result  # type: ignore[return-value]
+        op = self._list_op(prefix, suffix, max_depth, limit, offset)
+        return _namespaces(await self.abatch([op]))
 
     # --- blocking face ----------------------------------------------------------------
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Blocking ``abatch``."""
-        ops = list(ops)
-        return run_blocking("batch", lambda: self.abatch(ops))
+        return self._batch_blocking("batch", list(ops))
 
     def get(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Blocking ``aget``."""
-        return run_blocking("get", lambda: self.aget(namespace, key, refresh_ttl=refresh_ttl))
+        return _one_item(self._batch_blocking("get", [self._get_op(namespace, key, refresh_ttl)]))
 
     def search(
         self,
@@ -352,17 +384,8 @@ class BaseStore(abc.ABC):
         refresh_ttl: bool | None = None,
     ) -> list[SearchItem]:
         """Blocking ``asearch``."""
-        return run_blocking(
-            "search",
-            lambda: self.asearch(
-                namespace_prefix,
-                query=query,
-                filter=filter,
-                limit=limit,
-                offset=offset,
-                refresh_ttl=refresh_ttl,
-            ),
-        )
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return _items(self._batch_blocking("search", [op]))
 
     def put(
         self,
@@ -374,11 +397,11 @@ class BaseStore(abc.ABC):
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """Blocking ``aput``."""
-        run_blocking("put", lambda: self.aput(namespace, key, value, index, ttl=ttl))
+        self._batch_blocking("put", [self._put_op(namespace, key, value, index, ttl)])
 
     def delete(self, namespace: tuple[str, ...], key: str) -> None:
         """Blocking ``adelete``."""
-        run_blocking("delete", lambda: self.adelete(namespace, key))
+        self._batch_blocking("delete", [PutOp(namespace, key, None)])
 
     def list_namespaces(
         self,
@@ -390,12 +413,8 @@ class BaseStore(abc.ABC):
         offset: int = 0,
     ) -> list[tuple[str, ...]]:
         """Blocking ``alist_namespaces``."""
-        return run_blocking(
-            "list_namespaces",
-            lambda: self.alist_namespaces(
-                prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset
-            ),
-        )
+        op = self._list_op(prefix, suffix, max_depth, limit, offset)
+        return _namespaces(self._batch_blocking("list_namespaces", [op]))
 
     def close(self) -> None:
         """Blocking ``aclose``."""
@@ -482,3 +501,17 @@ class BaseStore(abc.ABC):
 
 def _positive(number: Any) -> bool:
     return isinstance(number, (int, float)) and not isinstance(number, bool) and number > 0
+
+
+def _one_item(results: list[Result]) -> Item | None:
+    found = results[0]
+    assert found is None or isinstance(found, Item)  # noqa: S101 - narrows the union
+    return found
+
+
+def _items(results: list[Result]) -> list[SearchItem]:
+    return cast("list[SearchItem]", results[0])
+
+
+def _namespaces(results: list[Result]) -> list[tuple[str, ...]]:
+    return cast("list[tuple[str, ...]]", results[0])

@@ -8,16 +8,21 @@ that could not be stored in SQLite cannot be stored here either.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from actorgraph.store._portal import refuse_on_event_loop
 from actorgraph.store._store_engine import (
+    Prepared,
     PreparedPut,
     PreparedSearch,
     Row,
     answer_list_op,
+    decode_document,
     prepare,
+    prepare_blocking,
     ranked_ids,
     take_page,
 )
@@ -38,7 +43,16 @@ __all__ = ["InMemoryStore"]
 
 
 class _Entry:
-    __slots__ = ("created_at", "doc", "expires_at", "id", "ttl", "updated_at", "vectors")
+    __slots__ = (
+        "created_at",
+        "doc",
+        "expires_at",
+        "id",
+        "snapshot",
+        "ttl",
+        "updated_at",
+        "vectors",
+    )
 
     def __init__(
         self,
@@ -51,6 +65,7 @@ class _Entry:
     ) -> None:
         self.id = id
         self.doc = doc
+        self.snapshot = decode_document(doc)  # for filters; readers get fresh copies
         self.created_at = created_at
         self.updated_at = now
         self.vectors = vectors
@@ -79,7 +94,15 @@ class InMemoryStore(BaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order (see ``BaseStore.abatch``)."""
-        prepared = await prepare(ops, self._index)
+        return self._apply(await prepare(ops, self._index))
+
+    def _batch_blocking(self, name: str, ops: list[Op]) -> list[Result]:
+        # Nothing here waits on I/O, so blocking callers run it in place: no event
+        # loop to start, no hop to one (a sync embedder is called directly).
+        refuse_on_event_loop(name)
+        return self._apply(prepare_blocking(ops, self._index))
+
+    def _apply(self, prepared: list[Prepared]) -> list[Result]:
         results: list[Result] = []
         for op in prepared:
             with self._lock:
@@ -97,6 +120,14 @@ class InMemoryStore(BaseStore):
 
     async def asweep_ttl(self) -> int:
         """Delete every expired item now; return how many were deleted."""
+        return self._sweep()
+
+    def sweep_ttl(self) -> int:
+        """Blocking ``asweep_ttl``; raises EventLoopThreadError on an event loop's thread."""
+        refuse_on_event_loop("sweep_ttl")
+        return self._sweep()
+
+    def _sweep(self) -> int:
         now = self._clock()
         deleted = 0
         with self._lock:
@@ -152,6 +183,7 @@ class InMemoryStore(BaseStore):
             self._data.setdefault(op.namespace, {})[op.key] = entry
             return
         previous.doc = op.doc
+        previous.snapshot = decode_document(op.doc)
         previous.updated_at = now
         previous.vectors = op.vectors
         previous.ttl = op.ttl
@@ -169,23 +201,30 @@ class InMemoryStore(BaseStore):
     def _search(self, prepared: PreparedSearch) -> list[Any]:
         op = prepared.op
         now = self._clock()
-        candidates = sorted(
-            (
-                (entry.id, namespace, key, entry)
+
+        def live(namespace: tuple[str, ...], entries: dict[str, _Entry]) -> Iterator[Any]:
+            for key, entry in entries.items():
+                if entry.expires_at is None or entry.expires_at > now:
+                    yield entry.id, namespace, key, entry
+
+        # Each namespace's dict is already in creation order (an overwrite keeps
+        # its place), so a lazy merge gives the global order without a sort.
+        merged = heapq.merge(
+            *(
+                live(namespace, entries)
                 for namespace, entries in self._data.items()
                 if namespace_matches(namespace, op.namespace_prefix, suffix=False)
-                for key, entry in entries.items()
-                if entry.expires_at is None or entry.expires_at > now
             ),
             key=lambda candidate: candidate[0],
         )
-        by_id = {candidate[0]: candidate for candidate in candidates}
 
         def ordered() -> Iterator[tuple[Row, float | None]]:
             if prepared.query_vector is None:
-                for _, namespace, key, entry in candidates:
+                for _, namespace, key, entry in merged:
                     yield _row(namespace, key, entry), None
                 return
+            candidates = list(merged)
+            by_id = {candidate[0]: candidate for candidate in candidates}
             vectors = [
                 (entry.id, blob) for _, _, _, entry in candidates for _, blob in entry.vectors or ()
             ]
@@ -206,4 +245,6 @@ class InMemoryStore(BaseStore):
 
 
 def _row(namespace: tuple[str, ...], key: str, entry: _Entry) -> Row:
-    return Row(entry.id, namespace, key, entry.doc, entry.created_at, entry.updated_at)
+    return Row(
+        entry.id, namespace, key, entry.doc, entry.created_at, entry.updated_at, entry.snapshot
+    )

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from actorgraph.store._portal import refuse_on_event_loop
 from actorgraph.store._sqlite import MEMORY, Database, Schema, attach_database
 from actorgraph.store._store_engine import (
     Prepared,
@@ -24,6 +25,7 @@ from actorgraph.store._store_engine import (
     Row,
     answer_list_op,
     prepare,
+    prepare_blocking,
     ranked_ids,
     take_page,
 )
@@ -295,6 +297,7 @@ class SqliteStore(BaseStore):
         super().__init__(ttl=ttl)
         self.index_config = index
         self._index = IndexSpec(index) if index is not None else None
+        self._dims = None if self._index is None else self._index.dims
         self._db: Database = attach_database(path, schema=STORE_SCHEMA)
 
     @property
@@ -308,16 +311,31 @@ class SqliteStore(BaseStore):
         dropped; one that has started commits, and the cancellation follows."""
         prepared = await prepare(ops, self._index)
         now = self._clock()
-        dims = None if self._index is None else self._index.dims
         run = self._db.write if _writes(prepared) else self._db.read
-        results, refresh = await run(_run_batch, prepared, now, dims, self.path)
-        if refresh:
+        results, refresh = await run(_run_batch, prepared, now, self._dims, self.path)
+        if refresh:  # reads ran on a reader; the restarted timers are one small write
             await self._db.write(_refresh, refresh, now)
+        return results
+
+    def _batch_blocking(self, name: str, ops: list[Op]) -> list[Result]:
+        # The same jobs as abatch, handed to the database threads from this thread.
+        refuse_on_event_loop(name)
+        prepared = prepare_blocking(ops, self._index)
+        now = self._clock()
+        run = self._db.write_blocking if _writes(prepared) else self._db.read_blocking
+        results, refresh = run(_run_batch, prepared, now, self._dims, self.path)
+        if refresh:
+            self._db.write_blocking(_refresh, refresh, now)
         return results
 
     async def asweep_ttl(self) -> int:
         """Delete every expired item now; return how many were deleted."""
         return await self._db.write(_sweep, self._clock())
+
+    def sweep_ttl(self) -> int:
+        """Blocking ``asweep_ttl``; raises EventLoopThreadError on an event loop's thread."""
+        refuse_on_event_loop("sweep_ttl")
+        return self._db.write_blocking(_sweep, self._clock())
 
     async def aclose(self) -> None:
         """Release the database file; queued writes are flushed first (shielded)."""
