@@ -16,8 +16,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-from functools import partial
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -71,12 +71,16 @@ async def bench_layer(path: Path, n: int) -> tuple[float, float, float]:
 async def bench_to_thread(path: Path, n: int) -> tuple[float, float, float]:
     conn = plain_connection(path)
     limiter = anyio.CapacityLimiter(1)
-    write = await timed(n, lambda i: anyio.to_thread.run_sync(committed_put, conn, i, limiter=limiter))
+    write = await timed(
+        n, lambda i: anyio.to_thread.run_sync(committed_put, conn, i, limiter=limiter)
+    )
     read = await timed(n, lambda i: anyio.to_thread.run_sync(get, conn, i, limiter=limiter))
     start = time.perf_counter()
     async with anyio.create_task_group() as tg:
         for i in range(n):
-            tg.start_soon(partial(anyio.to_thread.run_sync, committed_put, conn, i, limiter=limiter))
+            tg.start_soon(
+                partial(anyio.to_thread.run_sync, committed_put, conn, i, limiter=limiter)
+            )
     burst = (time.perf_counter() - start) / n * 1e6
     conn.close()
     return write, read, burst
