@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import concurrent.futures as cf
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
@@ -19,7 +20,6 @@ from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._types import (
     SPECIAL_WRITE_INDEX,
     ChannelVersion,
-    ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
@@ -64,7 +64,7 @@ class BaseCheckpointSaver(Protocol):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata | Mapping[str, Any],
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         *,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig: ...
@@ -99,7 +99,7 @@ class BaseCheckpointSaver(Protocol):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata | Mapping[str, Any],
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         *,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig: ...
@@ -221,7 +221,7 @@ class SaverFaces(abc.ABC):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         writes: Sequence[TaskWrites],
     ) -> Op[RunnableConfig]: ...
 
@@ -261,7 +261,7 @@ class SaverFaces(abc.ABC):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata | Mapping[str, Any],
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         *,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig:
@@ -304,7 +304,7 @@ class SaverFaces(abc.ABC):
         """
         return await self._arun_op(self._get_tuple_op(config))
 
-    async def alist(
+    def alist(
         self,
         config: RunnableConfig | None,
         *,
@@ -316,14 +316,10 @@ class SaverFaces(abc.ABC):
         the config names one; every thread for ``None``), whose metadata has
         every ``filter`` item, older than ``before``, at most ``limit``.
 
-        Fetched page by page; stopping early costs nothing more.
+        Fetched page by page; leaving the ``async for`` early is free (the
+        iterator holds no resource, so there is nothing to close).
         """
-        query = ListQuery(config, filter, before, limit)
-        more = True
-        while more:
-            page, more = await self._arun_op(self._list_op(query))
-            for item in page:
-                yield item
+        return _Listing(self, ListQuery(config, filter, before, limit))
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, pending write and stored value of the thread,
@@ -356,7 +352,7 @@ class SaverFaces(abc.ABC):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata | Mapping[str, Any],
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         *,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig:
@@ -446,6 +442,29 @@ class SaverFaces(abc.ABC):
                     f"{backend} event loop: use `await saver.a{op.name}(...)` instead"
                 )
         return self._run_op(op)
+
+
+class _Listing:
+    """The async iterator of :meth:`SaverFaces.alist`: one op per page."""
+
+    __slots__ = ("_buffer", "_more", "_query", "_saver")
+
+    def __init__(self, saver: SaverFaces, query: ListQuery) -> None:
+        self._saver = saver
+        self._query = query
+        self._buffer: deque[CheckpointTuple] = deque()
+        self._more = True
+
+    def __aiter__(self) -> _Listing:
+        return self
+
+    async def __anext__(self) -> CheckpointTuple:
+        while not self._buffer:
+            if not self._more:
+                raise StopAsyncIteration
+            page, self._more = await self._saver._arun_op(self._saver._list_op(self._query))
+            self._buffer.extend(page)
+        return self._buffer.popleft()
 
 
 def require_parent(

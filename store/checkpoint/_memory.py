@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import msgspec
@@ -20,7 +20,7 @@ from actorgraph.store.checkpoint._base import (
     writes_target,
 )
 from actorgraph.store.checkpoint._types import (
-    ChannelVersions,
+    ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
@@ -89,7 +89,7 @@ class InMemorySaver(SaverFaces):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         writes: Sequence[TaskWrites],
     ) -> Op[RunnableConfig]:
         thread_id, ns, parent_id = config_target(config)

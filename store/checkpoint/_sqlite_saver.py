@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -25,7 +25,6 @@ from actorgraph.store.checkpoint._base import (
 )
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
-    ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
@@ -209,7 +208,7 @@ class SqliteSaver(SaverFaces):
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         writes: Sequence[TaskWrites],
     ) -> Op[RunnableConfig]:
         thread_id, ns, parent_id = config_target(config)

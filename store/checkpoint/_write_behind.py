@@ -13,7 +13,7 @@ from actorgraph.store._adapter_loop import loop_callback_poster
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store._sqlite import await_future
 from actorgraph.store.checkpoint._types import (
-    ChannelVersions,
+    ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
     TaskWrites,
@@ -56,7 +56,7 @@ class WriteBehind:
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata | Mapping[str, Any],
-        new_versions: ChannelVersions,
+        new_versions: Mapping[str, ChannelVersion],
         *,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig:
