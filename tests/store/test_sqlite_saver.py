@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ import pytest
 from actorgraph.errors import CheckpointError, DatabaseError, SerializationError
 from actorgraph.store import InMemorySaver, RunnableConfig, SqliteSaver
 from actorgraph.store.checkpoint import Checkpoint, TaskWrites, empty_checkpoint
+from tests.store._processes import run_together
 
 pytestmark = pytest.mark.anyio
 
@@ -267,8 +265,8 @@ _WORKER = textwrap.dedent(
                     parent, cp, CheckpointMetadata(source="loop", step=step), new, writes=writes
                 )
 
-    anyio.run(main, sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
-              backend=sys.argv[5])
+    anyio.run(main, sys.argv[4], int(sys.argv[1]), int(sys.argv[5]), float(sys.argv[2]),
+              backend=sys.argv[3])
     """
 )
 
@@ -276,26 +274,7 @@ _WORKER = textwrap.dedent(
 def test_four_processes_on_one_new_file(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     steps = 500
-    start_at = time.time() + 2.0  # every interpreter is up and waiting by then
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _WORKER,
-                str(path),
-                str(w),
-                str(steps),
-                str(start_at),
-                "trio" if w % 2 else "asyncio",
-            ],
-            stderr=subprocess.PIPE,
-        )
-        for w in range(4)
-    ]
-    errors = [p.communicate(timeout=100)[1].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
-    assert not any("locked" in e for e in errors)
+    run_together(_WORKER, str(path), str(steps))
 
     with SqliteSaver(path) as saver:
         for w in range(4):
