@@ -1,8 +1,6 @@
 """How state persists: the serializer, checkpoint savers, the store, the cache."""
 
 from actorgraph.store._config import RunnableConfig
-
-# --- the long-term store and the node cache ---------------------------------------
 from actorgraph.store.base_store import (
     NOT_PROVIDED,
     BaseStore,
@@ -17,10 +15,26 @@ from actorgraph.store.base_store import (
     TTLConfig,
 )
 from actorgraph.store.cache import BaseCache, InMemoryCache, SqliteCache
+from actorgraph.store.checkpoint import (
+    BaseCheckpointSaver,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    InMemorySaver,
+    SqliteSaver,
+)
 from actorgraph.store.memory_store import InMemoryStore
 from actorgraph.store.sqlite_store import SqliteStore
 
-__all__ = ["RunnableConfig"]
+__all__ = [
+    "BaseCheckpointSaver",
+    "Checkpoint",
+    "CheckpointMetadata",
+    "CheckpointTuple",
+    "InMemorySaver",
+    "RunnableConfig",
+    "SqliteSaver",
+]
 
 # --- the long-term store and the node cache ---
 __all__ += [

@@ -4,8 +4,6 @@ schemas, bad files and cancellation, on asyncio and trio."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -17,6 +15,7 @@ import pytest
 from actorgraph.errors import DatabaseError, EventLoopThreadError
 from actorgraph.store import _sqlite, _sqlite_threads
 from actorgraph.store._sqlite import MEMORY, Schema, attach_database, open_database
+from tests.store._processes import run_together
 
 pytestmark = pytest.mark.anyio
 
@@ -294,8 +293,8 @@ _STARTER = textwrap.dedent(
             for i in range(100):
                 await db.write(put, worker * 1000 + i, f"w{worker}")
 
-    anyio.run(main, sys.argv[1], int(sys.argv[2]), float(sys.argv[3]),
-              backend=sys.argv[4])
+    anyio.run(main, sys.argv[4], int(sys.argv[1]), float(sys.argv[2]),
+              backend=sys.argv[3])
     """
 )
 
@@ -303,24 +302,7 @@ _STARTER = textwrap.dedent(
 def test_processes_open_a_new_file_at_the_same_moment(tmp_path: Path) -> None:
     for attempt in range(3):
         path = tmp_path / f"race{attempt}.db"
-        start_at = time.time() + 1.5  # every interpreter is up and waiting by then
-        procs = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    _STARTER,
-                    str(path),
-                    str(w),
-                    str(start_at),
-                    "trio" if w % 2 else "asyncio",
-                ],
-                stderr=subprocess.PIPE,
-            )
-            for w in range(4)
-        ]
-        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
-        assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(errors)
+        run_together(_STARTER, str(path))
         conn = sqlite3.connect(path)
         rows = conn.execute("SELECT v, count(*) FROM kv GROUP BY v ORDER BY v").fetchall()
         conn.close()
