@@ -73,3 +73,56 @@ def serde_values(*, registered: bool = True) -> st.SearchStrategy[Any]:
         return st.one_of(*options)
 
     return st.recursive(serde_leaves(), extend, max_leaves=12)
+
+
+# --- the long-term store -----------------------------------------------------------
+
+_STORE_LABELS = st.sampled_from(["a", "b", "c"])
+_STORE_NAMESPACES = st.lists(_STORE_LABELS, min_size=1, max_size=3).map(tuple)
+_STORE_KEYS = st.sampled_from(["k1", "k2", "k3"])
+_STORE_VALUES = st.fixed_dictionaries(
+    {"n": st.integers(0, 4)},
+    optional={"s": st.sampled_from(["x", "y"]), "flag": st.booleans(), "deep": st.just({"n": 1})},
+)
+_STORE_FILTERS = st.sampled_from(
+    [
+        None,
+        {"n": 2},
+        {"n": {"$gte": 2}},
+        {"n": {"$lt": 3, "$ne": 1}},
+        {"s": "x"},
+        {"flag": True},
+        {"deep": {"n": 1}},
+        {"deep.n": 1},
+    ]
+)
+
+
+def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
+    """One step of a store workout: ``(name, *arguments)``, for a model comparison."""
+    return st.one_of(
+        st.tuples(
+            st.just("put"),
+            _STORE_NAMESPACES,
+            _STORE_KEYS,
+            _STORE_VALUES,
+            st.sampled_from([None, 1, 5]),
+        ),
+        st.tuples(st.just("delete"), _STORE_NAMESPACES, _STORE_KEYS),
+        st.tuples(st.just("get"), _STORE_NAMESPACES, _STORE_KEYS, st.booleans()),
+        st.tuples(
+            st.just("search"),
+            st.lists(_STORE_LABELS, max_size=2).map(tuple),
+            _STORE_FILTERS,
+            st.integers(0, 4),
+            st.integers(0, 3),
+        ),
+        st.tuples(
+            st.just("list"),
+            st.sampled_from([None, ("a",), ("*", "b")]),
+            st.sampled_from([None, ("c",)]),
+            st.sampled_from([None, 1, 2]),
+        ),
+        st.tuples(st.just("advance"), st.sampled_from([0.5, 2.0, 6.0])),
+        st.tuples(st.just("sweep")),
+    )

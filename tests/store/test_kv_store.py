@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actorgraph.errors import EventLoopThreadError, InvalidNamespaceError, SerializationError
 from actorgraph.store import (
     NOT_PROVIDED,
+    BaseStore,
     GetOp,
     InMemoryStore,
     ListNamespacesOp,
@@ -18,9 +22,11 @@ from actorgraph.store import (
     PutOp,
     SearchItem,
     SearchOp,
+    SqliteStore,
 )
 from actorgraph.store._portal import run_blocking
-from tests.store.store_support import StoreFactory, make_store, with_clock
+from tests.store.store_support import Clock, StoreFactory, make_store, with_clock
+from tests.strategies import store_ops
 
 __all__ = ["make_store"]
 
@@ -484,3 +490,83 @@ def test_errors_raised_inside_a_worker_thread_call_pass_through() -> None:
 
     anyio.run(main)
     assert repr(NOT_PROVIDED) == "NOT_PROVIDED"
+
+
+# --- the two stores agree ----------------------------------------------------------------
+
+
+def _step(store: BaseStore, clock: Clock, op: tuple[Any, ...]) -> object:
+    name, *args = op
+    if name == "put":
+        namespace, key, value, ttl = args
+        store.put(namespace, key, value, ttl=ttl)
+        return None
+    if name == "delete":
+        store.delete(*args)
+        return None
+    if name == "get":
+        namespace, key, refresh = args
+        item = store.get(namespace, key, refresh_ttl=refresh)
+        return None if item is None else item.dict()
+    if name == "search":
+        prefix, filter, limit, offset = args
+        found = store.search(prefix, filter=filter, limit=limit, offset=offset)
+        return [item.dict() for item in found]
+    if name == "list":
+        prefix, suffix, depth = args
+        return store.list_namespaces(prefix=prefix, suffix=suffix, max_depth=depth)
+    if name == "advance":
+        clock.advance(minutes=args[0])
+        return None
+    return store.sweep_ttl()
+
+
+@settings(max_examples=40)
+@given(ops=st.lists(store_ops(), max_size=25))
+def test_memory_and_sqlite_stores_give_the_same_answers(ops: list[tuple[Any, ...]]) -> None:
+    memory, sqlite = InMemoryStore(), SqliteStore()
+    clocks = [with_clock(memory), with_clock(sqlite)]
+    try:
+        for op in ops:
+            assert _step(memory, clocks[0], op) == _step(sqlite, clocks[1], op), op
+    finally:
+        sqlite.close()
+
+
+def test_concurrent_blocking_writers_in_threads(make_store: StoreFactory) -> None:
+    store = make_store()
+
+    def write(thread: int) -> None:
+        for i in range(25):
+            store.put(("t", str(thread)), f"k{i}", {"i": i})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.search(("t",), limit=1000)) == 100
+
+
+async def test_concurrent_writers_in_tasks(make_store: StoreFactory) -> None:
+    store = make_store()
+    async with anyio.create_task_group() as tg:
+        for i in range(40):
+            tg.start_soon(store.aput, ("a",), f"k{i}", {"i": i})
+    assert sorted(i.value["i"] for i in await store.asearch(("a",), limit=100)) == list(range(40))
+
+
+async def test_cancelled_put_writes_nothing(make_store: StoreFactory) -> None:
+    started = anyio.Event()
+
+    async def stuck(texts: list[str]) -> list[list[float]]:
+        started.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    store = make_store(index={"dims": 2, "embed": stuck})
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(store.aput, ("a",), "k", {"text": "x"})
+        await started.wait()
+        tg.cancel_scope.cancel()
+    assert await store.aget(("a",), "k") is None
