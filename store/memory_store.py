@@ -147,8 +147,7 @@ class InMemoryStore(BaseStore):
         entry = entries.get(key) if entries else None
         if entry is None or entry.expires_at is None or entry.expires_at > now:
             return entry
-        self._drop(namespace, key)
-        return None
+        return None  # expired: invisible, and left for the sweeper as in SQLite
 
     def _drop(self, namespace: tuple[str, ...], key: str) -> None:
         entries = self._data.get(namespace)
@@ -178,6 +177,8 @@ class InMemoryStore(BaseStore):
         now = self._clock()
         previous = self._live(op.namespace, op.key, now)
         if previous is None:
+            # An expired entry goes first, so the new one takes its creation-order place.
+            self._drop(op.namespace, op.key)
             self._next_id += 1
             entry = _Entry(self._next_id, op.doc, now, op.vectors, op.ttl, now)
             self._data.setdefault(op.namespace, {})[op.key] = entry

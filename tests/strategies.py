@@ -78,14 +78,18 @@ def serde_values(*, registered: bool = True) -> st.SearchStrategy[Any]:
 # --- the long-term store -----------------------------------------------------------
 
 _STORE_LABELS = st.sampled_from(["a", "b", "c"])
-_STORE_NAMESPACES = st.lists(_STORE_LABELS, min_size=1, max_size=3).map(tuple)
-_STORE_KEYS = st.sampled_from(["k1", "k2", "k3"])
+_STORE_NAMESPACES = st.sampled_from(
+    [("a",), ("a",), ("a", "b"), ("a", "c"), ("b",), ("a", "b", "c")]
+)
+_STORE_KEYS = st.sampled_from(["k1", "k2", "k3", "k4", "k5"])
 _STORE_VALUES = st.fixed_dictionaries(
     {"n": st.integers(0, 4)},
     optional={"s": st.sampled_from(["x", "y"]), "flag": st.booleans(), "deep": st.just({"n": 1})},
 )
 _STORE_FILTERS = st.sampled_from(
     [
+        None,
+        None,
         None,
         {"n": 2},
         {"n": {"$gte": 2}},
@@ -98,24 +102,31 @@ _STORE_FILTERS = st.sampled_from(
 )
 
 
+def store_puts() -> st.SearchStrategy[tuple[Any, ...]]:
+    """A ``("put", namespace, key, value, ttl)`` step of a store workout."""
+    return st.tuples(
+        st.just("put"),
+        _STORE_NAMESPACES,
+        _STORE_KEYS,
+        _STORE_VALUES,
+        st.sampled_from([None, None, 1, 5]),
+    )
+
+
 def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
-    """One step of a store workout: ``(name, *arguments)``, for a model comparison."""
-    return st.one_of(
-        st.tuples(
-            st.just("put"),
-            _STORE_NAMESPACES,
-            _STORE_KEYS,
-            _STORE_VALUES,
-            st.sampled_from([None, 1, 5]),
-        ),
+    """One step of a store workout: ``(name, *arguments)``, for a model comparison.
+
+    Puts come up as often as everything else together, so searches find several items.
+    """
+    return store_puts() | st.one_of(
         st.tuples(st.just("delete"), _STORE_NAMESPACES, _STORE_KEYS),
         st.tuples(st.just("get"), _STORE_NAMESPACES, _STORE_KEYS, st.booleans()),
         st.tuples(
             st.just("search"),
-            st.lists(_STORE_LABELS, max_size=2).map(tuple),
+            st.sampled_from([(), ("a",), ("a",), ("a", "b"), ("b",)]),
             _STORE_FILTERS,
-            st.integers(0, 4),
-            st.integers(0, 3),
+            st.sampled_from([10, 10, 2, 0]),
+            st.sampled_from([0, 0, 1, 3]),
         ),
         st.tuples(
             st.just("list"),

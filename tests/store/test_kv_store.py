@@ -26,7 +26,7 @@ from actorgraph.store import (
 )
 from actorgraph.store._portal import run_blocking
 from tests.store.store_support import Clock, StoreFactory, make_store, with_clock
-from tests.strategies import store_ops
+from tests.strategies import store_ops, store_puts
 
 __all__ = ["make_store"]
 
@@ -522,12 +522,17 @@ def _step(store: BaseStore, clock: Clock, op: tuple[Any, ...]) -> object:
 
 
 @settings(max_examples=40)
-@given(ops=st.lists(store_ops(), max_size=25))
-def test_memory_and_sqlite_stores_give_the_same_answers(ops: list[tuple[Any, ...]]) -> None:
+@given(
+    puts=st.lists(store_puts(), min_size=3, max_size=10),
+    ops=st.lists(store_ops(), max_size=25),
+)
+def test_memory_and_sqlite_stores_give_the_same_answers(
+    puts: list[tuple[Any, ...]], ops: list[tuple[Any, ...]]
+) -> None:
     memory, sqlite = InMemoryStore(), SqliteStore()
     clocks = [with_clock(memory), with_clock(sqlite)]
     try:
-        for op in ops:
+        for op in puts + ops:
             assert _step(memory, clocks[0], op) == _step(sqlite, clocks[1], op), op
     finally:
         sqlite.close()
