@@ -147,8 +147,6 @@ def _field(value: Mapping[str, Any], name: str) -> Any:
 
     A dotted name that is not itself a key walks nested objects.
     """
-    if name in value:
-        return value[name]
     found: Any = value
     for part in name.split("."):
         if not isinstance(found, Mapping):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,6 +26,7 @@ from actorgraph.store import (
     SqliteStore,
 )
 from actorgraph.store._portal import run_blocking
+from actorgraph.store.base_store import Op, Result
 from tests.store.store_support import Clock, StoreFactory, make_store, with_clock
 from tests.strategies import store_ops, store_puts
 
@@ -214,6 +216,7 @@ async def test_filter_on_nested_values_lists_and_bools(make_store: StoreFactory)
     assert await keys(**{"meta.stars": {"$gte": 3}}) == ["1"]
     assert await keys(tags=["x", "y"]) == ["1"]
     assert await keys(tags=["x"]) == ["2"]
+    assert await keys(tags=["x", True]) == []
     assert await keys(ok=True) == ["1"]  # True is not 1 in JSON
     assert await keys(ok=1) == ["2"]
     assert await keys(meta="en") == []
@@ -575,3 +578,52 @@ async def test_cancelled_put_writes_nothing(make_store: StoreFactory) -> None:
         await started.wait()
         tg.cancel_scope.cancel()
     assert await store.aget(("a",), "k") is None
+
+
+class _DelegatingStore(BaseStore):
+    """A user's store: only abatch and asweep_ttl, everything else inherited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = InMemoryStore()
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        return await self.inner.abatch(ops)
+
+    async def asweep_ttl(self) -> int:
+        return await self.inner.asweep_ttl()
+
+
+def test_a_store_implementing_only_abatch_gets_both_faces() -> None:
+    store = _DelegatingStore()
+    store.put(("a",), "k", {"v": 1})
+    assert [i.key for i in store.search(("a",))] == ["k"]
+    assert store.sweep_ttl() == 0
+    store.close()
+
+    async def main() -> None:
+        async with store:
+            assert await store.aget(("a",), "k") is not None
+        await store.__aexit__(None, None, None)  # a second exit does nothing
+
+    anyio.run(main)
+
+
+async def test_a_failing_start_closes_what_was_opened(make_store: StoreFactory) -> None:
+    store = make_store(ttl={"sweep_interval_minutes": 1})
+    closed = []
+    original_close = store.aclose
+
+    async def broken(*, task_status: object = None) -> None:
+        raise LookupError("sweeper cannot start")
+
+    async def recording_close() -> None:
+        closed.append(True)
+        await original_close()
+
+    store.run_ttl_sweeper = broken  # type: ignore[assignment,method-assign]
+    store.aclose = recording_close  # type: ignore[method-assign]
+    with pytest.raises(LookupError, match="cannot start"):
+        async with store:
+            raise AssertionError("unreachable")
+    assert closed == [True]
