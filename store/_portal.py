@@ -32,8 +32,8 @@ def refuse_on_event_loop(name: str) -> None:
     if backend is None:
         return
     raise EventLoopThreadError(
-        f"{name}() blocks until it is done and was called on a thread that runs a "
-        f"{backend} event loop, where it would stall every task; use `await a{name}(...)` there, "
+        f"{name}() blocks until it is done and was called on a thread that runs an "
+        f"event loop ({backend}), where it would stall every task; use `await a{name}(...)` there, "
         f"or call {name}() from a worker thread (anyio.to_thread.run_sync)."
     )
 

@@ -22,8 +22,9 @@ import msgspec
 from typing_extensions import Self
 
 from actorgraph.channels._errors import SerializationError
+from actorgraph.store._lazy_database import LazyDatabase
 from actorgraph.store._portal import run_blocking
-from actorgraph.store._sqlite import MEMORY, Database, Schema, attach_database
+from actorgraph.store._sqlite import MEMORY, Schema
 from actorgraph.store.serde import SerializerProtocol, default_serializer
 
 __all__ = [
@@ -256,8 +257,8 @@ class SqliteCache(BaseCache):
     """The node cache in an SQLite file (or ``":memory:"``), shared by every
     process that opens the file. Works on asyncio, trio and plain threads.
 
-    The file is opened at once and shared with the other actorgraph objects on
-    it in this process. Release it with ``close()``/``aclose()`` or
+    The file is opened on first use and shared with the other actorgraph
+    objects on it in this process. Release it with ``close()``/``aclose()`` or
     ``async with SqliteCache(path) as cache:``.
 
     Raises:
@@ -269,7 +270,7 @@ class SqliteCache(BaseCache):
         self, path: str | os.PathLike[str] = MEMORY, *, serde: SerializerProtocol | None = None
     ) -> None:
         super().__init__(serde=serde)
-        self._db: Database = attach_database(path, schema=CACHE_SCHEMA)
+        self._file = LazyDatabase(path, CACHE_SCHEMA, "SqliteCache")
 
     async def aget(self, keys: Sequence[FullKey]) -> dict[FullKey, Any]:
         """See ``BaseCache.aget``."""
@@ -279,7 +280,7 @@ class SqliteCache(BaseCache):
             wanted[(_ns_text(namespace), key)] = (namespace, key)
         if not wanted:
             return {}
-        rows = await self._db.read(_select, list(wanted), self._clock())
+        rows = await self._file.get().read(_select, list(wanted), self._clock())
         return {
             wanted[(ns, key)]: self.serde.loads_typed((tag, bytes(data)))
             for ns, key, tag, data in rows
@@ -292,13 +293,14 @@ class SqliteCache(BaseCache):
             for namespace, key, tag, data, expires in self._encode(pairs)
         ]
         if rows:
-            await self._db.write(_upsert, rows, self._clock())
+            await self._file.get().write(_upsert, rows, self._clock())
 
     async def aclear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """See ``BaseCache.aclear``."""
         texts = None if namespaces is None else [_ns_text(_check_namespace(n)) for n in namespaces]
-        await self._db.write(_delete, texts)
+        await self._file.get().write(_delete, texts)
 
     async def aclose(self) -> None:
-        """Release the database file; queued writes are flushed first (shielded)."""
-        await self._db.aclose()
+        """Release the database file; queued writes are flushed first (shielded).
+        Using the cache afterwards raises DatabaseError."""
+        await self._file.aclose()

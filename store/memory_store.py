@@ -82,6 +82,8 @@ class InMemoryStore(BaseStore):
 
     Raises:
         ValueError: for a malformed ``index`` or ``ttl`` configuration.
+
+    Example: ``examples/long_term_store.py`` (with ``SqliteStore``; the API is the same).
     """
 
     def __init__(self, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:

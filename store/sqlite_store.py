@@ -16,8 +16,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from actorgraph.store._lazy_database import LazyDatabase
 from actorgraph.store._portal import refuse_on_event_loop
-from actorgraph.store._sqlite import MEMORY, Database, Schema, attach_database
+from actorgraph.store._sqlite import MEMORY, Schema
 from actorgraph.store._store_engine import (
     Prepared,
     PreparedPut,
@@ -272,9 +273,9 @@ class SqliteStore(BaseStore):
     """The long-term store in an SQLite file (or ``":memory:"``), with the full
     store API (see ``BaseStore``), on asyncio, trio and from plain threads.
 
-    The file is opened at once (its tables are created on first use) and
-    shared with every other actorgraph object on the same file in this process:
-    one writer, WAL, busy timeout. ``index`` enables semantic search
+    The file is opened on first use (or ``setup()``), its tables created
+    then, and shared with every other actorgraph object on the same file in
+    this process: one writer, WAL, busy timeout. ``index`` enables semantic search
     (``IndexConfig``); ``ttl`` sets expiry defaults (``TTLConfig``).
 
     Use ``async with SqliteStore(path) as store:`` (or call ``close()``/
@@ -285,6 +286,8 @@ class SqliteStore(BaseStore):
         DatabaseError: on first use, when the file is not an SQLite database or
             holds a newer store schema; names the file.
         ValueError: for a malformed ``index`` or ``ttl``.
+
+    Example: ``examples/long_term_store.py``.
     """
 
     def __init__(
@@ -298,12 +301,21 @@ class SqliteStore(BaseStore):
         self.index_config = index
         self._index = IndexSpec(index) if index is not None else None
         self._dims = None if self._index is None else self._index.dims
-        self._db: Database = attach_database(path, schema=STORE_SCHEMA)
+        self._file = LazyDatabase(path, STORE_SCHEMA, "SqliteStore")
 
     @property
     def path(self) -> str:
         """The database file as given (``":memory:"`` for memory)."""
-        return self._db.path
+        return self._file.path
+
+    async def setup(self) -> None:
+        """Open the file and create the tables now rather than on first use.
+
+        Raises:
+            DatabaseError: when the file is not an SQLite database or holds a
+                newer store schema; names the file.
+        """
+        await self._file.get().ready()
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order, in one transaction when any of them writes (see
@@ -311,10 +323,10 @@ class SqliteStore(BaseStore):
         dropped; one that has started commits, and the cancellation follows."""
         prepared = await prepare(ops, self._index)
         now = self._clock()
-        run = self._db.write if _writes(prepared) else self._db.read
+        run = self._file.get().write if _writes(prepared) else self._file.get().read
         results, refresh = await run(_run_batch, prepared, now, self._dims, self.path)
         if refresh:  # reads ran on a reader; the restarted timers are one small write
-            await self._db.write(_refresh, refresh, now)
+            await self._file.get().write(_refresh, refresh, now)
         return results
 
     def _batch_blocking(self, name: str, ops: list[Op]) -> list[Result]:
@@ -322,21 +334,29 @@ class SqliteStore(BaseStore):
         refuse_on_event_loop(name)
         prepared = prepare_blocking(ops, self._index)
         now = self._clock()
-        run = self._db.write_blocking if _writes(prepared) else self._db.read_blocking
+        run = (
+            self._file.get().write_blocking if _writes(prepared) else self._file.get().read_blocking
+        )
         results, refresh = run(_run_batch, prepared, now, self._dims, self.path)
         if refresh:
-            self._db.write_blocking(_refresh, refresh, now)
+            self._file.get().write_blocking(_refresh, refresh, now)
         return results
 
     async def asweep_ttl(self) -> int:
         """Delete every expired item now; return how many were deleted."""
-        return await self._db.write(_sweep, self._clock())
+        return await self._file.get().write(_sweep, self._clock())
 
     def sweep_ttl(self) -> int:
         """Blocking ``asweep_ttl``; raises EventLoopThreadError on an event loop's thread."""
         refuse_on_event_loop("sweep_ttl")
-        return self._db.write_blocking(_sweep, self._clock())
+        return self._file.get().write_blocking(_sweep, self._clock())
 
     async def aclose(self) -> None:
-        """Release the database file; queued writes are flushed first (shielded)."""
-        await self._db.aclose()
+        """Release the database file; queued writes are flushed first (shielded).
+        Using the store afterwards raises DatabaseError."""
+        await self._file.aclose()
+
+    def close(self) -> None:
+        """Blocking ``aclose``; raises EventLoopThreadError on an event loop's thread."""
+        refuse_on_event_loop("close")
+        self._file.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from actorgraph.errors import EventLoopThreadError, SerializationError
+from actorgraph.errors import DatabaseError, EventLoopThreadError, SerializationError
 from actorgraph.store import BaseCache, InMemoryCache, SqliteCache, SqliteStore
 from actorgraph.store.serde import default_serializer
 from tests.store.store_support import factory, with_clock
@@ -126,3 +126,11 @@ async def test_sqlite_cache_persists_and_shares_a_file_with_the_store(tmp_path: 
             (("node", "with.dots"), "k"): {"out": 1}
         }
         assert await store_again.aget(("memories",), "m") is not None
+
+
+async def test_sqlite_cache_refuses_use_after_close(tmp_path: Path) -> None:
+    cache = SqliteCache(tmp_path / "closed.db")
+    await cache.aset({(("n",), "k"): (1, None)})
+    await cache.aclose()
+    with pytest.raises(DatabaseError, match=r"SqliteCache on .*closed\.db is closed"):
+        await cache.aget([(("n",), "k")])

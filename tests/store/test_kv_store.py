@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -12,7 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actorgraph.errors import EventLoopThreadError, InvalidNamespaceError, SerializationError
+from actorgraph.errors import (
+    DatabaseError,
+    EventLoopThreadError,
+    InvalidNamespaceError,
+    SerializationError,
+)
 from actorgraph.store import (
     NOT_PROVIDED,
     BaseStore,
@@ -627,3 +633,33 @@ async def test_a_failing_start_closes_what_was_opened(make_store: StoreFactory) 
         async with store:
             raise AssertionError("unreachable")
     assert closed == [True]
+
+
+# --- the SQLite file -------------------------------------------------------------------------
+
+
+async def test_sqlite_store_opens_lazily_and_refuses_use_after_close(tmp_path: Path) -> None:
+    path = tmp_path / "lazy.db"
+    store = SqliteStore(path)
+    assert not path.exists()  # nothing is opened until it is needed
+    await store.setup()
+    assert path.exists()
+    await store.aput(("a",), "k", {"v": 1})
+    await store.aclose()
+    await store.aclose()  # closing twice is fine
+    with pytest.raises(DatabaseError, match=r"SqliteStore on .*lazy\.db is closed"):
+        await store.aget(("a",), "k")
+    reopened = SqliteStore(path)
+    assert await reopened.aget(("a",), "k") is not None
+    await reopened.aclose()
+
+
+async def test_sqlite_store_on_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are not the tables you are looking for" * 100)
+    store = SqliteStore(path)
+    with pytest.raises(DatabaseError, match=r"notes\.txt"):
+        await store.setup()
+    with pytest.raises(DatabaseError, match=r"notes\.txt"):
+        await store.aput(("a",), "k", {"v": 1})
+    await store.aclose()
