@@ -184,8 +184,8 @@ class BaseStore(abc.ABC):
     """A store of JSON documents under namespaces, with both faces.
 
     Subclasses implement ``abatch`` and ``asweep_ttl``; everything else is built
-    on them. The blocking methods raise RuntimeError when called on an event
-    loop's thread (await the ``a``-prefixed twin there).
+    on them. The blocking methods raise EventLoopThreadError (a RuntimeError)
+    when called on an event loop's thread: await the ``a``-prefixed twin there.
 
     ``async with store:`` opens the store's resources and, when
     ``ttl["sweep_interval_minutes"]`` is set, runs the expiry sweeper in a task
@@ -221,7 +221,9 @@ class BaseStore(abc.ABC):
             ValueError: for an unknown filter operator or a malformed op.
             SerializationError: for a value that is not JSON; nothing of the batch is written.
 
-        On cancellation nothing of the batch is written.
+        Cancelled before the batch reaches storage (for example while the
+        embedder runs), nothing of it is written; a batch already committing
+        finishes first, and the cancellation follows.
         """
 
     @abc.abstractmethod

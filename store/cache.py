@@ -79,7 +79,8 @@ class BaseCache(abc.ABC):
 
     Subclasses implement ``aget``, ``aset`` and ``aclear``; the blocking
     ``get``/``set``/``clear`` are portals over them and raise
-    EventLoopThreadError on an event loop's thread.
+    EventLoopThreadError on an event loop's thread. On cancellation a write
+    that has not reached storage is dropped; one already committing finishes.
     """
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
