@@ -113,13 +113,9 @@ def store_puts() -> st.SearchStrategy[tuple[Any, ...]]:
     )
 
 
-def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
-    """One step of a store workout: ``(name, *arguments)``, for a model comparison.
-
-    Puts come up as often as everything else together, so searches find several items.
-    """
-    return store_puts() | st.one_of(
-        st.tuples(st.just("delete"), _STORE_NAMESPACES, _STORE_KEYS),
+def store_reads() -> st.SearchStrategy[tuple[Any, ...]]:
+    """A read step of a store workout: get, search (with or without a query), list."""
+    return st.one_of(
         st.tuples(st.just("get"), _STORE_NAMESPACES, _STORE_KEYS, st.booleans()),
         st.tuples(
             st.just("search"),
@@ -127,6 +123,7 @@ def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
             _STORE_FILTERS,
             st.sampled_from([10, 10, 2, 0]),
             st.sampled_from([0, 0, 1, 3]),
+            st.sampled_from([None, "x", "y"]),
         ),
         st.tuples(
             st.just("list"),
@@ -134,6 +131,17 @@ def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
             st.sampled_from([None, ("c",)]),
             st.sampled_from([None, 1, 2]),
         ),
+    )
+
+
+def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
+    """One step of a store workout: ``(name, *arguments)``, for a model comparison.
+
+    Puts come up as often as everything else together, so searches find several items.
+    """
+    return store_puts() | st.one_of(
+        store_reads(),
+        st.tuples(st.just("delete"), _STORE_NAMESPACES, _STORE_KEYS),
         st.tuples(st.just("advance"), st.sampled_from([0.5, 2.0, 6.0])),
         st.tuples(st.just("sweep")),
     )

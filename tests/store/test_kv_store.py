@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from actorgraph.store import (
     NOT_PROVIDED,
     BaseStore,
     GetOp,
+    IndexConfig,
     InMemoryStore,
     ListNamespacesOp,
     MatchCondition,
@@ -34,7 +35,7 @@ from actorgraph.store import (
 from actorgraph.store._portal import run_blocking
 from actorgraph.store.base_store import Op, Result
 from tests.store.store_support import Clock, StoreFactory, make_store, with_clock
-from tests.strategies import store_ops, store_puts
+from tests.strategies import store_ops, store_puts, store_reads
 
 __all__ = ["make_store"]
 
@@ -518,8 +519,8 @@ def _step(store: BaseStore, clock: Clock, op: tuple[Any, ...]) -> object:
         item = store.get(namespace, key, refresh_ttl=refresh)
         return None if item is None else item.dict()
     if name == "search":
-        prefix, filter, limit, offset = args
-        found = store.search(prefix, filter=filter, limit=limit, offset=offset)
+        prefix, filter, limit, offset, query = args
+        found = store.search(prefix, query=query, filter=filter, limit=limit, offset=offset)
         return [item.dict() for item in found]
     if name == "list":
         prefix, suffix, depth = args
@@ -530,18 +531,24 @@ def _step(store: BaseStore, clock: Clock, op: tuple[Any, ...]) -> object:
     return store.sweep_ttl()
 
 
-@settings(max_examples=40)
+def _xy_embed(texts: Sequence[str]) -> list[list[float]]:
+    return [[float(text == "x"), float(text == "y")] for text in texts]
+
+
+@settings(max_examples=60)
 @given(
     puts=st.lists(store_puts(), min_size=3, max_size=10),
-    ops=st.lists(store_ops(), max_size=25),
+    ops=st.lists(store_ops(), max_size=20),
+    reads=st.lists(store_reads(), min_size=1, max_size=6),
 )
 def test_memory_and_sqlite_stores_give_the_same_answers(
-    puts: list[tuple[Any, ...]], ops: list[tuple[Any, ...]]
+    puts: list[tuple[Any, ...]], ops: list[tuple[Any, ...]], reads: list[tuple[Any, ...]]
 ) -> None:
-    memory, sqlite = InMemoryStore(), SqliteStore()
+    index: IndexConfig = {"dims": 2, "embed": _xy_embed, "fields": ["s"]}
+    memory, sqlite = InMemoryStore(index=index), SqliteStore(index=index)
     clocks = [with_clock(memory), with_clock(sqlite)]
     try:
-        for op in puts + ops:
+        for op in puts + ops + reads:
             assert _step(memory, clocks[0], op) == _step(sqlite, clocks[1], op), op
     finally:
         sqlite.close()
