@@ -366,7 +366,7 @@ class Reader:
         values = self._values(conn, thread_id, ns, checkpoint_id, skeleton.channel_versions)
         writes = conn.execute(
             "SELECT task_id, channel, value FROM checkpoint_writes WHERE thread_id = ? "
-            "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_id, idx",
+            "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_path, task_id, idx",
             (thread_id, ns, checkpoint_id),
         ).fetchall()
         pending: list[PendingWrite] = [
