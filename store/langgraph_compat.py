@@ -48,8 +48,10 @@ def _to_checkpoint(checkpoint: _LangGraphCheckpoint) -> Checkpoint:
 
 
 def _from_tuple(found: CheckpointTuple | None) -> _LangGraphTuple | None:
-    if found is None:
-        return None
+    return None if found is None else _converted(found)
+
+
+def _converted(found: CheckpointTuple) -> _LangGraphTuple:
     cp = found.checkpoint
     checkpoint: _LangGraphCheckpoint = {
         "v": cp.v,
@@ -107,9 +109,7 @@ class LangGraphSaver(_LangGraphBase[Any]):
         limit: int | None = None,
     ) -> AsyncIterator[_LangGraphTuple]:
         async for found in self.saver.alist(config, filter=filter, before=before, limit=limit):
-            converted = _from_tuple(found)
-            assert converted is not None  # noqa: S101 - alist yields only real tuples
-            yield converted
+            yield _converted(found)
 
     async def aput(
         self,
@@ -156,9 +156,7 @@ class LangGraphSaver(_LangGraphBase[Any]):
         limit: int | None = None,
     ) -> Iterator[_LangGraphTuple]:
         for found in self.saver.list(config, filter=filter, before=before, limit=limit):
-            converted = _from_tuple(found)
-            assert converted is not None  # noqa: S101 - list yields only real tuples
-            yield converted
+            yield _converted(found)
 
     def put(
         self,
