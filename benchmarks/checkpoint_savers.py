@@ -32,24 +32,44 @@ def message(i: int) -> dict[str, Any]:
     return {"id": f"m{i}", "role": "user" if i % 2 else "ai", "content": "lorem ipsum " * 14}
 
 
-async def ours(saver: InMemorySaver | SqliteSaver, steps: int, path: Path | None) -> Result:
+def our_checkpoint(values: dict[str, Any], versions: dict[str, Any], step: int) -> tuple[Any, Any]:
+    checkpoint = Checkpoint(
+        id=new_checkpoint_id(),
+        ts="2026-01-01T00:00:00+00:00",
+        channel_values=values,
+        channel_versions=versions,
+    )
+    return checkpoint, CheckpointMetadata(source="loop", step=step)
+
+
+def langgraph_checkpoint(
+    values: dict[str, Any], versions: dict[str, Any], step: int
+) -> tuple[Any, Any]:
+    base = importlib.import_module("langgraph.checkpoint.base")
+    checkpoint = {
+        "v": 4,
+        "id": str(base.id.uuid6(clock_seq=-1)),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": values,
+        "channel_versions": versions,
+        "versions_seen": {},
+        "updated_channels": None,
+    }
+    return checkpoint, {"source": "loop", "step": step}
+
+
+async def chat(saver: Any, steps: int, path: Path | None, make: Any = our_checkpoint) -> Result:
+    """Drive ``saver`` through a chat of ``steps`` messages; time put and get."""
     config: Any = {"configurable": {"thread_id": "bench", "checkpoint_ns": ""}}
     versions: dict[str, Any] = {}
     messages: list[dict[str, Any]] = []
     start = time.perf_counter()
     for i in range(steps):
         messages = [*messages, message(i)]
-        new = {ch: saver.get_next_version(versions.get(ch), ch) for ch in ("messages", "step")}
+        new = {ch: saver.get_next_version(versions.get(ch), None) for ch in ("messages", "step")}
         versions = {**versions, **new}
-        checkpoint = Checkpoint(
-            id=new_checkpoint_id(),
-            ts="2026-01-01T00:00:00+00:00",
-            channel_values={"messages": messages, "step": i},
-            channel_versions=versions,
-        )
-        config = await saver.aput(
-            config, checkpoint, CheckpointMetadata(source="loop", step=i), new
-        )
+        checkpoint, metadata = make({"messages": messages, "step": i}, versions, i)
+        config = await saver.aput(config, checkpoint, metadata, new)
     put = (time.perf_counter() - start) / steps * 1e6
     start = time.perf_counter()
     for _ in range(20):
@@ -60,38 +80,10 @@ async def ours(saver: InMemorySaver | SqliteSaver, steps: int, path: Path | None
     return put, get, _size(path)
 
 
-async def langgraph(saver: Any, steps: int, path: Path | None) -> Result:
-    base = importlib.import_module("langgraph.checkpoint.base")
-    config: Any = {"configurable": {"thread_id": "bench", "checkpoint_ns": ""}}
-    versions: dict[str, Any] = {}
-    messages: list[dict[str, Any]] = []
-    start = time.perf_counter()
-    for i in range(steps):
-        messages = [*messages, message(i)]
-        new = {ch: saver.get_next_version(versions.get(ch), None) for ch in ("messages", "step")}
-        versions = {**versions, **new}
-        checkpoint = {
-            "v": 4,
-            "id": str(base.id.uuid6(clock_seq=-1)),
-            "ts": "2026-01-01T00:00:00+00:00",
-            "channel_values": {"messages": messages, "step": i},
-            "channel_versions": versions,
-            "versions_seen": {},
-            "updated_channels": None,
-        }
-        config = await saver.aput(config, checkpoint, {"source": "loop", "step": i}, new)
-    put = (time.perf_counter() - start) / steps * 1e6
-    start = time.perf_counter()
-    for _ in range(20):
-        await saver.aget_tuple(config)
-    get = (time.perf_counter() - start) / 20 * 1e6
-    return put, get, _size(path)
-
-
 async def langgraph_sqlite(path: Path, steps: int) -> Result:
     aio = importlib.import_module("langgraph.checkpoint.sqlite.aio")
     async with aio.AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        return await langgraph(saver, steps, path)
+        return await chat(saver, steps, path, langgraph_checkpoint)
 
 
 def _size(path: Path | None) -> int:
@@ -107,9 +99,9 @@ def _size(path: Path | None) -> int:
 def main() -> None:
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     runs: list[tuple[str, str, Callable[[Path], Awaitable[Result]]]] = [
-        ("actorgraph InMemorySaver", "asyncio", lambda p: ours(InMemorySaver(), steps, None)),
-        ("actorgraph SqliteSaver", "asyncio", lambda p: ours(SqliteSaver(p), steps, p)),
-        ("actorgraph SqliteSaver", "trio", lambda p: ours(SqliteSaver(p), steps, p)),
+        ("actorgraph InMemorySaver", "asyncio", lambda p: chat(InMemorySaver(), steps, None)),
+        ("actorgraph SqliteSaver", "asyncio", lambda p: chat(SqliteSaver(p), steps, p)),
+        ("actorgraph SqliteSaver", "trio", lambda p: chat(SqliteSaver(p), steps, p)),
     ]
     try:
         memory = importlib.import_module("langgraph.checkpoint.memory")
@@ -117,7 +109,7 @@ def main() -> None:
             (
                 "LangGraph InMemorySaver",
                 "asyncio",
-                lambda p: langgraph(memory.InMemorySaver(), steps, None),
+                lambda p: chat(memory.InMemorySaver(), steps, None, langgraph_checkpoint),
             )
         )
         importlib.import_module("langgraph.checkpoint.sqlite.aio")
