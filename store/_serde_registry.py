@@ -9,8 +9,11 @@ imported; users call :func:`actorgraph.store.serde.register` for anything else.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import enum
+import ipaddress
+import pathlib
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -187,19 +190,23 @@ def _pydantic_codec(cls: Any) -> tuple[_Encode, _Decode]:
         if extra:
             values.update(extra)
         fields_set = obj.model_fields_set
-        # Only spell out which fields were set when that differs from "all of
-        # them", the common case for models built from full data.
-        if len(fields_set) == len(names):
+        private = obj.__pydantic_private__
+        # The common case, a model built from full data, is just its values;
+        # otherwise which fields were set, and the private attributes, follow.
+        if not private and len(fields_set) == len(values) and fields_set.issuperset(values):
             return values
-        return [values, sorted(fields_set)]
+        return [values, sorted(fields_set), private or {}]
 
     def decode(payload: Any) -> Any:
         # model_construct keeps the stored values exactly (no re-validation,
         # which could coerce them) and restores which fields were set.
-        if type(payload) is list and len(payload) == 2:
-            values, fields_set = payload
-            return cls.model_construct(set(fields_set), **_payload_dict(cls, values))
-        return cls.model_construct(**_payload_dict(cls, payload))
+        if type(payload) is not list:
+            return cls.model_construct(**_payload_dict(cls, payload))
+        values, fields_set, private = payload
+        obj = cls.model_construct(set(fields_set), **_payload_dict(cls, values))
+        if private:
+            obj.__pydantic_private__ = {**(obj.__pydantic_private__ or {}), **private}
+        return obj
 
     return encode, decode
 
@@ -242,6 +249,30 @@ def _custom_types(node: Any, seen: set[int]) -> set[type]:
     return found
 
 
+def _exception_codec(cls: type[BaseException], *, builtin: bool) -> tuple[_Encode, _Decode]:
+    def encode(obj: Any) -> Any:
+        # Attributes set in __init__ live in __dict__; the traceback and the
+        # cause chain do not travel (they hold frames, not data).
+        return [list(obj.args), vars(obj)]
+
+    def decode(payload: Any) -> Any:
+        if type(payload) is not list or len(payload) != 2:
+            raise TypeError(f"expected [args, attributes] for {cls.__qualname__}")
+        args, state = payload
+        if builtin:
+            # Builtin constructors set their C-level fields (errno, ...) from args.
+            obj = cls(*args)
+        else:
+            # Like pickle, do not call a user __init__ whose signature need not
+            # match args (``NodeError(message, node=...)``): restore the state.
+            obj = cls.__new__(cls, *args)
+            obj.args = tuple(args)
+        obj.__dict__.update(state)
+        return obj
+
+    return encode, decode
+
+
 def _default_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -258,7 +289,8 @@ class TypeRegistry:
     """
 
     def __init__(self, *, parent: TypeRegistry | None = None) -> None:
-        self._parent = parent
+        # Every chain ends at the registry of builtin exceptions.
+        self._parent: TypeRegistry | None = _BUILTINS if parent is None else parent
         self._by_type: dict[type, _Entry] = {}
         self._by_name: dict[str, _Entry] = {}
 
@@ -298,8 +330,9 @@ class TypeRegistry:
     ) -> type[T] | Callable[[type[T]], type[T]]:
         """Allow ``cls`` to be encoded and decoded; returns ``cls``.
 
-        Dataclasses, msgspec Structs, NamedTuples, Enums and pydantic v2 models
-        need nothing more. Any other class needs ``encode`` (instance to a
+        Dataclasses, msgspec Structs, NamedTuples, Enums, pydantic v2 models
+        and exceptions need nothing more (an exception keeps its ``args`` and
+        attributes, not its traceback; builtin exceptions are always known). Any other class needs ``encode`` (instance to a
         serializable payload) and ``decode`` (payload back to an instance); the
         payload may hold anything the serializer encodes, registered types too.
         Works as a decorator, with or without arguments.
@@ -349,10 +382,14 @@ class TypeRegistry:
             encode, decode = _dataclass_codec(cls)
         elif _is_namedtuple(cls):
             encode, decode = _namedtuple_codec(cls)
+        elif issubclass(cls, BaseException):
+            encode, decode = _exception_codec(cls, builtin=cls.__module__ == "builtins")
+            attrs = False
         else:
             raise TypeError(
                 f"cannot register {cls.__qualname__}: it is not a dataclass, msgspec Struct, "
-                "NamedTuple, Enum or pydantic model; pass encode= and decode= functions"
+                "NamedTuple, Enum, pydantic model or exception; pass encode= and decode= "
+                "functions"
             )
         typed = _native_decoder(cls) if native else None
         if native and len((name or _default_name(cls)).encode("utf-8")) > 255:
@@ -453,10 +490,42 @@ class TypeRegistry:
         return entry
 
     def __iter__(self) -> Iterator[type]:
-        """The registered classes, this registry's first, then its parent's."""
+        """The registered classes, this registry's first, then its parent's.
+
+        The builtin exceptions every registry knows are not listed.
+        """
         yield from self._by_type
-        if self._parent is not None:
+        if self._parent is not None and self._parent is not _BUILTINS:
             yield from self._parent
+
+
+def _standard_types() -> TypeRegistry:
+    """The root of every registry: builtin exceptions (``ValueError``, ...),
+    paths and IP addresses, which any process can rebuild."""
+    root = TypeRegistry.__new__(TypeRegistry)
+    root._parent = None
+    root._by_type = {}
+    root._by_name = {}
+    for value in vars(builtins).values():
+        if isinstance(value, type) and issubclass(value, BaseException):
+            root.register(value)
+    for cls in (
+        pathlib.PurePosixPath,
+        pathlib.PureWindowsPath,
+        pathlib.PosixPath,
+        pathlib.WindowsPath,
+        ipaddress.IPv4Address,
+        ipaddress.IPv6Address,
+        ipaddress.IPv4Network,
+        ipaddress.IPv6Network,
+        ipaddress.IPv4Interface,
+        ipaddress.IPv6Interface,
+    ):
+        root.register(cls, encode=str, decode=cls)
+    return root
+
+
+_BUILTINS = _standard_types()
 
 
 def _field_hints(tp: type) -> list[Any]:

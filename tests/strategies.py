@@ -11,6 +11,49 @@ from hypothesis import strategies as st
 # --- serde ---------------------------------------------------------------------
 from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
+# --- checkpoints ---------------------------------------------------------------
+
+_CKPT_THREADS = st.sampled_from(["t1", "t2", "t3"])
+_CKPT_NAMESPACES = st.sampled_from(["", "sub:1"])
+_CKPT_RUNS = st.sampled_from([None, "run-a", "run-b"])
+
+
+def checkpoint_workouts() -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    """Random sequences of saver operations, for comparing the savers:
+    ``("put", thread, ns, append, count, run)``, ``("writes", thread, ns, task,
+    [(channel, value)], task_path)``, ``("prune", threads, keep)``,
+    ``("delete", thread)``, ``("copy", source, target)``, ``("delete_runs", run)``.
+    """
+    put = st.tuples(
+        st.just("put"),
+        _CKPT_THREADS,
+        _CKPT_NAMESPACES,
+        st.booleans(),
+        st.integers(0, 3),
+        _CKPT_RUNS,
+    )
+    writes = st.tuples(
+        st.just("writes"),
+        _CKPT_THREADS,
+        _CKPT_NAMESPACES,
+        st.sampled_from(["task-a", "task-b"]),
+        st.lists(
+            st.tuples(st.sampled_from(["x", "y", "__error__", "__interrupt__"]), st.integers(0, 9)),
+            max_size=3,
+        ),
+        st.sampled_from(["", "p1", "p0"]),
+    )
+    prune = st.tuples(
+        st.just("prune"), st.lists(_CKPT_THREADS, max_size=2), st.sampled_from(["latest", 0, 2])
+    )
+    delete = st.tuples(st.just("delete"), _CKPT_THREADS)
+    copy = st.tuples(st.just("copy"), _CKPT_THREADS, st.sampled_from(["t3", "c1", "c2"]))
+    runs = st.tuples(st.just("delete_runs"), _CKPT_RUNS)
+    return st.lists(st.one_of(put, put, put, writes, prune, delete, copy, runs), max_size=25)
+
+
+# --- serde (continued) ---------------------------------------------------------
+
 _SERDE_TEXT = st.text(max_size=12)
 _SERDE_INTS = st.integers(min_value=-(2**70), max_value=2**70)
 

@@ -269,7 +269,9 @@ class SaverFaces(abc.ABC):
         the config that points at it.
 
         Only the channels in ``new_versions`` are stored anew; the others are
-        shared with earlier checkpoints. ``writes`` (the tasks of the step that
+        shared with the earlier checkpoints of the thread and namespace that
+        stored them at the same version (so list every channel the step
+        changed, and every channel of a thread's first checkpoint). ``writes`` (the tasks of the step that
         produced this checkpoint) are stored with the parent checkpoint in the
         same transaction, so a crash keeps both or neither.
 

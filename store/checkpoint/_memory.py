@@ -176,8 +176,10 @@ class InMemorySaver(SaverFaces):
 
     def _tuple(self, thread_id: str, ns: str, entry: _Entry) -> CheckpointTuple:
         checkpoint_id = entry.checkpoint.id
-        stored = self._writes.get((thread_id, ns, checkpoint_id))
-        pending: list[PendingWrite] = [stored[key][:3] for key in sorted(stored)] if stored else []
+        stored = self._writes.get((thread_id, ns, checkpoint_id)) or {}
+        # The order the engine applies a step's writes in: task path, task, slot.
+        order = sorted(stored.items(), key=lambda item: (item[1][3], *item[0]))
+        pending: list[PendingWrite] = [write[:3] for _, write in order]
         return CheckpointTuple(
             config=checkpoint_config(thread_id, ns, checkpoint_id),
             checkpoint=entry.checkpoint,

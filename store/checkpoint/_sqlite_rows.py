@@ -22,6 +22,7 @@ import structlog
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._sqlite import Schema
 from actorgraph.store.checkpoint._base import ListQuery
+from actorgraph.store.checkpoint._deltas import BlobWrite, read_blob, with_bases
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -33,7 +34,6 @@ from actorgraph.store.checkpoint._types import (
 
 __all__ = [
     "CHECKPOINT_SCHEMA",
-    "BlobRow",
     "CheckpointRow",
     "Codec",
     "Reader",
@@ -70,6 +70,8 @@ CHECKPOINT_SCHEMA: Final = Schema(
             channel TEXT NOT NULL,
             version TEXT NOT NULL,
             value BLOB,
+            base_version TEXT,
+            depth INTEGER NOT NULL,
             PRIMARY KEY (thread_id, checkpoint_ns, channel, version))""",
         """CREATE TABLE checkpoint_writes (
             thread_id TEXT NOT NULL,
@@ -86,8 +88,6 @@ CHECKPOINT_SCHEMA: Final = Schema(
 
 # (thread_id, ns, checkpoint_id, parent_id, run_id, source, step, skeleton, metadata)
 CheckpointRow = tuple[str, str, str, "str | None", "str | None", str, int, bytes, bytes]
-# (thread_id, ns, channel, version, value or None for an empty channel)
-BlobRow = tuple[str, str, str, str, "bytes | None"]
 # (thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
 WriteRow = tuple[str, str, str, str, int, str, bytes, str]
 
@@ -136,37 +136,39 @@ def encode_skeleton(checkpoint: Checkpoint) -> bytes:
 def put_checkpoint(
     conn: sqlite3.Connection,
     row: CheckpointRow,
-    blobs: Sequence[BlobRow],
+    blobs: Sequence[BlobWrite],
     writes: Sequence[WriteRow],
 ) -> None:
     """One superstep's commit: the checkpoint row, its changed values, the
     writes of the tasks that produced it."""
     conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     for blob in blobs:
+        blob.settle_base(conn)
         inserted = conn.execute(
-            "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", blob
+            "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            blob.row(),
         ).rowcount
         if not inserted:
             _replace_reused_version(conn, blob)
     put_writes(conn, writes)
 
 
-def _replace_reused_version(conn: sqlite3.Connection, blob: BlobRow) -> None:
+def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
     # A version names one value. Reusing it for another (a fork that counts
     # versions from 1 again, say) would make older checkpoints read the new
     # value; the newest one must be right, so it wins, and the caller hears of it.
-    thread_id, ns, channel, version, value = blob
+    thread_id, ns, channel, version, value, base, depth = blob.row()
     old = conn.execute(
-        "SELECT value FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-        "AND channel = ? AND version = ?",
+        "SELECT value, base_version FROM checkpoint_blobs WHERE thread_id = ? "
+        "AND checkpoint_ns = ? AND channel = ? AND version = ?",
         (thread_id, ns, channel, version),
     ).fetchone()
-    if old is not None and old[0] == value:
+    if old is not None and (old[0], old[1]) == (value, base):
         return
     conn.execute(
-        "UPDATE checkpoint_blobs SET value = ? WHERE thread_id = ? AND checkpoint_ns = ? "
-        "AND channel = ? AND version = ?",
-        (value, thread_id, ns, channel, version),
+        "UPDATE checkpoint_blobs SET value = ?, base_version = ?, depth = ? WHERE thread_id = ? "
+        "AND checkpoint_ns = ? AND channel = ? AND version = ?",
+        (value, base, depth, thread_id, ns, channel, version),
     )
     _log.warning(
         "checkpoint.version_reused",
@@ -210,8 +212,8 @@ def copy_thread(conn: sqlite3.Connection, source: str, target: str) -> None:
         (target, source),
     )
     conn.execute(
-        "INSERT INTO checkpoint_blobs SELECT ?, checkpoint_ns, channel, version, value "
-        "FROM checkpoint_blobs WHERE thread_id = ?",
+        "INSERT INTO checkpoint_blobs SELECT ?, checkpoint_ns, channel, version, value, "
+        "base_version, depth FROM checkpoint_blobs WHERE thread_id = ?",
         (target, source),
     )
     conn.execute(
@@ -266,6 +268,7 @@ def _drop(
     for checkpoint_id, data in remaining:
         skeleton = _decode_skeleton(data, path, thread_id, ns, checkpoint_id)
         used.update((ch, str(v)) for ch, v in skeleton.channel_versions.items())
+    used = with_bases(conn, thread_id, ns, used)
     stored = conn.execute(
         "SELECT channel, version FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ?",
         (thread_id, ns),
@@ -366,7 +369,7 @@ class Reader:
         values = self._values(conn, thread_id, ns, checkpoint_id, skeleton.channel_versions)
         writes = conn.execute(
             "SELECT task_id, channel, value FROM checkpoint_writes WHERE thread_id = ? "
-            "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_id, idx",
+            "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_path, task_id, idx",
             (thread_id, ns, checkpoint_id),
         ).fetchall()
         pending: list[PendingWrite] = [
@@ -401,14 +404,17 @@ class Reader:
     ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for channel, version in versions.items():
-            found = conn.execute(
-                "SELECT value FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-                "AND channel = ? AND version = ?",
-                (thread_id, ns, channel, str(version)),
-            ).fetchone()
-            # No row, or NULL: the channel had a version but no value (it was emptied).
-            if found is not None and found[0] is not None:
-                values[channel] = self._decode(found[0], thread_id, ns, checkpoint_id, channel)
+            try:
+                found, value = read_blob(
+                    conn, thread_id, ns, channel, str(version), self.codec.loads
+                )
+            except Exception as error:
+                raise _damaged(
+                    self.path, thread_id, ns, checkpoint_id, f"channel {channel!r}", error
+                ) from error
+            # Not found: the channel had a version but no value (it was emptied).
+            if found:
+                values[channel] = value
         return values
 
     def _decode(

@@ -23,6 +23,7 @@ from actorgraph.store.checkpoint._base import (
     write_index,
     writes_target,
 )
+from actorgraph.store.checkpoint._deltas import BlobWrite, ListBases
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -49,7 +50,8 @@ class SqliteSaver(SaverFaces):
     :class:`~actorgraph.errors.EventLoopThreadError` on an event loop's thread.
 
     Storage grows with what changes: a checkpoint row holds channel versions,
-    and a channel's value is stored once per version. Each ``put`` is one
+    a channel's value is stored once per version, and a list that only grew
+    (a chat's messages) is stored as its new items (see ``_deltas``). Each ``put`` is one
     transaction (checkpoint row, changed values, the step's task writes). All
     savers and stores of this process on one file share its writer thread;
     other processes may use the file at the same time.
@@ -78,6 +80,7 @@ class SqliteSaver(SaverFaces):
         self._db_lock = threading.Lock()
         self._closed = False
         self._reader = rows.Reader(self.serializer, self.path)
+        self._bases = ListBases()
 
     # -- lifecycle
 
@@ -214,17 +217,8 @@ class SqliteSaver(SaverFaces):
         thread_id, ns, parent_id = config_target(config)
         require_parent(writes, thread_id, ns, parent_id)
         checkpoint_id = checkpoint.id
-        values = checkpoint.channel_values
-        blobs: list[rows.BlobRow] = [
-            (
-                thread_id,
-                ns,
-                channel,
-                str(version),
-                self._dumps(values[channel], channel, thread_id, checkpoint_id)
-                if channel in values
-                else None,
-            )
+        blobs = [
+            self._blob(thread_id, ns, checkpoint.id, channel, version, checkpoint.channel_values)
             for channel, version in new_versions.items()
         ]
         row: rows.CheckpointRow = (
@@ -245,7 +239,47 @@ class SqliteSaver(SaverFaces):
                 thread_id, ns, parent_id or "", task.task_id, task.writes, task.task_path
             )
         ]
-        return Op("put", _put_job, row, blobs, write_rows, write=True)
+        return Op("put", _put_job, row, blobs, write_rows, self._bases, write=True)
+
+    def _blob(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        channel: str,
+        version: ChannelVersion,
+        values: Mapping[str, Any],
+    ) -> BlobWrite:
+        if channel not in values:
+            return BlobWrite(thread_id, ns, channel, str(version), None)
+        value = values[channel]
+        plan = self._bases.plan((thread_id, ns, channel), version, value)
+        if plan is None:
+            blob = BlobWrite(
+                thread_id,
+                ns,
+                channel,
+                str(version),
+                self._dumps(value, channel, thread_id, checkpoint_id),
+                snapshot_len=len(value) if type(value) is list else 0,
+            )
+        else:
+            base, depth, snapshot_len, appended = plan
+            whole = list(value)
+            blob = BlobWrite(
+                thread_id,
+                ns,
+                channel,
+                str(version),
+                self._dumps(appended, f"{channel} (appended items)", thread_id, checkpoint_id),
+                base=base,
+                depth=depth,
+                snapshot_len=snapshot_len,
+                fallback=lambda: self._dumps(whole, channel, thread_id, checkpoint_id),
+            )
+        if type(value) is list and isinstance(version, str):
+            blob.snapshot = list(value)
+        return blob
 
     def _put_writes_op(
         self,
@@ -266,6 +300,7 @@ class SqliteSaver(SaverFaces):
         return Op("list", self._reader.list_page, query, write=False)
 
     def _delete_thread_op(self, thread_id: str) -> Op[None]:
+        self._bases.forget([thread_id])
         return Op("delete_thread", rows.delete_thread, thread_id, write=True)
 
     def _copy_thread_op(self, source: str, target: str) -> Op[None]:
@@ -288,8 +323,10 @@ class SqliteSaver(SaverFaces):
 def _put_job(
     conn: Any,
     row: rows.CheckpointRow,
-    blobs: list[rows.BlobRow],
+    blobs: list[BlobWrite],
     write_rows: list[rows.WriteRow],
+    bases: ListBases,
 ) -> RunnableConfig:
     rows.put_checkpoint(conn, row, blobs, write_rows)
+    bases.remember_written(blobs)
     return checkpoint_config(row[0], row[1], row[2])

@@ -129,7 +129,11 @@ class TaskWrites(msgspec.Struct, frozen=True):
 
 
 class CheckpointTuple(msgspec.Struct, frozen=True):
-    """A checkpoint with its config, metadata, parent and pending writes."""
+    """A checkpoint with its config, metadata, parent and pending writes.
+
+    ``pending_writes`` come in the order the engine applies a step's writes:
+    by task path, then task id, then position.
+    """
 
     config: RunnableConfig
     checkpoint: Checkpoint

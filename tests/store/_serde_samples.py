@@ -116,7 +116,7 @@ def assert_same(a: Any, b: Any) -> None:
             assert_same(x, y)
     elif isinstance(a, (set, frozenset)):
         assert a == b
-        assert sorted(map(repr, a)) == sorted(map(repr, b))
+        assert _canonical(a) == _canonical(b)
     elif isinstance(a, msgspec.Struct):
         for name in a.__struct_fields__:
             assert_same(getattr(a, name), getattr(b, name))
@@ -125,3 +125,12 @@ def assert_same(a: Any, b: Any) -> None:
             assert_same(getattr(a, field.name), getattr(b, field.name))
     else:
         assert repr(a) == repr(b)
+
+
+def _canonical(value: Any) -> str:
+    """A repr that does not depend on set iteration order."""
+    if isinstance(value, (set, frozenset)):
+        return f"{type(value).__name__}({sorted(map(_canonical, value))})"
+    if isinstance(value, tuple):
+        return f"{type(value).__name__}({[_canonical(item) for item in value]})"
+    return f"{type(value).__name__}:{value!r}"

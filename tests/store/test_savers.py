@@ -174,7 +174,8 @@ async def test_step_writes_commit_with_the_checkpoint(saver: Saver) -> None:
     )
     got = await saver.aget_tuple(parent)
     assert got is not None
-    assert got.pending_writes == [("task-1", "x", 1), ("task-2", "y", 2)]
+    # Ordered as the engine applies them: by task path first, then task id.
+    assert got.pending_writes == [("task-2", "y", 2), ("task-1", "x", 1)]
 
 
 async def test_config_errors(saver: Saver) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import ipaddress
 import uuid
+import zoneinfo
 from collections import deque
 from decimal import Decimal
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -366,3 +369,163 @@ def test_native_malformed_header(native_ser: Serializer, data: bytes) -> None:
     blob = bytes((0xC1, 1)) + msgspec.msgpack.encode(msgspec.msgpack.Ext(33, data))
     with pytest.raises(DeserializationError):
         native_ser.loads(blob)
+
+
+# --- exceptions -----------------------------------------------------------------------
+
+
+class AppError(Exception):
+    """An exception whose __init__ does not take its args back."""
+
+    def __init__(self, message: str, *, node: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def test_builtin_exceptions_are_always_known() -> None:
+    ser = Serializer(TypeRegistry())
+    errors = [
+        ValueError("x", 1),
+        KeyError("k"),
+        FileNotFoundError(2, "missing"),
+        RuntimeError("outer", [ValueError(1), TypeError("t")]),
+    ]
+    vars(errors[0])["__notes__"] = ["a note"]  # add_note() is 3.11+
+    out = ser.loads(ser.dumps(errors))
+    for before, after in zip(errors, out, strict=True):
+        assert type(after) is type(before)
+        assert repr(after.args) == repr(before.args)
+    assert out[0].__notes__ == ["a note"]
+    assert out[2].errno == 2
+    assert [type(e) for e in out[3].args[1]] == [ValueError, TypeError]
+    assert ValueError not in set(TypeRegistry())
+
+
+def test_registered_exception_keeps_its_attributes(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    out = Serializer(registry).loads(Serializer(registry).dumps(AppError("boom", node="n")))
+    assert type(out) is AppError
+    assert (out.args, out.node) == (("boom",), "n")
+
+
+def test_unregistered_exception_is_an_encoding_error(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^error: type .*AppError is not serializable"):
+        ser.dumps(AppError("boom", node="n"), path="error")
+
+
+def test_exception_with_unserializable_attribute_names_it(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    error = AppError("boom", node="n")
+    error.request = NotRegistered()  # type: ignore[attr-defined]
+    with pytest.raises(SerializationError, match=r"^error\[1\]\['request'\]: type"):
+        Serializer(registry).dumps(error, path="error")
+
+
+def test_malformed_exception_payload(ser: Serializer) -> None:
+    reg = TypeRegistry()
+    reg.register(AppError, name="e", encode=lambda e: "junk", decode=lambda p: AppError(p, node=""))
+    data = Serializer(reg).dumps(AppError("x", node="n"))
+    reg2 = TypeRegistry()
+    reg2.register(AppError, name="e")
+    with pytest.raises(DeserializationError, match=r"expected \[args, attributes\] for AppError"):
+        Serializer(reg2).loads(data)
+
+
+# --- malformed data, each rejected with a reason ----------------------------------------
+
+
+def _blob(*exts: tuple[int, bytes]) -> bytes:
+    body = [msgspec.msgpack.Ext(code, data) for code, data in exts]
+    return bytes((0xC1, serde.FORMAT_VERSION)) + msgspec.msgpack.encode(body)
+
+
+@pytest.mark.parametrize(
+    ("blob", "reason"),
+    [
+        (_blob((99, b"")), "unknown extension code 99"),
+        (_blob((32, msgspec.msgpack.encode([1, 2]))), "malformed registered value"),
+        (_blob((32, msgspec.msgpack.encode("x"))), "malformed registered value"),
+        (_blob((5, msgspec.msgpack.encode([1, 2, 3]))), "malformed dict"),
+        (_blob((5, msgspec.msgpack.encode([[1], 2]))), "unhashable"),
+        (_blob((11, msgspec.msgpack.encode([2024, 1, 1, 0, 0, 0, 0, 0, "UTC"]))), "not a tzinfo"),
+        (_blob((16, b"../etc/passwd")), "bad time zone key"),
+        (_blob((16, b"No/Such_Zone")), "No/Such_Zone"),
+        (_blob((10, b"short")), "16-char"),
+        (_blob((2, msgspec.msgpack.encode([[1]]))), "unhashable"),
+        (bytes((0xC1, 1)) + b"\x91" * 100_000 + b"\xc0", "nested too deeply"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_malformed_data_is_rejected_with_a_reason(
+    ser: Serializer, blob: bytes, reason: str
+) -> None:
+    with pytest.raises(DeserializationError, match=reason):
+        ser.loads(blob)
+
+
+def test_zoneinfo_without_a_key_is_not_serializable(ser: Serializer) -> None:
+    files = [Path(root, "UTC") for root in zoneinfo.TZPATH if Path(root, "UTC").is_file()]
+    if not files:
+        pytest.skip("no system time zone database")
+    with files[0].open("rb") as file:
+        zone = ZoneInfo.from_file(file)
+    with pytest.raises(SerializationError, match=r"^when\.tzinfo: a ZoneInfo loaded from a file"):
+        ser.dumps(datetime.datetime(2024, 1, 1, tzinfo=zone), path="when")
+
+
+def test_lenient_mode_still_builds_known_types(native_ser: Serializer) -> None:
+    value = [FastPoint(1), Point(2), (3,)]
+    assert native_ser.loads(native_ser.dumps(value), unknown="placeholder") == value
+
+
+@dataclasses.dataclass
+class DefaultInner:
+    v: int
+
+
+@dataclasses.dataclass
+class DefaultOuter:
+    inner: list[DefaultInner]
+
+
+def test_module_register_annotation_uses_the_default_registry() -> None:
+    assert serde.register_annotation(DefaultOuter) == [DefaultOuter, DefaultInner]
+    value = DefaultOuter([DefaultInner(1)])
+    assert serde.loads(serde.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PurePosixPath("/a/b"),
+        PureWindowsPath(r"C:\\a"),
+        Path("relative/file.txt"),
+        ipaddress.ip_address("10.0.0.1"),
+        ipaddress.ip_address("::1"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_interface("fe80::1/64"),
+    ],
+    ids=repr,
+)
+def test_paths_and_addresses_are_always_known(value: Any) -> None:
+    ser = Serializer(TypeRegistry())
+    assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_unknown_nested_type_says_what_it_was_inside(ser: Serializer) -> None:
+    data = ser.dumps([Pair(Point(1), 2)])
+    reg = TypeRegistry()
+    reg.register(Pair)
+    with pytest.raises(
+        DeserializationError, match=r"(?s)Point': it is not registered.*inside a '.*Pair'"
+    ):
+        Serializer(reg).loads(data)
+
+
+def test_corrupt_payload_inside_a_registered_value() -> None:
+    inner = msgspec.msgpack.encode(["x.Y", msgspec.msgpack.Ext(99, b"")])
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a 'x\.Y'"):
+        Serializer().loads(_blob((32, inner)))
+    with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a value of unknown type"):
+        # A stray trailing byte: the name cannot be read back either.
+        Serializer().loads(_blob((32, inner + b"\x00")))

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from actorgraph.errors import DeserializationError
 from actorgraph.store.serde import Serializer, TypeRegistry
@@ -29,6 +29,12 @@ class User(BaseModel):
 
 class Loose(BaseModel, extra="allow"):
     a: int = 1
+    b: int = 2
+
+
+class Secretive(BaseModel):
+    visible: int = 0
+    _hidden: list[int] = PrivateAttr(default_factory=list)
 
 
 @pytest.fixture
@@ -36,6 +42,7 @@ def ser() -> Serializer:
     reg = TypeRegistry()
     assert set(reg.register_annotation(User)) == {User, Address}
     reg.register(Loose)
+    reg.register(Secretive)
     return Serializer(reg)
 
 
@@ -62,10 +69,21 @@ def test_fields_set_survives(ser: Serializer) -> None:
 
 
 def test_extra_fields_survive(ser: Serializer) -> None:
-    loose = Loose(a=2, b=(3,))  # type: ignore[call-arg]
+    loose = Loose(a=2, c=(3,))  # type: ignore[call-arg]
     out = ser.loads(ser.dumps(loose))
     assert out == loose
-    assert out.model_extra == {"b": (3,)}
+    assert out.model_extra == {"c": (3,)}
+    assert out.model_fields_set == loose.model_fields_set == {"a", "c"}
+    assert out.b == 2
+
+
+def test_private_attributes_survive(ser: Serializer) -> None:
+    secretive = Secretive(visible=1)
+    secretive._hidden.append(5)
+    out = ser.loads(ser.dumps(secretive))
+    assert out == secretive
+    assert out._hidden == [5]
+    assert ser.loads(ser.dumps(Secretive()))._hidden == []
 
 
 def test_malformed_payload_is_a_clear_error(ser: Serializer) -> None:
