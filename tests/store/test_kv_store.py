@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ from actorgraph.store import (
 )
 from actorgraph.store._portal import run_blocking
 from actorgraph.store.base_store import Op, Result
+from tests.store._processes import run_together
 from tests.store.store_support import Clock, StoreFactory, make_store, with_clock
 from tests.strategies import store_ops, store_puts, store_reads
 
@@ -670,3 +672,31 @@ async def test_sqlite_store_on_a_file_that_is_not_a_database(tmp_path: Path) -> 
     with pytest.raises(DatabaseError, match=r"notes\.txt"):
         await store.aput(("a",), "k", {"v": 1})
     await store.aclose()
+
+
+_WORKER = textwrap.dedent(
+    """
+    import sys, time
+    import anyio
+    from actorgraph.store import SqliteCache, SqliteStore
+
+    async def main(path, worker, start_at):
+        await anyio.sleep(max(0.0, start_at - time.time()))
+        async with SqliteStore(path) as store, SqliteCache(path) as cache:
+            for i in range(50):
+                await store.aput(("w", str(worker)), f"k{i}", {"i": i})
+                await cache.aset({(("w", str(worker)), f"k{i}"): (i, None)})
+            assert len(await store.asearch(("w", str(worker)), limit=100)) == 50
+
+    anyio.run(main, sys.argv[4], int(sys.argv[1]), float(sys.argv[2]), backend=sys.argv[3])
+    """
+)
+
+
+def test_processes_share_one_new_store_file(tmp_path: Path) -> None:
+    path = tmp_path / "shared-store.db"
+    run_together(_WORKER, str(path), workers=4)
+    store = SqliteStore(path)
+    assert store.list_namespaces() == [("w", str(worker)) for worker in range(4)]
+    assert len(store.search(("w",), limit=1000)) == 200
+    store.close()
