@@ -234,8 +234,9 @@ async def test_sqlite_vectors_persist_and_dims_are_checked(tmp_path: Path) -> No
             await changed.asearch(("n",), query="guide")
 
 
-def test_blocking_semantic_search_with_a_plain_function() -> None:
-    store = InMemoryStore(index={"dims": 4, "embed": keyword_embed, "fields": ["text"]})
+@pytest.mark.parametrize("embed", [keyword_embed, SyncOnly()], ids=["function", "object"])
+def test_blocking_semantic_search_with_a_sync_embedder(embed: Any) -> None:
+    store = InMemoryStore(index={"dims": 4, "embed": embed, "fields": ["text"]})
     store.put(("m",), "1", {"text": "a guide"})
     store.put(("m",), "2", {"text": "pizza"})
     assert [item.key for item in store.search(("m",), query="pizza")] == ["2", "1"]
