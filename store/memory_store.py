@@ -106,16 +106,15 @@ class InMemoryStore(BaseStore):
 
     def _apply(self, prepared: list[Prepared]) -> list[Result]:
         results: list[Result] = []
-        for op in prepared:
-            with self._lock:
-                if isinstance(op, PreparedSearch):
-                    results.append(self._search(op))
-                    continue
+        with self._lock:  # a batch is atomic, as one SQLite transaction is
+            for op in prepared:
                 if isinstance(op, GetOp):
                     results.append(self._get(op))
                 elif isinstance(op, PreparedPut):
                     self._put(op)
                     results.append(None)
+                elif isinstance(op, PreparedSearch):
+                    results.append(self._search(op))
                 else:
                     results.append(self._list(op))
         return results
