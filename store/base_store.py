@@ -473,6 +473,19 @@ class BaseStore(abc.ABC):
         scope.cancel()
         return True
 
+    def __enter__(self) -> Self:
+        """``with store:`` releases the store at the end (no sweeper: that needs
+        ``async with`` or your task group)."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     async def __aenter__(self) -> Self:
         stack = AsyncExitStack()
         await stack.__aenter__()

@@ -16,6 +16,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from typing_extensions import Self
+
 from actorgraph.store._lazy_database import LazyDatabase
 from actorgraph.store._portal import refuse_on_event_loop
 from actorgraph.store._sqlite import MEMORY, Schema
@@ -308,7 +310,18 @@ class SqliteStore(BaseStore):
         """The database file as given (``":memory:"`` for memory)."""
         return self._file.path
 
-    async def setup(self) -> None:
+    @classmethod
+    def from_conn_string(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+    ) -> Self:
+        """LangGraph's spelling of ``SqliteStore(path, ...)``, for ``with``/``async with``."""
+        return cls(path, index=index, ttl=ttl)
+
+    async def asetup(self) -> None:
         """Open the file and create the tables now rather than on first use.
 
         Raises:
@@ -316,6 +329,11 @@ class SqliteStore(BaseStore):
                 newer store schema; names the file.
         """
         await self._file.get().ready()
+
+    def setup(self) -> None:
+        """Blocking ``asetup``; raises EventLoopThreadError on an event loop's thread."""
+        refuse_on_event_loop("setup")
+        self._file.get().ready_blocking()
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order, in one transaction when any of them writes (see

@@ -651,7 +651,7 @@ async def test_sqlite_store_opens_lazily_and_refuses_use_after_close(tmp_path: P
     path = tmp_path / "lazy.db"
     store = SqliteStore(path)
     assert not path.exists()  # nothing is opened until it is needed
-    await store.setup()
+    await store.asetup()
     assert path.exists()
     await store.aput(("a",), "k", {"v": 1})
     await store.aclose()
@@ -668,7 +668,7 @@ async def test_sqlite_store_on_a_file_that_is_not_a_database(tmp_path: Path) -> 
     path.write_bytes(b"these are not the tables you are looking for" * 100)
     store = SqliteStore(path)
     with pytest.raises(DatabaseError, match=r"notes\.txt"):
-        await store.setup()
+        await store.asetup()
     with pytest.raises(DatabaseError, match=r"notes\.txt"):
         await store.aput(("a",), "k", {"v": 1})
     await store.aclose()
@@ -700,3 +700,14 @@ def test_processes_share_one_new_store_file(tmp_path: Path) -> None:
     assert store.list_namespaces() == [("w", str(worker)) for worker in range(4)]
     assert len(store.search(("w",), limit=1000)) == 200
     store.close()
+
+
+def test_sqlite_store_in_plain_code_as_langgraph_users_write_it(tmp_path: Path) -> None:
+    with SqliteStore.from_conn_string(tmp_path / "plain.db") as store:
+        store.setup()
+        store.put(("users", "123"), "prefs", {"theme": "dark"})
+        item = store.get(("users", "123"), "prefs")
+        assert item is not None
+        assert item.value == {"theme": "dark"}
+    with pytest.raises(DatabaseError, match="is closed"):
+        store.get(("users", "123"), "prefs")
