@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 import msgspec
 
-from actorgraph.channels._errors import SerializationError
+from actorgraph.channels._errors import DeserializationError, SerializationError
 from actorgraph.store._store_query import (
     check_filter,
     compile_filter,
@@ -98,11 +98,27 @@ class Row(NamedTuple):
     # The store's own decoded copy, only for filtering (memory keeps one); None: decode doc.
     snapshot: dict[str, Any] | None = None
 
+    def value(self) -> dict[str, Any]:
+        """A fresh decoded copy of the document.
+
+        Raises:
+            DeserializationError: when the stored bytes are not a JSON object
+                (a damaged file); names the namespace and key.
+        """
+        try:
+            return _decoder.decode(self.doc)
+        except msgspec.DecodeError as exc:
+            raise DeserializationError(
+                f"The stored value at {self.namespace!r} key {self.key!r} is not a JSON "
+                f"object ({exc}); the database was changed outside actorgraph or is "
+                "damaged. Put the item again or delete it."
+            ) from exc
+
     def item(self) -> Item:
         return Item(
             namespace=self.namespace,
             key=self.key,
-            value=_decoder.decode(self.doc),
+            value=self.value(),
             created_at=to_datetime(self.created_at),
             updated_at=to_datetime(self.updated_at),
         )
@@ -349,7 +365,7 @@ def take_page(
     matches = compile_filter(filter)
     for row, score in rows:
         snapshot = row.snapshot
-        value = _decoder.decode(row.doc) if snapshot is None else snapshot
+        value = row.value() if snapshot is None else snapshot
         if matches is not None and not matches(value):
             continue
         if skipped < offset:
@@ -360,7 +376,7 @@ def take_page(
                 namespace=row.namespace,
                 key=row.key,
                 # A caller gets its own copy, never the store's snapshot.
-                value=value if snapshot is None else _decoder.decode(row.doc),
+                value=value if snapshot is None else row.value(),
                 created_at=to_datetime(row.created_at),
                 updated_at=to_datetime(row.updated_at),
                 score=score,

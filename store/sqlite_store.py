@@ -108,6 +108,22 @@ class _Batch:
         self.dims = dims
         self.path = path
         self.refresh: set[tuple[str, str]] = set()
+        self.cursors: list[sqlite3.Cursor] = []
+
+    def stream(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """A cursor read lazily; ``close`` ends it even when a page stops early.
+
+        A cursor left open would keep its reader's snapshot alive into the next
+        job on that connection, which would then miss newer commits.
+        """
+        cursor = self.conn.execute(sql, params)
+        self.cursors.append(cursor)
+        return cursor
+
+    def close(self) -> None:
+        for cursor in self.cursors:
+            cursor.close()
+        self.cursors.clear()
 
     def run(self, ops: Sequence[Prepared]) -> tuple[list[Result], set[tuple[str, str]]]:
         results: list[Result] = []
@@ -191,7 +207,7 @@ class _Batch:
                 offset = 0
             else:
                 offset = op.offset
-            rows = ((_to_row(raw), None) for raw in self.conn.execute(sql, params))
+            rows = ((_to_row(raw), None) for raw in self.stream(sql, params))
             page = take_page(rows, op.filter, offset, op.limit)
         else:
             ranked = self._ranked(prepared.query_vector, op.namespace_prefix, where, params)
@@ -223,14 +239,14 @@ class _Batch:
             marks = ",".join("?" * len(chunk))
             found = {
                 raw[0]: _to_row(raw)
-                for raw in self.conn.execute(
+                for raw in self.stream(
                     f"SELECT {_ROW} FROM store_items WHERE id IN ({marks})",  # noqa: S608
                     [item_id for item_id, _ in chunk],
                 )
             }
             for item_id, score in chunk:
                 yield found[item_id], score
-        unscored = self.conn.execute(
+        unscored = self.stream(
             f"SELECT {_ROW} FROM store_items WHERE {where} AND {_LIVE} AND NOT EXISTS "  # noqa: S608
             "(SELECT 1 FROM store_vectors v WHERE v.item_id = store_items.id) ORDER BY id",
             params,
@@ -243,7 +259,10 @@ def _run_batch(
     conn: sqlite3.Connection, ops: Sequence[Prepared], now: float, dims: int | None, path: str
 ) -> tuple[list[Result], set[tuple[str, str]]]:
     batch = _Batch(conn, now, dims, path)
-    results, refresh = batch.run(ops)
+    try:
+        results, refresh = batch.run(ops)
+    finally:
+        batch.close()
     if refresh and conn.in_transaction and _writes(ops):
         _refresh(conn, refresh, now)
         refresh = set()

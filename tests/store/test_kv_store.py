@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import textwrap
 import threading
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from actorgraph.errors import (
     DatabaseError,
+    DeserializationError,
     EventLoopThreadError,
     InvalidNamespaceError,
     SerializationError,
@@ -711,3 +713,21 @@ def test_sqlite_store_in_plain_code_as_langgraph_users_write_it(tmp_path: Path) 
         assert item.value == {"theme": "dark"}
     with pytest.raises(DatabaseError, match="is closed"):
         store.get(("users", "123"), "prefs")
+
+
+async def test_a_damaged_value_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.db"
+    async with SqliteStore(path) as store:
+        await store.aput(("a",), "k", {"v": 1})
+        await store.aput(("a",), "fine", {"v": 2})
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE store_items SET value = '{not json' WHERE key = 'k'")
+    conn.commit()
+    conn.close()
+    async with SqliteStore(path) as store:
+        with pytest.raises(DeserializationError, match=r"\('a',\) key 'k' is not a JSON object"):
+            await store.aget(("a",), "k")
+        with pytest.raises(DeserializationError, match="Put the item again or delete it"):
+            await store.asearch(("a",))
+        await store.adelete(("a",), "k")
+        assert [item.key for item in await store.asearch(("a",))] == ["fine"]
