@@ -126,20 +126,35 @@ def select_namespaces(
 # --- filters --------------------------------------------------------------------------
 
 
+def _check_condition(where: str, wanted: Any) -> None:
+    if isinstance(wanted, (list, tuple)):
+        for element in wanted:
+            _check_condition(where, element)
+        return
+    if not isinstance(wanted, Mapping):
+        return
+    keys = list(wanted)
+    if not any(isinstance(key, str) and key.startswith("$") for key in keys):
+        for key, value in wanted.items():
+            _check_condition(f"{where}.{key}", value)
+        return
+    for op in keys:
+        if op not in FILTER_OPERATORS:
+            raise ValueError(
+                f"Filter on {where!r} uses the unknown operator {op!r}"
+                + ("" if str(op).startswith("$") else " beside operators")
+                + f"; supported: {', '.join(sorted(FILTER_OPERATORS))}."
+            )
+
+
 def check_filter(filter: Mapping[str, Any] | None) -> None:
-    """Reject unknown ``$`` operators before any work is done.
+    """Reject unknown operators (at any depth) before any work is done.
 
     Raises:
         ValueError: naming the field and the operator, listing the supported ones.
     """
     for field, wanted in (filter or {}).items():
-        if isinstance(wanted, Mapping):
-            for op in wanted:
-                if isinstance(op, str) and op.startswith("$") and op not in FILTER_OPERATORS:
-                    raise ValueError(
-                        f"Filter on {field!r} uses the unknown operator {op!r}; "
-                        f"supported: {', '.join(sorted(FILTER_OPERATORS))}."
-                    )
+        _check_condition(field, wanted)
 
 
 def _field(value: Mapping[str, Any], name: str) -> Any:

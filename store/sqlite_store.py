@@ -11,9 +11,11 @@ stores give the same answers and no filter text ever reaches SQL.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from typing_extensions import Self
@@ -95,6 +97,51 @@ def _prefix_sql(prefix: tuple[str, ...], column: str = "ns") -> tuple[str, list[
         return "1", []
     text = _ns_text(prefix)
     return f"({column} = ? OR ({column} >= ? AND {column} < ?))", [text, text + ".", text + "/"]
+
+
+_PLAIN_FIELD = re.compile(r"[A-Za-z0-9_]+\Z")
+_ORDERING = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sql_operand(value: Any) -> bool:
+    """Whether SQLite compares ``value`` with a JSON field the way Python would."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return value in _INT64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str)
+
+
+def _narrowing(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    """SQL conditions that drop rows the filter is sure to reject, before decoding.
+
+    Only a superset of the matching rows is selected: the Python filter still
+    decides, so the two stores keep one meaning. Covered are plain string and
+    number equality and ordering on top-level fields (JSON paths go in as
+    parameters); anything else is left to Python.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for name, wanted in (filter or {}).items():
+        if not _PLAIN_FIELD.match(name):
+            continue
+        conditions = wanted.items() if isinstance(wanted, Mapping) else [("$eq", wanted)]
+        for op, operand in conditions:
+            if not _sql_operand(operand):
+                continue
+            if op == "$eq":
+                clauses.append("json_extract(value, ?) = ?")
+            elif op in _ORDERING:
+                # Text sorts above numbers in SQLite, so a string field passes an
+                # ordering against a number here and is rejected in Python.
+                clauses.append(f"json_extract(value, ?) {_ORDERING[op]} ?")
+            else:
+                continue
+            params += [f"$.{name}", operand]
+    return "".join(f" AND {clause}" for clause in clauses), params
 
 
 def _to_row(raw: Sequence[Any]) -> Row:
@@ -202,7 +249,9 @@ class _Batch:
         where, params = _prefix_sql(op.namespace_prefix)
         params.append(self.now)
         if prepared.query_vector is None:
-            sql = f"SELECT {_ROW} FROM store_items WHERE {where} AND {_LIVE} ORDER BY id"  # noqa: S608
+            narrow, narrow_params = _narrowing(op.filter)
+            sql = f"SELECT {_ROW} FROM store_items WHERE {where} AND {_LIVE}{narrow} ORDER BY id"  # noqa: S608
+            params += narrow_params
             if not op.filter:  # without a filter, SQLite can page by itself
                 sql += " LIMIT ? OFFSET ?"
                 params += [op.limit, op.offset]

@@ -141,6 +141,12 @@ _STORE_FILTERS = st.sampled_from(
         {"flag": True},
         {"deep": {"n": 1}},
         {"deep.n": 1},
+        {"n": {"$gt": "1"}},
+        {"s": {"$gte": "x"}},
+        {"flag": 1},
+        {"n": True},
+        {"s": None},
+        {"n": 2.0, "s": {"$ne": "y"}},
     ]
 )
 

@@ -236,6 +236,11 @@ async def test_filter_on_nested_values_lists_and_bools(make_store: StoreFactory)
     assert await keys(ok={"$lt": 2}) == ["2"]  # but never against numbers: True is left out
     with pytest.raises(ValueError, match=r"unknown operator '\$regex'.*\$eq"):
         await keys(meta={"$regex": "e"})
+    with pytest.raises(ValueError, match=r"'meta.stars' uses the unknown operator 'x' beside"):
+        await keys(meta={"stars": {"$gt": 1, "x": 2}})
+    with pytest.raises(ValueError, match=r"'tags' uses the unknown operator '\$in'"):
+        await keys(tags=[{"$in": [1]}])
+    assert await keys(meta={"stars": {"$gt": 3}}) == ["1"]
 
 
 async def test_filter_pages_after_filtering(make_store: StoreFactory) -> None:
