@@ -243,6 +243,17 @@ async def test_filter_on_nested_values_lists_and_bools(make_store: StoreFactory)
     assert await keys(meta={"stars": {"$gt": 3}}) == ["1"]
 
 
+async def test_filters_beyond_what_sql_can_compare(make_store: StoreFactory) -> None:
+    store = make_store()
+    await store.aput(("a",), "big", {"n": 2**70, "x": 1.5})
+    await store.aput(("a",), "small", {"n": 1, "x": float(10**300)})
+    assert [i.key for i in await store.asearch(("a",), filter={"n": 2**70})] == ["big"]
+    assert [i.key for i in await store.asearch(("a",), filter={"n": {"$gt": 2**64}})] == ["big"]
+    assert [i.key for i in await store.asearch(("a",), filter={"x": {"$gt": 1e299}})] == ["small"]
+    everything = await store.asearch(("a",), filter={"x": {"$lt": float("inf")}})
+    assert [i.key for i in everything] == ["big", "small"]
+
+
 async def test_filter_pages_after_filtering(make_store: StoreFactory) -> None:
     store = make_store()
     for i in range(12):
