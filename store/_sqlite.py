@@ -207,10 +207,7 @@ class Database:
         completes after the commit. This is the building block of write-behind
         queues; :meth:`write` is the usual way.
         """
-        self._check_open()
-        job = Job(fn, args, write=True)
-        self._shared.submit(job)
-        return job.future
+        return self._submit(fn, args, write=True)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` in a write transaction; return its result once
@@ -223,7 +220,16 @@ class Database:
         the cancellation is raised after.
         """
         await self._ensure_ready()
-        future = self.submit_write(fn, *args)
+        return await self._until_written(self.submit_write(fn, *args))
+
+    async def maintain(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on the writer alone and outside a transaction,
+        for statements that refuse one (``VACUUM``, ``PRAGMA wal_checkpoint``).
+        Cancellation as for :meth:`write`."""
+        await self._ensure_ready()
+        return await self._until_written(self._submit(fn, args, write=True, bare=True))
+
+    async def _until_written(self, future: cf.Future[T]) -> T:
         try:
             return await await_future(future)
         except anyio.get_cancelled_exc_class():
@@ -233,6 +239,14 @@ class Database:
                     await _settled(future)
             raise
 
+    def _submit(
+        self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
+    ) -> cf.Future[T]:
+        self._check_open()
+        job = Job(fn, args, write=write, bare=bare)
+        self._shared.submit(job)
+        return job.future
+
     def write_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """:meth:`write` for plain code: blocks this thread until the commit.
 
@@ -241,6 +255,12 @@ class Database:
         _refuse_on_event_loop("Database.write_blocking")
         self._setup.result()
         return self.submit_write(fn, *args).result()
+
+    def maintain_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """:meth:`maintain` for plain code."""
+        _refuse_on_event_loop("Database.maintain_blocking")
+        self._setup.result()
+        return self._submit(fn, args, write=True, bare=True).result()
 
     # -- reads
 
@@ -267,10 +287,7 @@ class Database:
         a thread that runs an event loop."""
         _refuse_on_event_loop("Database.read_blocking")
         self._setup.result()
-        self._check_open()
-        job = Job(fn, args, write=False)
-        self._shared.submit(job)
-        return job.future.result()
+        return self._submit(fn, args, write=False).result()
 
     # -- lifecycle
 

@@ -40,14 +40,22 @@ _SQLITE_LOCKED = 6
 
 
 class Job(Generic[T]):
-    """``fn(conn, *args)`` to run on a database thread, and its future."""
+    """``fn(conn, *args)`` to run on a database thread, and its future.
 
-    __slots__ = ("args", "fn", "future", "running_on", "write")
+    A read runs in a read snapshot on a reader; a write in a transaction on the
+    writer, batched with its neighbours; a *bare* write alone on the writer,
+    outside any transaction (for ``VACUUM`` and WAL checkpoints).
+    """
 
-    def __init__(self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool) -> None:
+    __slots__ = ("args", "bare", "fn", "future", "running_on", "write")
+
+    def __init__(
+        self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
+    ) -> None:
         self.fn = fn
         self.args = args
         self.write = write
+        self.bare = bare
         self.future: cf.Future[T] = cf.Future()
         self.running_on: _Worker | None = None
 
@@ -169,8 +177,8 @@ class _Worker(threading.Thread):
                 if job.future.set_running_or_notify_cancel():
                     job.future.set_exception(error)
                 continue
-            if not job.write:
-                self._read(job)
+            if not job.write or job.bare:
+                self._alone(job)
                 continue
             batch = [job]
             stop = False
@@ -182,10 +190,10 @@ class _Worker(threading.Thread):
                 if more is _STOP:
                     stop = True
                     break
-                if not more.write:  # keep order: a read in the queue ends the batch
+                if not more.write or more.bare:  # keep order: it ends the batch
                     self._write(batch)
                     batch = []
-                    self._read(more)
+                    self._alone(more)
                     continue
                 batch.append(more)
             self._write(batch)
@@ -204,13 +212,15 @@ class _Worker(threading.Thread):
         with self._lock:
             self._current = None
 
-    def _read(self, job: Job[Any]) -> None:
+    def _alone(self, job: Job[Any]) -> None:
+        """A read (in a snapshot, rolled back after) or a bare write."""
         conn = self.conn
         assert conn is not None  # noqa: S101 - set before any job is served
         if not self._start(job):
             return
         try:
-            retry_busy(lambda: conn.execute("BEGIN"), self.shared.busy_timeout)
+            if not job.bare:
+                retry_busy(lambda: conn.execute("BEGIN"), self.shared.busy_timeout)
             result = job.fn(conn, *job.args)
         except BaseException as exc:  # noqa: BLE001 - delivered to the caller
             self._finish()
@@ -219,7 +229,8 @@ class _Worker(threading.Thread):
             job.future.set_exception(self._translate(exc))
             return
         self._finish()
-        conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
         job.future.set_result(result)
 
     def _write(self, batch: list[Job[Any]]) -> None:

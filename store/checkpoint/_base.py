@@ -138,13 +138,16 @@ class Op(Generic[T]):
     ``name`` is the public method it serves, for error messages.
     """
 
-    __slots__ = ("args", "fn", "name", "write")
+    __slots__ = ("args", "bare", "fn", "name", "write")
 
-    def __init__(self, name: str, fn: Callable[..., T], *args: Any, write: bool) -> None:
+    def __init__(
+        self, name: str, fn: Callable[..., T], *args: Any, write: bool, bare: bool = False
+    ) -> None:
         self.name = name
         self.fn = fn
         self.args = args
         self.write = write
+        self.bare = bare  # outside any transaction (VACUUM)
 
 
 class ListQuery:

@@ -153,15 +153,33 @@ class SqliteSaver(SaverFaces):
 
     async def _arun_op(self, op: Op[T]) -> T:
         db = self._database()
+        if op.bare:
+            return await db.maintain(op.fn, *op.args)
         if op.write:
             return await db.write(op.fn, *op.args)
         return await db.read(op.fn, *op.args)
 
     def _run_op(self, op: Op[T]) -> T:
         db = self._database()
+        if op.bare:
+            return db.maintain_blocking(op.fn, *op.args)
         if op.write:
             return db.write_blocking(op.fn, *op.args)
         return db.read_blocking(op.fn, *op.args)
+
+    async def acompact(self) -> None:
+        """Give the space of deleted and pruned checkpoints back to the file
+        system: fold the write-ahead log into the file and ``VACUUM`` it.
+
+        Holds the file's write lock while it runs (seconds for a large file):
+        other writers wait. On cancellation it finishes first (shielded, at
+        most the commit timeout), then the cancellation is raised.
+        """
+        await self._arun_op(Op("compact", rows.compact, write=True, bare=True))
+
+    def compact(self) -> None:
+        """:meth:`acompact` for plain code."""
+        self._run(Op("compact", rows.compact, write=True, bare=True))
 
     def _submit_op(self, op: Op[T]) -> cf.Future[T]:
         return self._database().submit_write(op.fn, *op.args)

@@ -307,3 +307,17 @@ def test_processes_open_a_new_file_at_the_same_moment(tmp_path: Path) -> None:
         rows = conn.execute("SELECT v, count(*) FROM kv GROUP BY v ORDER BY v").fetchall()
         conn.close()
         assert rows == [(f"w{w}", 100) for w in range(4)]
+
+
+async def test_maintenance_runs_outside_a_transaction(location: str) -> None:
+    def vacuum(conn: sqlite3.Connection) -> bool:
+        conn.execute("VACUUM")  # refused inside a transaction
+        return conn.in_transaction
+
+    async with open_database(location, schema=KV) as db:
+        futures = [db.submit_write(put, k, "v") for k in range(5)]
+        assert await db.maintain(vacuum) is False
+        for future in futures:
+            await _sqlite.await_future(future)
+        assert await db.read(count) == 5
+        assert await anyio.to_thread.run_sync(db.maintain_blocking, vacuum) is False

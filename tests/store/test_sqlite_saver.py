@@ -289,3 +289,33 @@ def test_four_processes_on_one_new_file(tmp_path: Path) -> None:
                     (f"task{newer.metadata.step}", "log", newer.metadata.step)
                 ]
             assert all(t.checkpoint.channel_values["log"] == t.metadata.step for t in history[::50])
+
+
+async def test_compact_gives_space_back(tmp_path: Path) -> None:
+    path = tmp_path / "compact.db"
+    async with SqliteSaver(path) as saver:
+        parent = config("t")
+        for step in range(60):
+            cp = msgspec.structs.replace(
+                checkpoint({"blob": str(step) * 20_000}), channel_versions={"blob": step + 1}
+            )
+            parent = await saver.aput(parent, cp, {"step": step}, {"blob": step + 1})
+        await saver.aprune(["t"], keep="latest")
+        before = _file_size(path)
+        await saver.acompact()
+        after = _file_size(path)
+        assert after < before / 4
+        latest = await saver.aget_tuple(config("t"))
+        assert latest is not None
+        assert latest.checkpoint.channel_values == {"blob": "59" * 20_000}
+
+    def plain_code() -> None:
+        with SqliteSaver(path) as again:
+            again.compact()
+            assert again.get_tuple(config("t")) is not None
+
+    await anyio.to_thread.run_sync(plain_code)
+
+
+def _file_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
