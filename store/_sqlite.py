@@ -126,7 +126,7 @@ def _refuse_on_event_loop(method: str) -> None:
     backend = running_loop_backend()
     if backend is not None:
         raise EventLoopThreadError(
-            f"{method}() blocks, and this thread runs a {backend} event loop: "
+            f"{method}() blocks, and this thread runs an event loop ({backend}): "
             f"await the async method (a{method.rpartition('.')[2]}, or the "
             "async face of the same object) instead"
         )

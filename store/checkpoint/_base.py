@@ -443,10 +443,16 @@ class SaverFaces(abc.ABC):
             backend = running_loop_backend()
             if backend is not None:
                 raise EventLoopThreadError(
-                    f"{type(self).__name__}.{op.name}() blocks, and this thread runs a "
-                    f"{backend} event loop: use `await saver.a{op.name}(...)` instead"
+                    f"{type(self).__name__}.{op.name}() blocks, and this thread runs an event "
+                    f"loop ({backend}): use {_async_twin(op.name)} instead"
                 )
         return self._run_op(op)
+
+
+def _async_twin(name: str) -> str:
+    if name == "setup":
+        return "`async with saver:` (or `await saver.setup()`)"
+    return f"`await saver.a{name}(...)`"
 
 
 class _Listing:

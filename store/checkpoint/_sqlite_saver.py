@@ -62,6 +62,7 @@ class SqliteSaver(SaverFaces):
 
     Raises :class:`~actorgraph.errors.DatabaseError` naming the file when it is
     not an SQLite database, is damaged, or was written by a newer actorgraph.
+    ``examples/checkpoints.py`` shows it in use.
     """
 
     def __init__(

@@ -14,7 +14,12 @@ import anyio
 import msgspec
 import pytest
 
-from actorgraph.errors import CheckpointError, DatabaseError, SerializationError
+from actorgraph.errors import (
+    CheckpointError,
+    DatabaseError,
+    EventLoopThreadError,
+    SerializationError,
+)
 from actorgraph.store import InMemorySaver, RunnableConfig, SqliteSaver
 from actorgraph.store.checkpoint import Checkpoint, TaskWrites, empty_checkpoint
 from tests.store._processes import run_together
@@ -319,3 +324,10 @@ async def test_compact_gives_space_back(tmp_path: Path) -> None:
 
 def _file_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+async def test_blocking_setup_names_the_async_way(tmp_path: Path) -> None:
+    saver = SqliteSaver(tmp_path / "enter.db")
+    with pytest.raises(EventLoopThreadError, match="async with saver"):
+        saver.__enter__()
+    await saver.aclose()
