@@ -6,7 +6,9 @@ registry keyed by the resolved path. See ``_sqlite`` for the why.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
+import contextlib
 import os
 import queue
 import sqlite3
@@ -371,6 +373,24 @@ def _forget_registry_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_registry_in_child)
+
+
+def _finish_at_exit(timeout: float = 10.0) -> None:
+    """At interpreter exit, let every file's threads finish their queued jobs
+    (writes submitted and not yet committed, handles never closed) instead of
+    dying with them; bounded by ``timeout`` seconds in all."""
+    with _registry_lock:
+        files = list(_registry.values())
+        _registry.clear()
+    for shared in files:
+        shared.stop()
+    deadline = time.monotonic() + timeout
+    for shared in files:
+        with contextlib.suppress(cf.TimeoutError):
+            shared.stopped.result(timeout=max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_finish_at_exit)
 
 
 def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:
