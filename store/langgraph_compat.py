@@ -12,8 +12,9 @@
 It passes LangGraph's own conformance suite (``langgraph-checkpoint-conformance``)
 for every capability, base and extended. Needs the ``langgraph`` extra
 (``pip install actorgraph[langgraph]``). Values go through actorgraph's
-serializer: importing this module registers LangChain's message classes with
-the default registry; register the other classes a graph stores with
+serializer: importing this module registers LangChain's message classes and
+LangGraph's ``Send``, ``Interrupt`` and ``Command`` with the default registry;
+register the other classes a graph stores with
 :func:`actorgraph.store.serde.register`.
 """
 
@@ -63,7 +64,28 @@ def _register_langchain_messages() -> None:
             default_registry.register(cls)
 
 
+def _register_langgraph_types() -> None:
+    """What LangGraph itself writes into checkpoints: ``Send`` packets (pending
+    sends), ``Interrupt`` values, ``Command`` (when the ``langgraph`` package is
+    installed; ``langgraph-checkpoint`` alone does not have them)."""
+    try:
+        types = importlib.import_module("langgraph.types")
+    except ImportError:
+        return
+    send = types.Send
+    if not default_registry.is_registered(send):
+        default_registry.register(
+            send,
+            encode=lambda packet: [packet.node, packet.arg, packet.timeout],
+            decode=lambda fields: send(fields[0], fields[1], timeout=fields[2]),
+        )
+    for cls in (types.Interrupt, types.Command):
+        if not default_registry.is_registered(cls):
+            default_registry.register(cls)
+
+
 _register_langchain_messages()
+_register_langgraph_types()
 
 
 def _to_checkpoint(checkpoint: _LangGraphCheckpoint) -> Checkpoint:

@@ -193,9 +193,7 @@ class SqliteSaver(SaverFaces):
         except SerializationError as error:
             where = f"checkpoint {checkpoint_id}" if checkpoint_id else "a checkpoint"
             raise SerializationError(
-                f"cannot store {where} of thread {thread_id!r}: {error}; nothing was written. "
-                "Register the type with actorgraph.store.serde.register, or keep such "
-                "values out of the state."
+                f"cannot store {where} of thread {thread_id!r}: {error}; nothing was written"
             ) from error
 
     def _write_rows(
