@@ -28,7 +28,6 @@ from typing import Any, Final
 __all__ = ["MAX_CHAIN", "BlobWrite", "ListBases", "read_blob", "with_bases"]
 
 MAX_CHAIN: Final = 128
-_MAX_REMEMBERED: Final = 4096
 
 _Key = tuple[str, str, str]  # thread, namespace, channel
 
@@ -103,10 +102,15 @@ class BlobWrite:
 
 class ListBases:
     """The last committed list of each (thread, namespace, channel) in this
-    process, which the next list of that channel may extend. Thread-safe;
-    bounded (least recently written forgotten first)."""
+    process, which the next list of that channel may extend. Thread-safe.
 
-    def __init__(self) -> None:
+    It holds references to the items of those lists, so it is bounded: at most
+    ``size`` lists, the least recently written forgotten first (their next
+    value is then stored whole). 0 turns deltas off.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
         self._lock = threading.Lock()
         # key -> (version, list, links since the whole copy, length of that copy)
         self._known: OrderedDict[_Key, tuple[str, list[Any], int, int]] = OrderedDict()
@@ -136,7 +140,7 @@ class ListBases:
         with self._lock:
             self._known[key] = (version, value, depth, snapshot_len)
             self._known.move_to_end(key)
-            if len(self._known) > _MAX_REMEMBERED:
+            while len(self._known) > self.size:
                 self._known.popitem(last=False)
 
     def remember_written(self, blobs: Iterable[BlobWrite]) -> None:

@@ -56,6 +56,12 @@ class SqliteSaver(SaverFaces):
     savers and stores of this process on one file share its writer thread;
     other processes may use the file at the same time.
 
+    ``delta_cache_size`` bounds how many growing lists (per thread and
+    channel) the saver remembers to store their next value as a delta; 0
+    stores every value whole. ``busy_timeout`` (seconds) is how long a write
+    waits for another process's lock; ``synchronous`` is SQLite's setting
+    (``NORMAL``: durable across crashes of the process, not of the machine).
+
     Close it with ``await saver.aclose()`` / ``saver.close()`` or use it as a
     context manager (``async with`` or ``with``): queued writes are flushed
     first, even under cancellation.
@@ -72,6 +78,7 @@ class SqliteSaver(SaverFaces):
         serializer: rows.Codec | None = None,
         busy_timeout: float = 30.0,
         synchronous: str = "NORMAL",
+        delta_cache_size: int = 256,
     ) -> None:
         self.path = os.fspath(path)
         self.serializer: rows.Codec = default_serializer if serializer is None else serializer
@@ -81,7 +88,7 @@ class SqliteSaver(SaverFaces):
         self._db_lock = threading.Lock()
         self._closed = False
         self._reader = rows.Reader(self.serializer, self.path)
-        self._bases = ListBases()
+        self._bases = ListBases(delta_cache_size)
 
     # -- lifecycle
 
