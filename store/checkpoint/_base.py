@@ -305,7 +305,8 @@ class SaverFaces(abc.ABC):
         or ``None``.
 
         Raises :class:`~actorgraph.errors.CheckpointError` naming the thread and
-        checkpoint when stored data cannot be decoded.
+        checkpoint when stored data cannot be decoded. Cancelling it abandons
+        the read (a running SQLite statement is interrupted).
         """
         return await self._arun_op(self._get_tuple_op(config))
 
@@ -322,13 +323,15 @@ class SaverFaces(abc.ABC):
         every ``filter`` item, older than ``before``, at most ``limit``.
 
         Fetched page by page; leaving the ``async for`` early is free (the
-        iterator holds no resource, so there is nothing to close).
+        iterator holds no resource, so there is nothing to close), and so is
+        cancelling it mid-page.
         """
         return _Listing(self, ListQuery(config, filter, before, limit))
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, pending write and stored value of the thread,
-        in every namespace, in one transaction."""
+        in every namespace, in one transaction (all or nothing, also when
+        cancelled)."""
         await self._arun_op(self._delete_thread_op(str(thread_id)))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
