@@ -163,6 +163,19 @@ class ListBases:
                 del self._known[key]
 
 
+_CHAIN_SQL: Final = """
+WITH RECURSIVE chain(value, base, n) AS (
+    SELECT value, base_version, 0 FROM checkpoint_blobs
+    WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND version = ?4
+    UNION ALL
+    SELECT b.value, b.base_version, c.n + 1 FROM chain AS c JOIN checkpoint_blobs AS b
+    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = ?3 AND b.version = c.base
+    WHERE c.base IS NOT NULL AND c.n < ?5
+)
+SELECT value, base FROM chain ORDER BY n
+"""
+
+
 def read_blob(
     conn: sqlite3.Connection,
     thread_id: str,
@@ -171,26 +184,19 @@ def read_blob(
     version: str,
     decode: Callable[[bytes], Any],
 ) -> tuple[bool, Any]:
-    """``(True, value)`` of a channel at a version, following delta links;
-    ``(False, None)`` when there is no value (no row, or an emptied channel)."""
-    pieces: list[bytes] = []
-    current: str | None = version
-    while current is not None:
-        row = conn.execute(
-            "SELECT value, base_version FROM checkpoint_blobs WHERE thread_id = ? "
-            "AND checkpoint_ns = ? AND channel = ? AND version = ?",
-            (thread_id, ns, channel, current),
-        ).fetchone()
-        if row is None or row[0] is None:
-            if pieces:  # a broken link: the data is damaged
-                raise LookupError(f"the stored value this version extends ({current}) is missing")
-            return False, None
-        pieces.append(row[0])
-        current = row[1]
-    value = decode(pieces[-1])
-    if len(pieces) > 1:
+    """``(True, value)`` of a channel at a version, following delta links (one
+    query for the whole chain); ``(False, None)`` when there is no value (no
+    row, or an emptied channel)."""
+    rows = conn.execute(_CHAIN_SQL, (thread_id, ns, channel, version, MAX_CHAIN)).fetchall()
+    if not rows or rows[0][0] is None:
+        return False, None
+    last_value, last_base = rows[-1]
+    if last_base is not None or last_value is None:  # a broken link: the data is damaged
+        raise LookupError(f"the stored value version {version} extends ({last_base}) is missing")
+    value = decode(last_value)
+    if len(rows) > 1:
         value = list(value)
-        for piece in reversed(pieces[:-1]):
+        for piece, _ in reversed(rows[:-1]):
             value.extend(decode(piece))
     return True, value
 
