@@ -404,3 +404,26 @@ def _rows(path: str, thread_id: str) -> dict[str, int]:
         }
     finally:
         conn.close()
+
+
+def test_public_names() -> None:
+    import actorgraph.errors
+    import actorgraph.store
+    import actorgraph.store.checkpoint
+
+    assert {
+        "BaseCheckpointSaver",
+        "Checkpoint",
+        "CheckpointMetadata",
+        "CheckpointTuple",
+        "InMemorySaver",
+        "SqliteSaver",
+    } <= set(actorgraph.store.__all__)
+    assert {"TaskWrites", "WriteBehind", "new_checkpoint_id", "SPECIAL_WRITE_INDEX"} <= set(
+        actorgraph.store.checkpoint.__all__
+    )
+    assert {"CheckpointError", "DatabaseError", "EventLoopThreadError"} <= set(
+        actorgraph.errors.__all__
+    )
+    assert issubclass(actorgraph.errors.EventLoopThreadError, RuntimeError)
+    assert issubclass(actorgraph.errors.CheckpointError, ValueError)
