@@ -203,9 +203,6 @@ class SaverFaces(abc.ABC):
     (``_arun_op``, ``_run_op``, ``_submit_op``).
     """
 
-    #: Whether the plain face may run on an event loop's thread (it never blocks).
-    _blocking_allowed_on_loop = False
-
     # -- what a backend provides
 
     @abc.abstractmethod
@@ -442,13 +439,14 @@ class SaverFaces(abc.ABC):
         return int(str(current).split(".", 1)[0]) + 1
 
     def _run(self, op: Op[T]) -> T:
-        if not self._blocking_allowed_on_loop:
-            backend = running_loop_backend()
-            if backend is not None:
-                raise EventLoopThreadError(
-                    f"{type(self).__name__}.{op.name}() blocks, and this thread runs an event "
-                    f"loop ({backend}): use {_async_twin(op.name)} instead"
-                )
+        # Refused on a loop's thread by every saver, even one that would not
+        # block there, so code that works with one saver works with all.
+        backend = running_loop_backend()
+        if backend is not None:
+            raise EventLoopThreadError(
+                f"{type(self).__name__}.{op.name}() is for plain code, and this thread runs "
+                f"an event loop ({backend}): use {_async_twin(op.name)} instead"
+            )
         return self._run_op(op)
 
 
