@@ -17,8 +17,8 @@ and 166 / 152, 172-203 under the same burst; aiosqlite 269 / 166 on asyncio
 fails at once. aiosqlite is therefore not a dependency: one code path serves
 both backends.
 
-- Each database file gets its own threads: one **writer** thread that owns the only writing
-  connection of the process, and reader threads with read-only connections
+- Each database file gets its own threads: one **writer** thread that owns the
+  only writing connection of the process, and reader threads with read-only connections
   (WAL lets them read while the writer writes). A call posts a job to a queue
   and the thread posts the result back to the caller's event loop without
   blocking (``_adapter_loop``). A job is a plain function run on the thread's
@@ -40,6 +40,14 @@ both backends.
 - Cancellation: a queued job is dropped; a running read is interrupted
   (``sqlite3_interrupt``); a running write is never cut midway — the caller
   waits for its commit, shielded, up to ``commit_timeout``.
+- Nothing queued is lost: closing the last handle of a file flushes its
+  queue first, and at interpreter exit every file's queue is flushed (bounded)
+  even for handles never closed. ``maintain`` runs a job alone, outside any
+  transaction (``VACUUM``).
+
+The figures above were taken under a load average of about 4 on 2 cores; on a
+quiet moment the layer measured 58 / 48 µs on asyncio (``to_thread`` 163 / 84,
+aiosqlite 180 / 99).
 
 The module is private: the savers, the store and the cache build on it; users
 see only their paths.
