@@ -45,9 +45,9 @@ both backends.
   even for handles never closed. ``maintain`` runs a job alone, outside any
   transaction (``VACUUM``).
 
-The figures above were taken under a load average of about 4 on 2 cores; on a
-quiet moment the layer measured 58 / 48 µs on asyncio (``to_thread`` 163 / 84,
-aiosqlite 180 / 99).
+The machine is shared (load average 4-5 on 2 cores), so figures move between
+runs; another run measured this layer at 58 / 48 µs on asyncio (``to_thread``
+163 / 84, aiosqlite 180 / 99). The ranking held in every run.
 
 The module is private: the savers, the store and the cache build on it; users
 see only their paths.
