@@ -331,3 +331,19 @@ async def test_blocking_setup_names_the_async_way(tmp_path: Path) -> None:
     with pytest.raises(EventLoopThreadError, match="async with saver"):
         saver.__enter__()
     await saver.aclose()
+
+
+def test_released_migrations_never_change() -> None:
+    """A file written by this version must open in every later one: released
+    migration steps are frozen; change the tables by appending a step."""
+    import hashlib
+
+    from actorgraph.store.checkpoint._sqlite_rows import CHECKPOINT_SCHEMA
+
+    released = ["26286ad553c2588e", "dce708ed4aea940c", "d0fccc045ed20263", "69e77be731a64806"]
+    steps = [
+        hashlib.sha256(step.encode()).hexdigest()[:16]
+        for step in CHECKPOINT_SCHEMA.migrations
+        if isinstance(step, str)
+    ]
+    assert steps[: len(released)] == released
