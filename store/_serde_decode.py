@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from actorgraph.channels._errors import DeserializationError
-from actorgraph.store._serde_registry import TypeRegistry, _Entry
+from actorgraph.store._serde_codecs import _Entry
+from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
     _EXT_BYTEARRAY,
@@ -34,6 +35,7 @@ from actorgraph.store._serde_wire import (
     _EXT_NATIVE,
     _EXT_REGISTERED,
     _EXT_SET,
+    _EXT_SURROGATES,
     _EXT_TIME,
     _EXT_TIMEDELTA,
     _EXT_TIMEZONE,
@@ -59,9 +61,9 @@ class _Decoding:
         self.strict = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_strict)
         self.lenient = msgspec.msgpack.Decoder(ext_hook=self._ext_hook_lenient)
         self._ext_decoders: dict[int, Callable[[memoryview, _Decoder], Any]] = {
-            _EXT_TUPLE: lambda data, dec: tuple(dec.decode(data)),
-            _EXT_SET: lambda data, dec: set(dec.decode(data)),
-            _EXT_FROZENSET: lambda data, dec: frozenset(dec.decode(data)),
+            _EXT_TUPLE: lambda data, dec: tuple(_items(data, dec)),
+            _EXT_SET: lambda data, dec: set(_items(data, dec)),
+            _EXT_FROZENSET: lambda data, dec: frozenset(_items(data, dec)),
             _EXT_DEQUE: _decode_deque,
             _EXT_DICT_PAIRS: _decode_pairs,
             _EXT_BYTEARRAY: lambda data, dec: bytearray(data),
@@ -75,6 +77,7 @@ class _Decoding:
             _EXT_TIMEDELTA: lambda data, dec: datetime.timedelta(*dec.decode(data)),
             _EXT_TIMEZONE: _decode_timezone,
             _EXT_ZONEINFO: _decode_zoneinfo,
+            _EXT_SURROGATES: lambda data, dec: str(data, "utf-8", "surrogatepass"),
         }
 
     def _ext_hook_strict(self, code: int, data: memoryview) -> Any:
@@ -122,6 +125,13 @@ class _Decoding:
         if decode is None:
             raise DeserializationError(f"corrupt serializer data: unknown extension code {code}")
         return decode(data, decoder)
+
+
+def _items(data: memoryview, decoder: _Decoder) -> list[Any]:
+    items = decoder.decode(data)
+    if type(items) is not list:
+        raise DeserializationError("corrupt serializer data: malformed collection")
+    return items
 
 
 def _split_registered(value: Any) -> tuple[str, Any]:

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from msgspec.msgpack import Ext
 
-from actorgraph.store._serde_registry import TypeRegistry, _Entry
+from actorgraph.store._serde_codecs import _Entry, _kind_of
+from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
     _EXT_BYTEARRAY,
@@ -35,6 +36,7 @@ from actorgraph.store._serde_wire import (
     _EXT_NATIVE,
     _EXT_REGISTERED,
     _EXT_SET,
+    _EXT_SURROGATES,
     _EXT_TIME,
     _EXT_TIMEDELTA,
     _EXT_TIMEZONE,
@@ -43,8 +45,8 @@ from actorgraph.store._serde_wire import (
     _EXT_ZONEINFO,
     _INT_MAX,
     _INT_MIN,
-    _NATIVE,
     _NATIVE_AND_INT,
+    _NATIVE_BUT_STR,
     UnknownValue,
 )
 
@@ -77,22 +79,36 @@ class _Unencodable(Exception):  # noqa: N818 - internal signal, never escapes du
 class _Walker:
     """One walk strategy over a registry.
 
-    With ``exact_ints=False`` ints are taken as native without a range check:
-    the fast walk every ``dumps`` tries first. msgspec raises ``OverflowError``
-    for an int beyond 64 bits, and the serializer then walks again with
-    ``exact_ints=True``, which writes such ints as extensions.
+    With ``exact=False`` ints and strings are taken as native unchecked: the
+    fast walk every ``dumps`` tries first. msgspec raises ``OverflowError`` for
+    an int beyond 64 bits and ``UnicodeEncodeError`` for a string with a lone
+    surrogate (models do emit those), and the serializer then walks again with
+    ``exact=True``, which writes such values as extensions.
     """
 
     def __init__(
-        self, registry: TypeRegistry, encode: Callable[[Any], bytes], *, exact_ints: bool
+        self,
+        registry: TypeRegistry,
+        encode: Callable[[Any], bytes],
+        *,
+        exact: bool,
+        deterministic: bool = False,
     ) -> None:
         self._registry = registry
         self._encode = encode
-        self._scalars = _NATIVE if exact_ints else _NATIVE_AND_INT
+        # Deterministic walks check every value (exact) and put unordered
+        # things in order: set members and non-string-keyed dict entries are
+        # sorted by their encoding, string-keyed dicts by msgspec's
+        # order="deterministic" (which ``encode`` must use).
+        self._exact = exact or deterministic
+        self._sort = deterministic
+        self._key_ok = _str_key if deterministic else _plain_key
+        self._scalars = _NATIVE_BUT_STR if self._exact else _NATIVE_AND_INT
         self._by_type: dict[type, Callable[[Any], Any]] = {
             dict: self._prep_dict,
             list: self._prep_items,
             int: _prep_int,
+            str: _prep_str,
             tuple: self._prep_tuple,
             set: self._prep_set,
             frozenset: self._prep_frozenset,
@@ -127,7 +143,7 @@ class _Walker:
         if entry.native is not None:
             try:
                 return Ext(_EXT_NATIVE, entry.prefix + self._encode(obj))
-            except (TypeError, OverflowError) as error:
+            except (TypeError, OverflowError, UnicodeEncodeError) as error:
                 raise _Unencodable(
                     obj,
                     f"{entry.name} is registered native=True, but msgspec cannot encode it: {error}",
@@ -140,7 +156,7 @@ class _Walker:
                 obj, f"encoding {entry.name} failed: {type(error).__name__}: {error}", error
             ) from error
         try:
-            payload = self.prep(payload)
+            payload = self._prep_dict(payload) if type(payload) is dict else self.prep(payload)
         except _Unencodable as error:
             if entry.attrs and error.steps:
                 # The payload is a field mapping: show ``.field``, not ``['field']``.
@@ -158,13 +174,14 @@ class _Walker:
 
     def _prep_dict(self, obj: dict[Any, Any]) -> Any:
         scalars = self._scalars
+        exact = self._exact
         out: dict[Any, Any] | None = None
         plain_keys = True
         for key, value in obj.items():
-            if type(key) is not str and not _plain_key(key):
+            if (exact or type(key) is not str) and not self._key_ok(key):
                 plain_keys = False
             cls = type(value)
-            if cls is str or cls in scalars:
+            if cls in scalars:
                 continue
             try:
                 if cls is dict:
@@ -190,7 +207,7 @@ class _Walker:
         out: list[Any] | None = None
         for index, value in enumerate(obj):
             cls = type(value)
-            if cls is str or cls in scalars:
+            if cls in scalars:
                 continue
             try:
                 if cls is dict:
@@ -209,24 +226,30 @@ class _Walker:
         return obj if out is None else out
 
     def _prep_pairs(self, obj: dict[Any, Any]) -> Ext:
-        flat: list[Any] = []
-        for key, value in obj.items():
-            try:
-                flat.append(self.prep(key))
-            except _Unencodable as error:
-                error.steps.append(f"[key {key!r}]")
-                raise
-            flat.append(value)
-        return Ext(_EXT_DICT_PAIRS, self._encode(flat))
+        pairs: list[tuple[Any, Any]] = []
+        key = None
+        try:
+            for key, value in obj.items():
+                pairs.append((self.prep(key), value))
+        except _Unencodable as error:
+            error.steps.append(f"[key {key!r}]")
+            raise
+        if self._sort:
+            pairs.sort(key=lambda pair: self._encode(pair[0]))
+        return Ext(_EXT_DICT_PAIRS, self._encode([item for pair in pairs for item in pair]))
 
     def _prep_tuple(self, obj: tuple[Any, ...]) -> Ext:
         return Ext(_EXT_TUPLE, self._encode(self._prep_items(obj)))
 
     def _prep_set(self, obj: set[Any]) -> Ext:
-        return Ext(_EXT_SET, self._encode(self._prep_items(obj)))
+        return Ext(_EXT_SET, self._encode(self._prep_members(obj)))
 
     def _prep_frozenset(self, obj: frozenset[Any]) -> Ext:
-        return Ext(_EXT_FROZENSET, self._encode(self._prep_items(obj)))
+        return Ext(_EXT_FROZENSET, self._encode(self._prep_members(obj)))
+
+    def _prep_members(self, obj: set[Any] | frozenset[Any]) -> Any:
+        items = self._prep_items(obj)
+        return sorted(items, key=self._encode) if self._sort else items
 
     def _prep_deque(self, obj: deque[Any]) -> Ext:
         return Ext(_EXT_DEQUE, self._encode((obj.maxlen, self._prep_items(list(obj)))))
@@ -286,14 +309,34 @@ class _Walker:
 
 
 def _not_serializable(cls: type) -> str:
+    """Why a value of ``cls`` cannot be encoded, and the fix that applies to it."""
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    kind = _kind_of(cls)
     if cls in _CODE_TYPES:
         hint = "store data in the state, not code (functions, classes, modules)"
+    elif kind is not None:
+        hint = (
+            f"it is {kind} that is not registered: call "
+            f"actorgraph.store.serde.register({cls.__name__}) or add it to the graph's "
+            "state schema"
+        )
+    elif issubclass(cls, (dict, list, tuple, set, str, int, float, bytes)):
+        hint = (
+            f"it subclasses {_builtin_base(cls)}: convert it to a plain {_builtin_base(cls)} "
+            "first, or register it with encode= and decode= functions"
+        )
     else:
         hint = (
-            "register the class (actorgraph.store.serde.register(cls)) or add it to the "
-            "graph's state schema"
+            f"register it with actorgraph.store.serde.register({cls.__name__}, "
+            "encode=..., decode=...), turning it into data and back"
         )
-    return f"type {cls.__module__}.{cls.__qualname__} is not serializable; {hint}"
+    return f"type {name} is not serializable; {hint}"
+
+
+def _builtin_base(cls: type) -> str:
+    return next(base.__name__ for base in cls.__mro__ if base.__module__ == "builtins")
 
 
 def _plain_key(key: Any) -> bool:
@@ -301,7 +344,24 @@ def _plain_key(key: Any) -> bool:
     cls = type(key)
     if cls is int:
         return bool(_INT_MIN <= key <= _INT_MAX)
+    if cls is str:
+        return _prep_str(key) is key
     return cls is bytes or cls is float or cls is bool or key is None
+
+
+def _str_key(key: Any) -> bool:
+    """Whether a map key can stay in a map msgspec sorts: a plain string."""
+    return type(key) is str and _prep_str(key) is key
+
+
+def _prep_str(obj: str) -> Any:
+    if obj.isascii():
+        return obj
+    try:
+        obj.encode("utf-8")
+    except UnicodeEncodeError:
+        return Ext(_EXT_SURROGATES, obj.encode("utf-8", "surrogatepass"))
+    return obj
 
 
 def _prep_int(obj: int) -> Any:

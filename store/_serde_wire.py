@@ -41,16 +41,18 @@ _EXT_TIME: Final = 13
 _EXT_TIMEDELTA: Final = 14
 _EXT_TIMEZONE: Final = 15
 _EXT_ZONEINFO: Final = 16
+_EXT_SURROGATES: Final = 17  # a str with lone surrogates, UTF-8 with surrogatepass
 _EXT_REGISTERED: Final = 32
 # A class registered native=True: one byte giving the length of the UTF-8 name,
 # the name, then msgspec's own encoding of the instance. Cheaper to split than
 # a (name, payload) array on this hottest path.
 _EXT_NATIVE: Final = 33
 
-# Values msgspec writes and reads back as exactly the same type. Ints are too,
-# within 64 bits; the encoder assumes they are and retries when one is not.
-_NATIVE: Final = frozenset({str, float, bool, type(None), bytes})
-_NATIVE_AND_INT: Final = _NATIVE | {int}
+# Values msgspec writes and reads back as exactly the same type. Ints within 64
+# bits and strings without lone surrogates are too; the encoder assumes they
+# are and retries when one is not.
+_NATIVE_BUT_STR: Final = frozenset({float, bool, type(None), bytes})
+_NATIVE_AND_INT: Final = _NATIVE_BUT_STR | {str, int}
 _INT_MIN: Final = -(2**63)
 _INT_MAX: Final = 2**64 - 1
 

@@ -79,25 +79,35 @@ class Serializer:
         self.registry = default_registry if registry is None else registry
         encode = msgspec.msgpack.Encoder().encode
         self._encode = encode
-        self._fast = _Walker(self.registry, encode, exact_ints=False)
-        self._exact = _Walker(self.registry, encode, exact_ints=True)
+        self._fast = _Walker(self.registry, encode, exact=False)
+        self._exact = _Walker(self.registry, encode, exact=True)
+        stable_encode = msgspec.msgpack.Encoder(order="deterministic").encode
+        self._stable_encode = stable_encode
+        self._stable = _Walker(self.registry, stable_encode, exact=True, deterministic=True)
         self._decoding = _Decoding(self.registry)
 
     # --- public API ------------------------------------------------------------
 
-    def dumps(self, obj: Any, *, path: str = "value") -> bytes:
+    def dumps(self, obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
         """Encode ``obj`` to bytes.
 
         ``path`` labels the root in error messages (a channel name, ``state``).
+        ``deterministic=True`` writes the same bytes for the same value in any
+        process (dict entries and set members sorted; such dicts decode in
+        sorted order), for cache keys and content hashes; it is slower.
+
         Raises :class:`~actorgraph.errors.SerializationError` naming the path and
         type of the first value that cannot be encoded (an unregistered class,
         a function, a cycle), with the fix.
         """
         try:
+            if deterministic:
+                return _HEADER + self._stable_encode(self._stable.prep(obj))
             try:
                 return _HEADER + self._encode(self._fast.prep(obj))
-            except OverflowError:
-                # An int beyond 64 bits: walk again, writing such ints exactly.
+            except (OverflowError, UnicodeEncodeError):
+                # An int beyond 64 bits or a lone surrogate: walk again, writing
+                # such values as extensions.
                 return _HEADER + self._encode(self._exact.prep(obj))
         except _Unencodable as error:
             where = path + "".join(reversed(error.steps))
@@ -120,7 +130,8 @@ class Serializer:
         truncated or corrupt bytes, a registered class that no longer accepts
         its stored fields, or (with ``unknown="error"``) a type name that is not
         registered. With ``unknown="placeholder"`` such values come back as
-        :class:`UnknownValue` instead.
+        :class:`UnknownValue` instead. Raises ``ValueError`` for another
+        ``unknown``.
         """
         view = memoryview(data)
         if len(view) < 2 or view[0] != _MAGIC:
@@ -133,7 +144,12 @@ class Serializer:
                 f"data is in serializer format version {view[1]}, this actorgraph reads "
                 f"version {FORMAT_VERSION}; upgrade actorgraph to read it"
             )
-        decoder = self._decoding.strict if unknown == "error" else self._decoding.lenient
+        if unknown == "error":
+            decoder = self._decoding.strict
+        elif unknown == "placeholder":
+            decoder = self._decoding.lenient
+        else:
+            raise ValueError(f"unknown= takes 'error' or 'placeholder', not {unknown!r}")
         try:
             return decoder.decode(view[2:])
         except DeserializationError:
@@ -185,9 +201,9 @@ def register_annotation(annotation: Any) -> list[type]:
     return default_registry.register_annotation(annotation)
 
 
-def dumps(obj: Any, *, path: str = "value") -> bytes:
+def dumps(obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
     """:meth:`Serializer.dumps` of :data:`default_serializer`."""
-    return default_serializer.dumps(obj, path=path)
+    return default_serializer.dumps(obj, path=path, deterministic=deterministic)
 
 
 def loads(

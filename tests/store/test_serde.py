@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
 import ipaddress
+import os
+import subprocess
+import sys
 import uuid
 import zoneinfo
 from collections import deque
@@ -167,6 +171,11 @@ def test_header_is_versioned(ser: Serializer) -> None:
         ser.loads(b"")
 
 
+def test_unknown_mode_is_checked(ser: Serializer) -> None:
+    with pytest.raises(ValueError, match="'error' or 'placeholder', not 'ignore'"):
+        ser.loads(ser.dumps(1), unknown="ignore")  # type: ignore[arg-type]
+
+
 def test_typed_pair(ser: Serializer) -> None:
     tag, data = ser.dumps_typed((1, 2))
     assert tag == serde.TYPE_TAG
@@ -258,6 +267,17 @@ def test_unknown_type_placeholder_keeps_payload_and_bytes(ser: Serializer) -> No
     # Re-encoding writes the original bytes back, so nothing is lost.
     assert bare.dumps(out) == data
     assert ser.loads(bare.dumps(out)) == {"p": Point(1, (2,)), "c": Color.RED}
+
+
+def test_decode_hook_may_raise_deserialization_error_itself() -> None:
+    def refuse(payload: Any) -> Opaque:
+        raise DeserializationError(f"secret {payload['s']!r} has expired")
+
+    reg = TypeRegistry()
+    reg.register(Opaque, encode=lambda o: {"s": o.secret}, decode=refuse)
+    ser = Serializer(reg)
+    with pytest.raises(DeserializationError, match=r"^secret 'x' has expired$"):
+        ser.loads(ser.dumps(Opaque("x")))
 
 
 def test_changed_class_is_a_clear_error(ser: Serializer) -> None:
@@ -443,6 +463,7 @@ def _blob(*exts: tuple[int, bytes]) -> bytes:
     ("blob", "reason"),
     [
         (_blob((99, b"")), "unknown extension code 99"),
+        (_blob((2, msgspec.msgpack.encode("abc"))), "malformed collection"),
         (_blob((32, msgspec.msgpack.encode([1, 2]))), "malformed registered value"),
         (_blob((32, msgspec.msgpack.encode("x"))), "malformed registered value"),
         (_blob((5, msgspec.msgpack.encode([1, 2, 3]))), "malformed dict"),
@@ -529,3 +550,91 @@ def test_corrupt_payload_inside_a_registered_value() -> None:
     with pytest.raises(DeserializationError, match=r"(?s)code 99.*inside a value of unknown type"):
         # A stray trailing byte: the name cannot be read back either.
         Serializer().loads(_blob((32, inner + b"\x00")))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["lone \ud800 surrogate", {"k\udfff": "v"}, ["ok", "é", ("\ud83d",), 2**70], "\udcff"],
+    ids=["value", "key", "mixed", "alone"],
+)
+def test_lone_surrogates_round_trip(ser: Serializer, value: Any) -> None:
+    assert_same(ser.loads(ser.dumps(value)), value)
+
+
+def test_native_struct_with_a_lone_surrogate_is_an_error(native_ser: Serializer) -> None:
+    with pytest.raises(
+        SerializationError, match=r"^v: .*Fast is registered native=True.*surrogate"
+    ):
+        native_ser.dumps(Fast(text="\ud800"), path="v")
+
+
+# --- deterministic encoding -------------------------------------------------------------
+
+
+def test_deterministic_bytes_do_not_depend_on_insertion_order(ser: Serializer) -> None:
+    one = {"b": {3, 1, 2}, "a": {(2, "x"): 1, 1: "y", "z": frozenset({"q", "p"})}, "c": [Point(1)]}
+    two = {"c": [Point(1)], "a": {"z": frozenset({"p", "q"}), 1: "y", (2, "x"): 1}, "b": {2, 3, 1}}
+    assert ser.dumps(one) != ser.dumps(two)
+    stable = ser.dumps(one, deterministic=True)
+    assert stable == ser.dumps(two, deterministic=True)
+    assert ser.loads(stable) == one
+    assert list(ser.loads(stable)) == ["a", "b", "c"]
+
+
+def test_deterministic_bytes_do_not_depend_on_the_process() -> None:
+    code = (
+        "from actorgraph.store.serde import dumps\n"
+        "print(dumps({'s': {'alpha', 'beta', 'gamma', 'delta'}, 1: 2}, deterministic=True).hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def test_deterministic_errors_name_the_path(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^key\[0\]\['x'\]: type"):
+        ser.dumps([{"x": NotRegistered()}], path="key", deterministic=True)
+    assert serde.loads(serde.dumps(2**70, deterministic=True)) == 2**70
+
+
+class Counts(dict[str, int]):
+    pass
+
+
+@dataclasses.dataclass
+class Unlisted:
+    v: int
+
+
+class Shade(enum.Enum):
+    DARK = 1
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        (
+            Unlisted(1),
+            "it is a dataclass that is not registered: call actorgraph.store.serde.register(Unlisted)",
+        ),
+        (Shade.DARK, "it is an Enum that is not registered"),
+        (Counts(a=1), "it subclasses dict: convert it to a plain dict first"),
+        (NotRegistered(), "register(NotRegistered, encode=..., decode=...)"),
+        (len, "type builtin_function_or_method is not serializable; store data"),
+    ],
+    ids=["dataclass", "enum", "dict-subclass", "plain-class", "function"],
+)
+def test_encoding_errors_suggest_the_fix_that_applies(
+    ser: Serializer, value: Any, hint: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        ser.dumps({"k": value}, path="state")
+    assert hint in str(info.value)

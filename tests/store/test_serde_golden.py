@@ -56,6 +56,7 @@ VALUES: dict[str, Any] = {
     "struct_defaults": Note(text="hi", count=2),
     "struct_unset": Packet("n"),
     "exception": ValueError("bad", 1),
+    "surrogate": "a\ud800",
 }
 
 GOLDEN: dict[str, str] = {
@@ -80,6 +81,7 @@ GOLDEN: dict[str, str] = {
     "namedtuple": "c101c7312092bf74657374732e73746f72652e5f73657264655f73616d706c65732e5061697282a46c656674a16ca57269676874a172",
     "struct_defaults": "c101c7312092bf74657374732e73746f72652e5f73657264655f73616d706c65732e4e6f746582a474657874a26869a5636f756e7402",
     "struct_unset": "c101c72c2092d92174657374732e73746f72652e5f73657264655f73616d706c65732e5061636b657481a46e6f6465a16e",
+    "surrogate": "c101d61161eda080",
     "exception": "c101c71d2092b36275696c74696e732e56616c75654572726f729292a36261640180",
 }
 

@@ -70,7 +70,9 @@ def test_fields_set_survives(ser: Serializer) -> None:
 
 def test_extra_fields_survive(ser: Serializer) -> None:
     loose = Loose(a=2, c=(3,))  # type: ignore[call-arg]
+    before = dict(loose.__dict__)
     out = ser.loads(ser.dumps(loose))
+    assert loose.__dict__ == before  # extras were not merged into the instance
     assert out == loose
     assert out.model_extra == {"c": (3,)}
     assert out.model_fields_set == loose.model_fields_set == {"a", "c"}

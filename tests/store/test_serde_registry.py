@@ -16,6 +16,64 @@ from tests.store._serde_samples import Color, Opaque, Point
 
 
 @dataclasses.dataclass
+class Unresolvable:
+    """An annotation that names nothing: msgspec cannot type the class."""
+
+    thing: Nowhere  # type: ignore[name-defined]  # noqa: F821 - deliberately unresolvable
+
+
+class Mode(enum.Enum):
+    FAST = "fast"
+
+
+class Defaults(msgspec.Struct, omit_defaults=True):
+    mode: Mode = Mode.FAST
+    label: str = "x"
+    corner: tuple[int, int] = (0, 0)  # not a simple default: always written
+
+
+@dataclasses.dataclass(slots=True)
+class Slotted:
+    a: int
+    b: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass
+class Decorated:
+    a: int
+
+    def __post_init__(self) -> None:
+        self.cache = {"not": "a field"}
+
+
+def test_dataclass_shapes_encode_their_fields_only() -> None:
+    reg = TypeRegistry()
+    reg.register(Slotted)
+    reg.register(Decorated)
+    ser = Serializer(reg)
+    assert ser.loads(ser.dumps(Slotted(1, (2,)))) == Slotted(1, (2,))
+    data = ser.dumps(Decorated(1))
+    assert b"cache" not in data
+    assert ser.loads(data).cache == {"not": "a field"}
+    reg.register(Point)
+    plain = Point(1, {"k": (2,)})
+    before = dict(vars(plain))
+    assert ser.loads(ser.dumps(plain)) == plain
+    assert vars(plain) == before  # the instance dict is read, never changed
+
+
+def test_struct_enum_defaults_are_left_out() -> None:
+    reg = TypeRegistry()
+    reg.register(Defaults)
+    reg.register(Mode)
+    ser = Serializer(reg)
+    assert b"mode" not in ser.dumps(Defaults())
+    assert ser.loads(ser.dumps(Defaults())) == Defaults()
+    assert b"label" in ser.dumps(Defaults(label="y"))
+    assert b"corner" in ser.dumps(Defaults())
+
+
+@dataclasses.dataclass
 class Holder:
     """msgspec has no typed decoding for a field of a plain class."""
 
@@ -40,6 +98,8 @@ def test_register_rejects_what_it_cannot_rebuild() -> None:
         TypeError, match=r"register\(Holder, native=True\): fields of type PlainClass"
     ):
         reg.register(Holder, native=True)
+    with pytest.raises(TypeError, match=r"Unresolvable, native=True\): msgspec cannot type it"):
+        reg.register(Unresolvable, native=True)
     assert list(reg) == []
 
 
