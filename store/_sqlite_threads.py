@@ -6,7 +6,9 @@ registry keyed by the resolved path. See ``_sqlite`` for the why.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
+import contextlib
 import os
 import queue
 import sqlite3
@@ -40,14 +42,22 @@ _SQLITE_LOCKED = 6
 
 
 class Job(Generic[T]):
-    """``fn(conn, *args)`` to run on a database thread, and its future."""
+    """``fn(conn, *args)`` to run on a database thread, and its future.
 
-    __slots__ = ("args", "fn", "future", "running_on", "write")
+    A read runs in a read snapshot on a reader; a write in a transaction on the
+    writer, batched with its neighbours; a *bare* write alone on the writer,
+    outside any transaction (for ``VACUUM`` and WAL checkpoints).
+    """
 
-    def __init__(self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool) -> None:
+    __slots__ = ("args", "bare", "fn", "future", "running_on", "write")
+
+    def __init__(
+        self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
+    ) -> None:
         self.fn = fn
         self.args = args
         self.write = write
+        self.bare = bare
         self.future: cf.Future[T] = cf.Future()
         self.running_on: _Worker | None = None
 
@@ -169,8 +179,8 @@ class _Worker(threading.Thread):
                 if job.future.set_running_or_notify_cancel():
                     job.future.set_exception(error)
                 continue
-            if not job.write:
-                self._read(job)
+            if not job.write or job.bare:
+                self._alone(job)
                 continue
             batch = [job]
             stop = False
@@ -182,10 +192,10 @@ class _Worker(threading.Thread):
                 if more is _STOP:
                     stop = True
                     break
-                if not more.write:  # keep order: a read in the queue ends the batch
+                if not more.write or more.bare:  # keep order: it ends the batch
                     self._write(batch)
                     batch = []
-                    self._read(more)
+                    self._alone(more)
                     continue
                 batch.append(more)
             self._write(batch)
@@ -204,13 +214,15 @@ class _Worker(threading.Thread):
         with self._lock:
             self._current = None
 
-    def _read(self, job: Job[Any]) -> None:
+    def _alone(self, job: Job[Any]) -> None:
+        """A read (in a snapshot, rolled back after) or a bare write."""
         conn = self.conn
         assert conn is not None  # noqa: S101 - set before any job is served
         if not self._start(job):
             return
         try:
-            retry_busy(lambda: conn.execute("BEGIN"), self.shared.busy_timeout)
+            if not job.bare:
+                retry_busy(lambda: conn.execute("BEGIN"), self.shared.busy_timeout)
             result = job.fn(conn, *job.args)
         except BaseException as exc:  # noqa: BLE001 - delivered to the caller
             self._finish()
@@ -219,7 +231,8 @@ class _Worker(threading.Thread):
             job.future.set_exception(self._translate(exc))
             return
         self._finish()
-        conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
         job.future.set_result(result)
 
     def _write(self, batch: list[Job[Any]]) -> None:
@@ -360,6 +373,24 @@ def _forget_registry_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_registry_in_child)
+
+
+def _finish_at_exit(timeout: float = 10.0) -> None:
+    """At interpreter exit, let every file's threads finish their queued jobs
+    (writes submitted and not yet committed, handles never closed) instead of
+    dying with them; bounded by ``timeout`` seconds in all."""
+    with _registry_lock:
+        files = list(_registry.values())
+        _registry.clear()
+    for shared in files:
+        shared.stop()
+    deadline = time.monotonic() + timeout
+    for shared in files:
+        with contextlib.suppress(cf.TimeoutError):
+            shared.stopped.result(timeout=max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_finish_at_exit)
 
 
 def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:

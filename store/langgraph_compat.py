@@ -12,12 +12,15 @@
 It passes LangGraph's own conformance suite (``langgraph-checkpoint-conformance``)
 for every capability, base and extended. Needs the ``langgraph`` extra
 (``pip install actorgraph[langgraph]``). Values go through actorgraph's
-serializer, so the classes a graph stores (LangChain messages, for example)
-must be registered with :func:`actorgraph.store.serde.register`.
+serializer: importing this module registers LangChain's message classes and
+LangGraph's ``Send``, ``Interrupt`` and ``Command`` with the default registry;
+register the other classes a graph stores with
+:func:`actorgraph.store.serde.register`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -28,10 +31,61 @@ from langgraph.checkpoint.base import CheckpointMetadata as _LangGraphMetadata
 from langgraph.checkpoint.base import CheckpointTuple as _LangGraphTuple
 
 from actorgraph.store.checkpoint import Checkpoint, CheckpointTuple, InMemorySaver, SqliteSaver
+from actorgraph.store.serde import default_registry
 
 __all__ = ["LangGraphSaver"]
 
 _STRATEGIES = {"keep_latest": 1, "delete": 0}
+
+_LANGCHAIN_MESSAGES = (
+    "AIMessage",
+    "AIMessageChunk",
+    "ChatMessage",
+    "ChatMessageChunk",
+    "FunctionMessage",
+    "FunctionMessageChunk",
+    "HumanMessage",
+    "HumanMessageChunk",
+    "RemoveMessage",
+    "SystemMessage",
+    "SystemMessageChunk",
+    "ToolMessage",
+    "ToolMessageChunk",
+)
+
+
+def _register_langchain_messages() -> None:
+    """LangGraph chat graphs keep LangChain messages in their state; make the
+    default serializer know them (pydantic models: encoded field by field)."""
+    messages = importlib.import_module("langchain_core.messages")
+    for name in _LANGCHAIN_MESSAGES:
+        cls = getattr(messages, name, None)
+        if isinstance(cls, type) and not default_registry.is_registered(cls):
+            default_registry.register(cls)
+
+
+def _register_langgraph_types() -> None:
+    """What LangGraph itself writes into checkpoints: ``Send`` packets (pending
+    sends), ``Interrupt`` values, ``Command`` (when the ``langgraph`` package is
+    installed; ``langgraph-checkpoint`` alone does not have them)."""
+    try:
+        types = importlib.import_module("langgraph.types")
+    except ImportError:
+        return
+    send = types.Send
+    if not default_registry.is_registered(send):
+        default_registry.register(
+            send,
+            encode=lambda packet: [packet.node, packet.arg, packet.timeout],
+            decode=lambda fields: send(fields[0], fields[1], timeout=fields[2]),
+        )
+    for cls in (types.Interrupt, types.Command):
+        if not default_registry.is_registered(cls):
+            default_registry.register(cls)
+
+
+_register_langchain_messages()
+_register_langgraph_types()
 
 
 def _to_checkpoint(checkpoint: _LangGraphCheckpoint) -> Checkpoint:

@@ -138,13 +138,16 @@ class Op(Generic[T]):
     ``name`` is the public method it serves, for error messages.
     """
 
-    __slots__ = ("args", "fn", "name", "write")
+    __slots__ = ("args", "bare", "fn", "name", "write")
 
-    def __init__(self, name: str, fn: Callable[..., T], *args: Any, write: bool) -> None:
+    def __init__(
+        self, name: str, fn: Callable[..., T], *args: Any, write: bool, bare: bool = False
+    ) -> None:
         self.name = name
         self.fn = fn
         self.args = args
         self.write = write
+        self.bare = bare  # outside any transaction (VACUUM)
 
 
 class ListQuery:
@@ -199,9 +202,6 @@ class SaverFaces(abc.ABC):
     A subclass provides the ops (``_put_op`` ...) and how to run one
     (``_arun_op``, ``_run_op``, ``_submit_op``).
     """
-
-    #: Whether the plain face may run on an event loop's thread (it never blocks).
-    _blocking_allowed_on_loop = False
 
     # -- what a backend provides
 
@@ -302,7 +302,8 @@ class SaverFaces(abc.ABC):
         or ``None``.
 
         Raises :class:`~actorgraph.errors.CheckpointError` naming the thread and
-        checkpoint when stored data cannot be decoded.
+        checkpoint when stored data cannot be decoded. Cancelling it abandons
+        the read (a running SQLite statement is interrupted).
         """
         return await self._arun_op(self._get_tuple_op(config))
 
@@ -319,13 +320,15 @@ class SaverFaces(abc.ABC):
         every ``filter`` item, older than ``before``, at most ``limit``.
 
         Fetched page by page; leaving the ``async for`` early is free (the
-        iterator holds no resource, so there is nothing to close).
+        iterator holds no resource, so there is nothing to close), and so is
+        cancelling it mid-page.
         """
         return _Listing(self, ListQuery(config, filter, before, limit))
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, pending write and stored value of the thread,
-        in every namespace, in one transaction."""
+        in every namespace, in one transaction (all or nothing, also when
+        cancelled)."""
         await self._arun_op(self._delete_thread_op(str(thread_id)))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
@@ -436,14 +439,21 @@ class SaverFaces(abc.ABC):
         return int(str(current).split(".", 1)[0]) + 1
 
     def _run(self, op: Op[T]) -> T:
-        if not self._blocking_allowed_on_loop:
-            backend = running_loop_backend()
-            if backend is not None:
-                raise EventLoopThreadError(
-                    f"{type(self).__name__}.{op.name}() blocks, and this thread runs a "
-                    f"{backend} event loop: use `await saver.a{op.name}(...)` instead"
-                )
+        # Refused on a loop's thread by every saver, even one that would not
+        # block there, so code that works with one saver works with all.
+        backend = running_loop_backend()
+        if backend is not None:
+            raise EventLoopThreadError(
+                f"{type(self).__name__}.{op.name}() is for plain code, and this thread runs "
+                f"an event loop ({backend}): use {_async_twin(op.name)} instead"
+            )
         return self._run_op(op)
+
+
+def _async_twin(name: str) -> str:
+    if name == "setup":
+        return "`async with saver:` (or `await saver.setup()`)"
+    return f"`await saver.a{name}(...)`"
 
 
 class _Listing:

@@ -28,7 +28,6 @@ from typing import Any, Final
 __all__ = ["MAX_CHAIN", "BlobWrite", "ListBases", "read_blob", "with_bases"]
 
 MAX_CHAIN: Final = 128
-_MAX_REMEMBERED: Final = 4096
 
 _Key = tuple[str, str, str]  # thread, namespace, channel
 
@@ -103,10 +102,15 @@ class BlobWrite:
 
 class ListBases:
     """The last committed list of each (thread, namespace, channel) in this
-    process, which the next list of that channel may extend. Thread-safe;
-    bounded (least recently written forgotten first)."""
+    process, which the next list of that channel may extend. Thread-safe.
 
-    def __init__(self) -> None:
+    It holds references to the items of those lists, so it is bounded: at most
+    ``size`` lists, the least recently written forgotten first (their next
+    value is then stored whole). 0 turns deltas off.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
         self._lock = threading.Lock()
         # key -> (version, list, links since the whole copy, length of that copy)
         self._known: OrderedDict[_Key, tuple[str, list[Any], int, int]] = OrderedDict()
@@ -136,7 +140,7 @@ class ListBases:
         with self._lock:
             self._known[key] = (version, value, depth, snapshot_len)
             self._known.move_to_end(key)
-            if len(self._known) > _MAX_REMEMBERED:
+            while len(self._known) > self.size:
                 self._known.popitem(last=False)
 
     def remember_written(self, blobs: Iterable[BlobWrite]) -> None:
@@ -159,6 +163,19 @@ class ListBases:
                 del self._known[key]
 
 
+_CHAIN_SQL: Final = """
+WITH RECURSIVE chain(value, base, n) AS (
+    SELECT value, base_version, 0 FROM checkpoint_blobs
+    WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND version = ?4
+    UNION ALL
+    SELECT b.value, b.base_version, c.n + 1 FROM chain AS c JOIN checkpoint_blobs AS b
+    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = ?3 AND b.version = c.base
+    WHERE c.base IS NOT NULL AND c.n < ?5
+)
+SELECT value, base FROM chain ORDER BY n
+"""
+
+
 def read_blob(
     conn: sqlite3.Connection,
     thread_id: str,
@@ -167,26 +184,19 @@ def read_blob(
     version: str,
     decode: Callable[[bytes], Any],
 ) -> tuple[bool, Any]:
-    """``(True, value)`` of a channel at a version, following delta links;
-    ``(False, None)`` when there is no value (no row, or an emptied channel)."""
-    pieces: list[bytes] = []
-    current: str | None = version
-    while current is not None:
-        row = conn.execute(
-            "SELECT value, base_version FROM checkpoint_blobs WHERE thread_id = ? "
-            "AND checkpoint_ns = ? AND channel = ? AND version = ?",
-            (thread_id, ns, channel, current),
-        ).fetchone()
-        if row is None or row[0] is None:
-            if pieces:  # a broken link: the data is damaged
-                raise LookupError(f"the stored value this version extends ({current}) is missing")
-            return False, None
-        pieces.append(row[0])
-        current = row[1]
-    value = decode(pieces[-1])
-    if len(pieces) > 1:
+    """``(True, value)`` of a channel at a version, following delta links (one
+    query for the whole chain); ``(False, None)`` when there is no value (no
+    row, or an emptied channel)."""
+    rows = conn.execute(_CHAIN_SQL, (thread_id, ns, channel, version, MAX_CHAIN)).fetchall()
+    if not rows or rows[0][0] is None:
+        return False, None
+    last_value, last_base = rows[-1]
+    if last_base is not None or last_value is None:  # a broken link: the data is damaged
+        raise LookupError(f"the stored value version {version} extends ({last_base}) is missing")
+    value = decode(last_value)
+    if len(rows) > 1:
         value = list(value)
-        for piece in reversed(pieces[:-1]):
+        for piece, _ in reversed(rows[:-1]):
             value.extend(decode(piece))
     return True, value
 

@@ -51,12 +51,10 @@ class InMemorySaver(SaverFaces):
     Checkpoints are kept as immutable snapshots (the saver copies the channel
     maps it is given; values are shared, never encoded), so ``get_tuple`` is a
     dictionary lookup. Nothing survives the process: use :class:`SqliteSaver`
-    for that. Thread-safe. Its plain methods never block, so unlike other
-    savers they may also be called on an event loop's thread (a notebook, say).
+    for that. Thread-safe. Like every saver's, its plain methods raise
+    :class:`~actorgraph.errors.EventLoopThreadError` on an event loop's thread.
     Its async methods finish without suspending, so there is nothing to cancel.
     """
-
-    _blocking_allowed_on_loop = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -38,6 +38,7 @@ __all__ = [
     "Codec",
     "Reader",
     "WriteRow",
+    "compact",
     "copy_thread",
     "delete_for_runs",
     "delete_thread",
@@ -278,6 +279,13 @@ def _drop(
         "AND channel = ? AND version = ?",
         [(thread_id, ns, ch, v) for ch, v in stored if (ch, v) not in used],
     )
+
+
+def compact(conn: sqlite3.Connection) -> None:
+    """Fold the write-ahead log in and rebuild the file without free pages."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 # --- reads ---------------------------------------------------------------------------------

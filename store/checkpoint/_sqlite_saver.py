@@ -56,12 +56,19 @@ class SqliteSaver(SaverFaces):
     savers and stores of this process on one file share its writer thread;
     other processes may use the file at the same time.
 
+    ``delta_cache_size`` bounds how many growing lists (per thread and
+    channel) the saver remembers to store their next value as a delta; 0
+    stores every value whole. ``busy_timeout`` (seconds) is how long a write
+    waits for another process's lock; ``synchronous`` is SQLite's setting
+    (``NORMAL``: durable across crashes of the process, not of the machine).
+
     Close it with ``await saver.aclose()`` / ``saver.close()`` or use it as a
     context manager (``async with`` or ``with``): queued writes are flushed
     first, even under cancellation.
 
     Raises :class:`~actorgraph.errors.DatabaseError` naming the file when it is
     not an SQLite database, is damaged, or was written by a newer actorgraph.
+    ``examples/checkpoints.py`` shows it in use.
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class SqliteSaver(SaverFaces):
         serializer: rows.Codec | None = None,
         busy_timeout: float = 30.0,
         synchronous: str = "NORMAL",
+        delta_cache_size: int = 256,
     ) -> None:
         self.path = os.fspath(path)
         self.serializer: rows.Codec = default_serializer if serializer is None else serializer
@@ -80,7 +88,7 @@ class SqliteSaver(SaverFaces):
         self._db_lock = threading.Lock()
         self._closed = False
         self._reader = rows.Reader(self.serializer, self.path)
-        self._bases = ListBases()
+        self._bases = ListBases(delta_cache_size)
 
     # -- lifecycle
 
@@ -153,15 +161,33 @@ class SqliteSaver(SaverFaces):
 
     async def _arun_op(self, op: Op[T]) -> T:
         db = self._database()
+        if op.bare:
+            return await db.maintain(op.fn, *op.args)
         if op.write:
             return await db.write(op.fn, *op.args)
         return await db.read(op.fn, *op.args)
 
     def _run_op(self, op: Op[T]) -> T:
         db = self._database()
+        if op.bare:
+            return db.maintain_blocking(op.fn, *op.args)
         if op.write:
             return db.write_blocking(op.fn, *op.args)
         return db.read_blocking(op.fn, *op.args)
+
+    async def acompact(self) -> None:
+        """Give the space of deleted and pruned checkpoints back to the file
+        system: fold the write-ahead log into the file and ``VACUUM`` it.
+
+        Holds the file's write lock while it runs (seconds for a large file):
+        other writers wait. On cancellation it finishes first (shielded, at
+        most the commit timeout), then the cancellation is raised.
+        """
+        await self._arun_op(Op("compact", rows.compact, write=True, bare=True))
+
+    def compact(self) -> None:
+        """:meth:`acompact` for plain code."""
+        self._run(Op("compact", rows.compact, write=True, bare=True))
 
     def _submit_op(self, op: Op[T]) -> cf.Future[T]:
         return self._database().submit_write(op.fn, *op.args)
@@ -174,9 +200,7 @@ class SqliteSaver(SaverFaces):
         except SerializationError as error:
             where = f"checkpoint {checkpoint_id}" if checkpoint_id else "a checkpoint"
             raise SerializationError(
-                f"cannot store {where} of thread {thread_id!r}: {error}; nothing was written. "
-                "Register the type with actorgraph.store.serde.register, or keep such "
-                "values out of the state."
+                f"cannot store {where} of thread {thread_id!r}: {error}; nothing was written"
             ) from error
 
     def _write_rows(

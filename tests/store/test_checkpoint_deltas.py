@@ -164,3 +164,21 @@ async def test_threads_are_forgotten_when_deleted() -> None:
         await saver.adelete_thread("chat")
         assert saver._bases.plan(("chat", "", "messages"), "x", [*chat.messages, 1]) is None
         saver._bases.forget()
+
+
+async def test_the_memory_of_lists_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "bounded.db"
+    async with SqliteSaver(path, delta_cache_size=1) as saver:
+        first, second = Chat(saver, "first"), Chat(saver, "second")
+        for _ in range(4):
+            await first.step()
+            await second.step()  # pushes "first" out: its next list is stored whole
+        await first.check_history()
+        await second.check_history()
+        assert len(saver._bases._known) == 1
+    assert blob_kinds(path) == (8, 0)
+    async with SqliteSaver(tmp_path / "off.db", delta_cache_size=0) as saver:
+        chat = Chat(saver)
+        for _ in range(3):
+            await chat.step()
+    assert blob_kinds(tmp_path / "off.db") == (3, 0)

@@ -85,3 +85,26 @@ def test_plain_methods_round_trip(tmp_path: Path) -> None:
         assert saver.get_tuple(generate_config("t")) is None
         version = saver.get_next_version(None, None)
         assert saver.get_next_version(version, None) > version
+
+
+def test_langchain_messages_round_trip(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+    from langgraph.checkpoint.conformance.test_utils import (
+        generate_checkpoint,
+        generate_config,
+        generate_metadata,
+    )
+
+    messages = [
+        HumanMessage("what's the weather?", id="1"),
+        AIMessage("", tool_calls=[{"name": "weather", "args": {"city": "Oslo"}, "id": "c1"}]),
+        ToolMessage("sunny", tool_call_id="c1"),
+    ]
+    with SqliteSaver(tmp_path / "messages.db") as inner:
+        saver = LangGraphSaver(inner)
+        cp = generate_checkpoint(channel_values={"messages": messages})
+        cp["channel_versions"] = {"messages": 1}
+        stored = saver.put(generate_config("t"), cp, generate_metadata(), {"messages": 1})
+        found = saver.get_tuple(stored)
+        assert found is not None
+        assert found.checkpoint["channel_values"]["messages"] == messages

@@ -385,11 +385,11 @@ async def test_blocking_faces(saver: Saver) -> None:
 
     listed = await anyio.to_thread.run_sync(plain_code)
     assert len(listed) == 1
-    if isinstance(saver, InMemorySaver):
-        assert saver.get_tuple(config("t")) is not None  # never blocks: allowed here
-    else:
-        with pytest.raises(EventLoopThreadError, match=r"SqliteSaver.get_tuple\(\).*aget_tuple"):
-            saver.get_tuple(config("t"))
+    name = type(saver).__name__
+    with pytest.raises(EventLoopThreadError, match=rf"{name}.get_tuple\(\).*aget_tuple"):
+        saver.get_tuple(config("t"))
+    with pytest.raises(EventLoopThreadError, match="alist"):
+        next(saver.list(None))
 
 
 def _rows(path: str, thread_id: str) -> dict[str, int]:
@@ -404,3 +404,26 @@ def _rows(path: str, thread_id: str) -> dict[str, int]:
         }
     finally:
         conn.close()
+
+
+def test_public_names() -> None:
+    import actorgraph.errors
+    import actorgraph.store
+    import actorgraph.store.checkpoint
+
+    assert {
+        "BaseCheckpointSaver",
+        "Checkpoint",
+        "CheckpointMetadata",
+        "CheckpointTuple",
+        "InMemorySaver",
+        "SqliteSaver",
+    } <= set(actorgraph.store.__all__)
+    assert {"TaskWrites", "WriteBehind", "new_checkpoint_id", "SPECIAL_WRITE_INDEX"} <= set(
+        actorgraph.store.checkpoint.__all__
+    )
+    assert {"CheckpointError", "DatabaseError", "EventLoopThreadError"} <= set(
+        actorgraph.errors.__all__
+    )
+    assert issubclass(actorgraph.errors.EventLoopThreadError, RuntimeError)
+    assert issubclass(actorgraph.errors.CheckpointError, ValueError)

@@ -4,6 +4,8 @@ schemas, bad files and cancellation, on asyncio and trio."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -307,3 +309,45 @@ def test_processes_open_a_new_file_at_the_same_moment(tmp_path: Path) -> None:
         rows = conn.execute("SELECT v, count(*) FROM kv GROUP BY v ORDER BY v").fetchall()
         conn.close()
         assert rows == [(f"w{w}", 100) for w in range(4)]
+
+
+async def test_maintenance_runs_outside_a_transaction(location: str) -> None:
+    def vacuum(conn: sqlite3.Connection) -> bool:
+        conn.execute("VACUUM")  # refused inside a transaction
+        return conn.in_transaction
+
+    async with open_database(location, schema=KV) as db:
+        futures = [db.submit_write(put, k, "v") for k in range(5)]
+        assert await db.maintain(vacuum) is False
+        for future in futures:
+            await _sqlite.await_future(future)
+        assert await db.read(count) == 5
+        assert await anyio.to_thread.run_sync(db.maintain_blocking, vacuum) is False
+
+
+def test_queued_writes_finish_at_interpreter_exit(tmp_path: Path) -> None:
+    path = tmp_path / "exit.db"
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from actorgraph.store._sqlite import Schema, attach_database
+
+        db = attach_database(sys.argv[1], schema=Schema("kv", (
+            "CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL)",)))
+
+        def slow_put(conn, k):
+            time.sleep(0.001)
+            conn.execute("INSERT INTO kv VALUES (?, 'x')", (k,))
+
+        for k in range(200):
+            db.submit_write(slow_put, k)
+        # no close, no wait: the interpreter exits with the writes queued
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM kv").fetchone()[0] == 200
+    conn.close()

@@ -14,7 +14,12 @@ import anyio
 import msgspec
 import pytest
 
-from actorgraph.errors import CheckpointError, DatabaseError, SerializationError
+from actorgraph.errors import (
+    CheckpointError,
+    DatabaseError,
+    EventLoopThreadError,
+    SerializationError,
+)
 from actorgraph.store import InMemorySaver, RunnableConfig, SqliteSaver
 from actorgraph.store.checkpoint import Checkpoint, TaskWrites, empty_checkpoint
 from tests.store._processes import run_together
@@ -289,3 +294,56 @@ def test_four_processes_on_one_new_file(tmp_path: Path) -> None:
                     (f"task{newer.metadata.step}", "log", newer.metadata.step)
                 ]
             assert all(t.checkpoint.channel_values["log"] == t.metadata.step for t in history[::50])
+
+
+async def test_compact_gives_space_back(tmp_path: Path) -> None:
+    path = tmp_path / "compact.db"
+    async with SqliteSaver(path) as saver:
+        parent = config("t")
+        for step in range(60):
+            cp = msgspec.structs.replace(
+                checkpoint({"blob": str(step) * 20_000}), channel_versions={"blob": step + 1}
+            )
+            parent = await saver.aput(parent, cp, {"step": step}, {"blob": step + 1})
+        await saver.aprune(["t"], keep="latest")
+        before = _file_size(path)
+        await saver.acompact()
+        after = _file_size(path)
+        assert after < before / 4
+        latest = await saver.aget_tuple(config("t"))
+        assert latest is not None
+        assert latest.checkpoint.channel_values == {"blob": "59" * 20_000}
+
+    def plain_code() -> None:
+        with SqliteSaver(path) as again:
+            again.compact()
+            assert again.get_tuple(config("t")) is not None
+
+    await anyio.to_thread.run_sync(plain_code)
+
+
+def _file_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+async def test_blocking_setup_names_the_async_way(tmp_path: Path) -> None:
+    saver = SqliteSaver(tmp_path / "enter.db")
+    with pytest.raises(EventLoopThreadError, match="async with saver"):
+        saver.__enter__()
+    await saver.aclose()
+
+
+def test_released_migrations_never_change() -> None:
+    """A file written by this version must open in every later one: released
+    migration steps are frozen; change the tables by appending a step."""
+    import hashlib
+
+    from actorgraph.store.checkpoint._sqlite_rows import CHECKPOINT_SCHEMA
+
+    released = ["26286ad553c2588e", "dce708ed4aea940c", "d0fccc045ed20263", "69e77be731a64806"]
+    steps = [
+        hashlib.sha256(step.encode()).hexdigest()[:16]
+        for step in CHECKPOINT_SCHEMA.migrations
+        if isinstance(step, str)
+    ]
+    assert steps[: len(released)] == released
