@@ -18,6 +18,7 @@ import msgspec
 from actorgraph.channels._errors import DeserializationError, SerializationError
 from actorgraph.store._store_query import (
     check_filter,
+    checked_ttl,
     compile_filter,
     select_namespaces,
     validate_namespace,
@@ -183,17 +184,6 @@ def _check_page(limit: Any, offset: Any, what: str) -> None:
             raise ValueError(f"{what}: {name} must be an int >= 0, got {number!r}.")
 
 
-def _check_ttl(ttl: Any, namespace: tuple[str, ...], key: str) -> float | None:
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0:
-        raise ValueError(
-            f"ttl for {namespace!r} key {key!r} must be a positive number of minutes or "
-            f"None, got {ttl!r}."
-        )
-    return float(ttl)
-
-
 def _check_index(index: Any, namespace: tuple[str, ...], key: str) -> None:
     if index is None or index is False:
         return
@@ -241,7 +231,7 @@ def _check_ops(ops: Iterable[Op], index: IndexSpec | None) -> tuple[list[Any], _
                 continue
             doc = _encode(namespace, key, op.value)
             _check_index(op.index, namespace, key)
-            ttl = _check_ttl(op.ttl, namespace, key)
+            ttl = checked_ttl(op.ttl, f"{namespace!r} key {key!r}", "minutes")
             vectors: list[tuple[str, bytes]] | None = None
             if index is not None and op.index is not False:
                 vectors = []

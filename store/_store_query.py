@@ -17,6 +17,7 @@ __all__ = [
     "FILTER_OPERATORS",
     "RESERVED_ROOT",
     "check_filter",
+    "checked_ttl",
     "compile_filter",
     "namespace_matches",
     "select_namespaces",
@@ -121,6 +122,20 @@ def select_namespaces(
         and (not suffix or namespace_matches(ns, suffix, suffix=True))
     }
     return sorted(chosen)[offset : offset + limit]
+
+
+def checked_ttl(ttl: Any, what: str, unit: str) -> float | None:
+    """``ttl`` as a float, None for "never".
+
+    Raises:
+        ValueError: unless it is None or a positive number; ``what`` names the
+            item or entry and ``unit`` the unit ("minutes", "seconds").
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0:
+        raise ValueError(f"ttl of {what} must be a positive number of {unit} or None, got {ttl!r}.")
+    return float(ttl)
 
 
 # --- filters --------------------------------------------------------------------------

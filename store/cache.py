@@ -25,6 +25,7 @@ from actorgraph.channels._errors import SerializationError
 from actorgraph.store._lazy_database import LazyDatabase
 from actorgraph.store._portal import run_blocking
 from actorgraph.store._sqlite import MEMORY, Schema
+from actorgraph.store._store_query import checked_ttl
 from actorgraph.store.serde import SerializerProtocol, default_serializer
 
 __all__ = [
@@ -63,17 +64,6 @@ def _check_namespace(namespace: Any) -> Namespace:
     return tuple(namespace)
 
 
-def _check_ttl(ttl: Any, full_key: FullKey) -> float | None:
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0:
-        raise ValueError(
-            f"ttl of cache entry {full_key!r} must be a positive number of seconds or None, "
-            f"got {ttl!r}."
-        )
-    return float(ttl)
-
-
 class BaseCache(abc.ABC):
     """A namespaced cache of serialized values with per-entry ttl (seconds).
 
@@ -98,7 +88,7 @@ class BaseCache(abc.ABC):
         rows = []
         for full_key, (value, ttl) in pairs.items():
             namespace, key = _check_key(full_key)
-            seconds = _check_ttl(ttl, (namespace, key))
+            seconds = checked_ttl(ttl, f"cache entry {(namespace, key)!r}", "seconds")
             try:
                 tag, data = self.serde.dumps_typed(value)
             except SerializationError as exc:
