@@ -8,6 +8,7 @@ merge. If LangGraph is installed, its channels are timed beside ours.
 
 from __future__ import annotations
 
+import importlib
 import operator
 import timeit
 from collections.abc import Callable
@@ -60,11 +61,12 @@ class _Ours:
 
 
 def _theirs() -> Any:
+    # Imported by name: the dev extra installs only the checkpoint part of the
+    # `langgraph` namespace, which type checkers would otherwise take for all of it.
     try:
-        from langgraph import channels
+        return importlib.import_module("langgraph.channels")
     except ImportError:
         return None
-    return channels
 
 
 def main() -> None:

@@ -18,12 +18,15 @@ __all__ = [
     "ActorGraphError",
     "ActorStopped",
     "AskTimeout",
+    "CheckpointError",
+    "DatabaseError",
     "DeadActor",
     "DeserializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
     "EscalationError",
+    "EventLoopThreadError",
     "GraphBubbleUp",
     "GraphInterrupt",
     "GraphRecursionError",
@@ -149,6 +152,53 @@ class ParentCommand(GraphBubbleUp):
     def __init__(self, command: Any) -> None:
         super().__init__(command)
         self.command = command
+
+
+# --- persistence -------------------------------------------------------------------
+
+
+class DatabaseError(ActorGraphError):
+    """A database file cannot be used: not an SQLite file, truncated or corrupt,
+    written by a newer actorgraph, or locked for longer than the busy timeout.
+
+    ``path`` names the file (``":memory:"`` for an in-memory database).
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class CheckpointError(ActorGraphError, ValueError):
+    """A checkpoint cannot be written or read: a config without ``thread_id``, a
+    stored blob that does not decode, a value that does not serialize.
+
+    ``thread_id``, ``checkpoint_ns`` and ``checkpoint_id`` name the checkpoint
+    when they are known; ``channel`` the channel when one is at fault.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        thread_id: str | None = None,
+        checkpoint_ns: str | None = None,
+        checkpoint_id: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.checkpoint_id = checkpoint_id
+        self.channel = channel
+
+
+class EventLoopThreadError(ActorGraphError, RuntimeError):
+    """A blocking (sync) method was called on a thread that runs an event loop.
+
+    Blocking there would stall every task of the loop (or deadlock), so the call
+    is refused: use the ``a``-prefixed async method with ``await`` instead.
+    """
 
 
 # --- the long-term store ------------------------------------------------------------

@@ -127,6 +127,48 @@ int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
 barrier_names = st.sampled_from(["a", "b", "c", "z"])
 
 # --- serde ---------------------------------------------------------------------
+# --- checkpoints ---------------------------------------------------------------
+
+_CKPT_THREADS = st.sampled_from(["t1", "t2", "t3"])
+_CKPT_NAMESPACES = st.sampled_from(["", "sub:1"])
+_CKPT_RUNS = st.sampled_from([None, "run-a", "run-b"])
+
+
+def checkpoint_workouts() -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    """Random sequences of saver operations, for comparing the savers:
+    ``("put", thread, ns, append, count, run)``, ``("writes", thread, ns, task,
+    [(channel, value)], task_path)``, ``("prune", threads, keep)``,
+    ``("delete", thread)``, ``("copy", source, target)``, ``("delete_runs", run)``.
+    """
+    put = st.tuples(
+        st.just("put"),
+        _CKPT_THREADS,
+        _CKPT_NAMESPACES,
+        st.booleans(),
+        st.integers(0, 3),
+        _CKPT_RUNS,
+    )
+    writes = st.tuples(
+        st.just("writes"),
+        _CKPT_THREADS,
+        _CKPT_NAMESPACES,
+        st.sampled_from(["task-a", "task-b"]),
+        st.lists(
+            st.tuples(st.sampled_from(["x", "y", "__error__", "__interrupt__"]), st.integers(0, 9)),
+            max_size=3,
+        ),
+        st.sampled_from(["", "p1", "p0"]),
+    )
+    prune = st.tuples(
+        st.just("prune"), st.lists(_CKPT_THREADS, max_size=2), st.sampled_from(["latest", 0, 2])
+    )
+    delete = st.tuples(st.just("delete"), _CKPT_THREADS)
+    copy = st.tuples(st.just("copy"), _CKPT_THREADS, st.sampled_from(["t3", "c1", "c2"]))
+    runs = st.tuples(st.just("delete_runs"), _CKPT_RUNS)
+    return st.lists(st.one_of(put, put, put, writes, prune, delete, copy, runs), max_size=25)
+
+
+# --- serde (continued) ---------------------------------------------------------
 
 _SERDE_TEXT = st.text(max_size=12)
 # Lone surrogates included: models emit them, and they must round-trip too.
@@ -244,3 +286,79 @@ actor_ops = st.lists(
     max_size=40,
 )
 """Operations on a small population of actors: (what, which actor)."""
+# --- the long-term store -----------------------------------------------------------
+
+_STORE_LABELS = st.sampled_from(["a", "b", "c"])
+_STORE_NAMESPACES = st.sampled_from(
+    [("a",), ("a",), ("a", "b"), ("a", "c"), ("b",), ("a", "b", "c")]
+)
+_STORE_KEYS = st.sampled_from(["k1", "k2", "k3", "k4", "k5"])
+_STORE_VALUES = st.fixed_dictionaries(
+    {"n": st.integers(0, 4)},
+    optional={"s": st.sampled_from(["x", "y"]), "flag": st.booleans(), "deep": st.just({"n": 1})},
+)
+_STORE_FILTERS = st.sampled_from(
+    [
+        None,
+        None,
+        None,
+        {"n": 2},
+        {"n": {"$gte": 2}},
+        {"n": {"$lt": 3, "$ne": 1}},
+        {"s": "x"},
+        {"flag": True},
+        {"deep": {"n": 1}},
+        {"deep.n": 1},
+        {"n": {"$gt": "1"}},
+        {"s": {"$gte": "x"}},
+        {"flag": 1},
+        {"n": True},
+        {"s": None},
+        {"n": 2.0, "s": {"$ne": "y"}},
+    ]
+)
+
+
+def store_puts() -> st.SearchStrategy[tuple[Any, ...]]:
+    """A ``("put", namespace, key, value, ttl)`` step of a store workout."""
+    return st.tuples(
+        st.just("put"),
+        _STORE_NAMESPACES,
+        _STORE_KEYS,
+        _STORE_VALUES,
+        st.sampled_from([None, None, 1, 5]),
+    )
+
+
+def store_reads() -> st.SearchStrategy[tuple[Any, ...]]:
+    """A read step of a store workout: get, search (with or without a query), list."""
+    return st.one_of(
+        st.tuples(st.just("get"), _STORE_NAMESPACES, _STORE_KEYS, st.booleans()),
+        st.tuples(
+            st.just("search"),
+            st.sampled_from([(), ("a",), ("a",), ("a", "b"), ("b",)]),
+            _STORE_FILTERS,
+            st.sampled_from([10, 10, 2, 0]),
+            st.sampled_from([0, 0, 1, 3]),
+            st.sampled_from([None, "x", "y"]),
+        ),
+        st.tuples(
+            st.just("list"),
+            st.sampled_from([None, ("a",), ("*", "b")]),
+            st.sampled_from([None, ("c",)]),
+            st.sampled_from([None, 1, 2]),
+        ),
+    )
+
+
+def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
+    """One step of a store workout: ``(name, *arguments)``, for a model comparison.
+
+    Puts come up as often as everything else together, so searches find several items.
+    """
+    return store_puts() | st.one_of(
+        store_reads(),
+        st.tuples(st.just("delete"), _STORE_NAMESPACES, _STORE_KEYS),
+        st.tuples(st.just("advance"), st.sampled_from([0.5, 2.0, 6.0])),
+        st.tuples(st.just("sweep")),
+    )

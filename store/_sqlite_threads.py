@@ -1,0 +1,430 @@
+"""The threads behind :mod:`actorgraph.store._sqlite`: per database file one
+writer thread (the process's only writing connection to it, batching queued
+jobs into one transaction) and reader threads, found through a process-wide
+registry keyed by the resolved path. See ``_sqlite`` for the why.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import contextlib
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeVar
+
+from actorgraph.channels._errors import DatabaseError
+
+__all__ = [
+    "MEMORY",
+    "Job",
+    "SharedFile",
+    "acquire_file",
+    "database_error",
+    "release_file",
+    "retry_busy",
+]
+
+T = TypeVar("T")
+
+MEMORY: Final = ":memory:"
+
+_MAX_BATCH = 64
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+# --- jobs ------------------------------------------------------------------------------
+
+
+class Job(Generic[T]):
+    """``fn(conn, *args)`` to run on a database thread, and its future.
+
+    A read runs in a read snapshot on a reader; a write in a transaction on the
+    writer, batched with its neighbours; a *bare* write alone on the writer,
+    outside any transaction (for ``VACUUM`` and WAL checkpoints).
+    """
+
+    __slots__ = ("args", "bare", "fn", "future", "running_on", "write")
+
+    def __init__(
+        self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
+    ) -> None:
+        self.fn = fn
+        self.args = args
+        self.write = write
+        self.bare = bare
+        self.future: cf.Future[T] = cf.Future()
+        self.running_on: _Worker | None = None
+
+
+_STOP: Final = None  # the sentinel that ends a worker thread
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    text = str(exc)  # Python 3.10 has no error codes on exceptions
+    return "locked" in text or "busy" in text
+
+
+def database_error(exc: sqlite3.Error, path: str) -> DatabaseError:
+    text = str(exc)
+    if "not a database" in text:
+        message = (
+            f"{path} is not an SQLite database (or is encrypted): {text}. "
+            "Point the saver or store at a new file, or at the right one."
+        )
+    elif "malformed" in text or "corrupt" in text:
+        message = (
+            f"{path} is corrupt or truncated: {text}. Restore it from a backup, or "
+            f"recover what is left with `sqlite3 {path} .recover`."
+        )
+    elif _is_busy(exc):
+        message = (
+            f"{path} stayed locked by another connection longer than the busy "
+            f"timeout: {text}. Raise busy_timeout, or find the process holding "
+            "a long transaction."
+        )
+    elif "unable to open" in text:
+        message = f"cannot open {path}: {text}. Check that its folder exists and is writable."
+    else:
+        message = f"{path}: {text}"
+    error = DatabaseError(message, path=path)
+    error.__cause__ = exc
+    return error
+
+
+def retry_busy(op: Callable[[], T], timeout: float) -> T:
+    """Run ``op``, retrying while SQLite reports busy without having waited.
+
+    SQLite calls its busy handler in most cases but not all (for example while a
+    brand-new file switches to WAL in another process, or during WAL recovery),
+    so the few setup steps exposed to that get a retry loop of their own.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            return op()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+# --- threads ---------------------------------------------------------------------------
+
+
+class _Worker(threading.Thread):
+    """One thread, one connection, one queue of jobs."""
+
+    def __init__(
+        self, shared: SharedFile, jobs: queue.SimpleQueue[Job[Any] | None], *, writer: bool
+    ):
+        role = "writer" if writer else "reader"
+        super().__init__(name=f"actorgraph-sqlite-{role}:{shared.path}", daemon=True)
+        self.shared = shared
+        self.jobs = jobs
+        self.writer = writer
+        self.conn: sqlite3.Connection | None = None
+        self._current: Job[Any] | None = None
+        self._lock = threading.Lock()
+
+    def interrupt(self, job: Job[Any]) -> None:
+        """Interrupt ``job``'s statement if it is still the one running here."""
+        with self._lock:
+            if self._current is job and self.conn is not None:
+                self.conn.interrupt()
+
+    def run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+            self.shared.worker_exited()
+
+    def _serve(self) -> None:
+        shared = self.shared
+        error: DatabaseError | None = None
+        try:
+            if self.writer:
+                self.conn = shared.connect(writer=True)
+            else:
+                shared.writer_connected.wait()
+                error = shared.open_error
+                if error is None:
+                    self.conn = shared.connect(writer=False)
+        except sqlite3.Error as exc:
+            error = database_error(exc, shared.path)
+        finally:
+            if self.writer:
+                shared.open_error = error
+                shared.writer_connected.set()
+        while True:
+            job = self.jobs.get()
+            if job is _STOP:
+                return
+            if error is not None:
+                if job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(error)
+                continue
+            if not job.write or job.bare:
+                self._alone(job)
+                continue
+            batch = [job]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    more = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                if not more.write or more.bare:  # keep order: it ends the batch
+                    self._write(batch)
+                    batch = []
+                    self._alone(more)
+                    continue
+                batch.append(more)
+            self._write(batch)
+            if stop:
+                return
+
+    def _start(self, job: Job[Any]) -> bool:
+        if not job.future.set_running_or_notify_cancel():
+            return False
+        job.running_on = self
+        with self._lock:
+            self._current = job
+        return True
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._current = None
+
+    def _alone(self, job: Job[Any]) -> None:
+        """A read (in a snapshot, rolled back after) or a bare write."""
+        conn = self.conn
+        assert conn is not None  # noqa: S101 - set before any job is served
+        if not self._start(job):
+            return
+        try:
+            if not job.bare:
+                retry_busy(lambda: conn.execute("BEGIN"), self.shared.busy_timeout)
+            result = job.fn(conn, *job.args)
+        except BaseException as exc:  # noqa: BLE001 - delivered to the caller
+            self._finish()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            job.future.set_exception(self._translate(exc))
+            return
+        self._finish()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
+        job.future.set_result(result)
+
+    def _write(self, batch: list[Job[Any]]) -> None:
+        conn = self.conn
+        assert conn is not None  # noqa: S101 - set before any job is served
+        done: list[tuple[Job[Any], bool, Any]] = []
+        try:
+            for job in batch:
+                # Claimed one by one, so a job cancelled while an earlier one runs is dropped.
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                if not conn.in_transaction:
+                    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
+                if len(batch) == 1:
+                    done.append((job, True, job.fn(conn, *job.args)))
+                else:
+                    done.append((job, *self._in_savepoint(conn, job)))
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 - delivered to the callers
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            error = self._translate(exc)
+            # Nothing of the batch was committed: every job not dropped gets the error.
+            done = [
+                (job, False, error)
+                for job in batch
+                if job.future.running() or job.future.set_running_or_notify_cancel()
+            ]
+        for job, ok, value in done:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
+    def _in_savepoint(self, conn: sqlite3.Connection, job: Job[Any]) -> tuple[bool, Any]:
+        conn.execute("SAVEPOINT job")
+        try:
+            result = job.fn(conn, *job.args)
+        except Exception as exc:  # noqa: BLE001 - delivered to the caller
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            return False, self._translate(exc)
+        conn.execute("RELEASE job")
+        return True, result
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, sqlite3.Error):
+            return database_error(exc, self.shared.path)
+        return exc
+
+
+class SharedFile:
+    """The threads and connections of one database file in this process."""
+
+    def __init__(
+        self, key: str, path: str, *, busy_timeout: float, readers: int, synchronous: str
+    ) -> None:
+        self.key = key
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
+        self.memory = path == MEMORY
+        self.refs = 0
+        self.writes: queue.SimpleQueue[Job[Any] | None] = queue.SimpleQueue()
+        # An in-memory database lives in one connection: its reads queue for the writer.
+        self.reads = self.writes if self.memory else queue.SimpleQueue()
+        self.writer_connected = threading.Event()
+        self.open_error: DatabaseError | None = None
+        self.stopped: cf.Future[None] = cf.Future()
+        self.stopped.set_running_or_notify_cancel()
+        writer = _Worker(self, self.writes, writer=True)
+        self.workers = [writer]
+        if not self.memory:
+            self.workers += [_Worker(self, self.reads, writer=False) for _ in range(readers)]
+        self._alive = len(self.workers)
+        self._alive_lock = threading.Lock()
+        for worker in self.workers:
+            worker.start()
+
+    def connect(self, *, writer: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for writes
+            check_same_thread=False,  # interrupt() comes from the cancelling thread
+        )
+        try:
+            if writer:
+                retry_busy(
+                    lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone(), self.busy_timeout
+                )
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            else:
+                conn.execute("PRAGMA query_only=ON")
+            # Touch the schema now, so a file that is not a database fails at open.
+            retry_busy(
+                lambda: conn.execute("SELECT count(*) FROM sqlite_master").fetchone(),
+                self.busy_timeout,
+            )
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def submit(self, job: Job[Any]) -> None:
+        (self.writes if job.write else self.reads).put(job)
+
+    def interrupt(self, job: Job[Any]) -> None:
+        worker = job.running_on
+        if worker is not None:
+            worker.interrupt(job)
+
+    def stop(self) -> None:
+        self.writes.put(_STOP)
+        if not self.memory:
+            for _ in self.workers[1:]:
+                self.reads.put(_STOP)
+
+    def worker_exited(self) -> None:
+        with self._alive_lock:
+            self._alive -= 1
+            last = self._alive == 0
+        if last:
+            self.stopped.set_result(None)
+
+
+_registry: dict[str, SharedFile] = {}
+_registry_lock = threading.Lock()
+
+
+def _forget_registry_in_child() -> None:
+    # A forked child has the parent's registry but none of its threads.
+    global _registry_lock
+    _registry.clear()
+    _registry_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_registry_in_child)
+
+
+def _finish_at_exit(timeout: float = 10.0) -> None:
+    """At interpreter exit, let every file's threads finish their queued jobs
+    (writes submitted and not yet committed, handles never closed) instead of
+    dying with them; bounded by ``timeout`` seconds in all."""
+    with _registry_lock:
+        files = list(_registry.values())
+        _registry.clear()
+    for shared in files:
+        shared.stop()
+    deadline = time.monotonic() + timeout
+    for shared in files:
+        with contextlib.suppress(cf.TimeoutError):
+            shared.stopped.result(timeout=max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_finish_at_exit)
+
+
+def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:
+    text = os.fspath(path)
+    if text == MEMORY or text == "":
+        return f"{MEMORY}#{id(object())}", MEMORY  # every in-memory database is its own
+    return os.path.realpath(text), text
+
+
+def acquire_file(
+    path: str | os.PathLike[str], *, busy_timeout: float, readers: int, synchronous: str
+) -> SharedFile:
+    """Return the threads of ``path`` in this process, starting them if needed,
+    and count one more user."""
+    key, display = _registry_key(path)
+    with _registry_lock:
+        shared = _registry.get(key)
+        if shared is None:
+            shared = SharedFile(
+                key, display, busy_timeout=busy_timeout, readers=readers, synchronous=synchronous
+            )
+            _registry[key] = shared
+        shared.refs += 1
+    return shared
+
+
+def release_file(shared: SharedFile) -> cf.Future[None] | None:
+    """Count one user less; the last one stops the threads (after the queued
+    jobs) and gets the future that completes when they have ended."""
+    with _registry_lock:
+        shared.refs -= 1
+        if shared.refs > 0:
+            return None
+        if _registry.get(shared.key) is shared:
+            del _registry[shared.key]
+    shared.stop()
+    return shared.stopped

@@ -1,0 +1,224 @@
+"""Growing lists stored as deltas, so a chat's storage grows with its messages.
+
+A message list changes at every step, always by appending. Stored whole at each
+version it would cost O(steps²) bytes (and O(steps²) encoding time). Instead,
+when a channel's new value is the last stored list of that channel plus new
+items (the same objects, checked by identity), only the new items are stored,
+with a link to the version they extend. A whole copy is stored again once the
+list has doubled since the last whole copy, or after ``MAX_CHAIN`` links, so
+storage stays linear in the list's length (about three copies' worth) and a read
+decodes one whole copy and at most ``MAX_CHAIN - 1`` short deltas.
+
+A delta links only to a version this process saw committed; if that row is gone
+by the time the delta is written (another process pruned it), the writer stores
+the whole value instead. Versions must name one value each: deltas are made only
+for string versions (``SqliteSaver.get_next_version`` makes unique ones), never
+for plain counters, which forks reuse.
+"""
+
+from __future__ import annotations
+
+import operator
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+__all__ = ["MAX_CHAIN", "BlobWrite", "ListBases", "read_blob", "with_bases"]
+
+MAX_CHAIN: Final = 128
+
+_Key = tuple[str, str, str]  # thread, namespace, channel
+
+
+class BlobWrite:
+    """One row of ``checkpoint_blobs`` to write: a whole value (``base`` None,
+    ``value`` None for an emptied channel) or the items appended to ``base``."""
+
+    __slots__ = (
+        "base",
+        "channel",
+        "depth",
+        "fallback",
+        "ns",
+        "snapshot",
+        "snapshot_len",
+        "thread_id",
+        "value",
+        "version",
+    )
+
+    def __init__(
+        self,
+        thread_id: str,
+        ns: str,
+        channel: str,
+        version: str,
+        value: bytes | None,
+        *,
+        base: str | None = None,
+        depth: int = 0,
+        snapshot_len: int = 0,
+        fallback: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.thread_id = thread_id
+        self.ns = ns
+        self.channel = channel
+        self.version = version
+        self.value = value
+        self.base = base
+        self.depth = depth
+        self.fallback = fallback
+        #: The list this row stores, for ``ListBases.remember`` once written,
+        #: and the length of the whole copy its chain starts from.
+        self.snapshot: list[Any] | None = None
+        self.snapshot_len = snapshot_len
+
+    def row(self) -> tuple[str, str, str, str, bytes | None, str | None, int]:
+        return (
+            self.thread_id,
+            self.ns,
+            self.channel,
+            self.version,
+            self.value,
+            self.base,
+            self.depth,
+        )
+
+    def settle_base(self, conn: sqlite3.Connection) -> None:
+        """Store the whole value if the base row is gone (pruned meanwhile)."""
+        if self.base is None or self.fallback is None:
+            return
+        found = conn.execute(
+            "SELECT 1 FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            "AND channel = ? AND version = ?",
+            (self.thread_id, self.ns, self.channel, self.base),
+        ).fetchone()
+        if found is None:
+            self.value, self.base, self.depth = self.fallback(), None, 0
+            self.snapshot_len = len(self.snapshot or ())
+
+
+class ListBases:
+    """The last committed list of each (thread, namespace, channel) in this
+    process, which the next list of that channel may extend. Thread-safe.
+
+    It holds references to the items of those lists, so it is bounded: at most
+    ``size`` lists, the least recently written forgotten first (their next
+    value is then stored whole). 0 turns deltas off.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        # key -> (version, list, links since the whole copy, length of that copy)
+        self._known: OrderedDict[_Key, tuple[str, list[Any], int, int]] = OrderedDict()
+
+    def plan(
+        self, key: _Key, version: object, value: object
+    ) -> tuple[str, int, int, list[Any]] | None:
+        """``(base_version, depth, snapshot_len, appended_items)`` if ``value`` can
+        be stored as a delta on the remembered list, else ``None``."""
+        if type(value) is not list or not isinstance(version, str):
+            return None
+        with self._lock:
+            known = self._known.get(key)
+        if known is None:
+            return None
+        base_version, base, depth, snapshot_len = known
+        n = len(base)
+        if depth + 1 >= MAX_CHAIN or len(value) < n or len(value) >= 2 * snapshot_len:
+            return None
+        if base_version == version or not all(map(operator.is_, value[:n], base)):
+            return None
+        return base_version, depth + 1, snapshot_len, value[n:]
+
+    def remember(
+        self, key: _Key, version: str, value: list[Any], depth: int, snapshot_len: int
+    ) -> None:
+        with self._lock:
+            self._known[key] = (version, value, depth, snapshot_len)
+            self._known.move_to_end(key)
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+
+    def remember_written(self, blobs: Iterable[BlobWrite]) -> None:
+        """Remember the lists just written (in the writer thread, inside the
+        transaction; a rollback is harmless: a delta's base is checked again
+        when the delta is written)."""
+        for blob in blobs:
+            if blob.snapshot is not None:
+                key = (blob.thread_id, blob.ns, blob.channel)
+                self.remember(key, blob.version, blob.snapshot, blob.depth, blob.snapshot_len)
+
+    def forget(self, thread_ids: Iterable[str] | None = None) -> None:
+        """Forget the given threads (all of them for ``None``)."""
+        with self._lock:
+            if thread_ids is None:
+                self._known.clear()
+                return
+            doomed = set(thread_ids)
+            for key in [key for key in self._known if key[0] in doomed]:
+                del self._known[key]
+
+
+_CHAIN_SQL: Final = """
+WITH RECURSIVE chain(value, base, n) AS (
+    SELECT value, base_version, 0 FROM checkpoint_blobs
+    WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND version = ?4
+    UNION ALL
+    SELECT b.value, b.base_version, c.n + 1 FROM chain AS c JOIN checkpoint_blobs AS b
+    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = ?3 AND b.version = c.base
+    WHERE c.base IS NOT NULL AND c.n < ?5
+)
+SELECT value, base FROM chain ORDER BY n
+"""
+
+
+def read_blob(
+    conn: sqlite3.Connection,
+    thread_id: str,
+    ns: str,
+    channel: str,
+    version: str,
+    decode: Callable[[bytes], Any],
+) -> tuple[bool, Any]:
+    """``(True, value)`` of a channel at a version, following delta links (one
+    query for the whole chain); ``(False, None)`` when there is no value (no
+    row, or an emptied channel)."""
+    rows = conn.execute(_CHAIN_SQL, (thread_id, ns, channel, version, MAX_CHAIN)).fetchall()
+    if not rows or rows[0][0] is None:
+        return False, None
+    last_value, last_base = rows[-1]
+    if last_base is not None or last_value is None:  # a broken link: the data is damaged
+        raise LookupError(f"the stored value version {version} extends ({last_base}) is missing")
+    value = decode(last_value)
+    if len(rows) > 1:
+        value = list(value)
+        for piece, _ in reversed(rows[:-1]):
+            value.extend(decode(piece))
+    return True, value
+
+
+def with_bases(
+    conn: sqlite3.Connection, thread_id: str, ns: str, used: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """``used`` plus every version the used ones extend, transitively."""
+    links = {
+        (channel, version): (channel, base)
+        for channel, version, base in conn.execute(
+            "SELECT channel, version, base_version FROM checkpoint_blobs WHERE thread_id = ? "
+            "AND checkpoint_ns = ? AND base_version IS NOT NULL",
+            (thread_id, ns),
+        )
+    }
+    keep = set(used)
+    todo = [key for key in used if key in links]
+    while todo:
+        base = links[todo.pop()]
+        if base not in keep:
+            keep.add(base)
+            if base in links:
+                todo.append(base)
+    return keep

@@ -1,0 +1,282 @@
+"""``InMemorySaver``: checkpoints in dicts, for tests and quick starts."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
+
+from actorgraph.channels._errors import CheckpointError
+from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._base import (
+    ListQuery,
+    Op,
+    SaverFaces,
+    require_parent,
+    write_index,
+    writes_target,
+)
+from actorgraph.store.checkpoint._types import (
+    ChannelVersion,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    TaskWrites,
+    checkpoint_config,
+    config_target,
+)
+
+__all__ = ["InMemorySaver"]
+
+T = TypeVar("T")
+
+
+class _Entry(NamedTuple):
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    parent_id: str | None
+
+
+# (task_id, channel, value, task_path), keyed by (task_id, slot)
+_Writes = dict[tuple[str, int], tuple[str, str, Any, str]]
+
+
+class InMemorySaver(SaverFaces):
+    """A checkpointer that keeps every checkpoint in memory, in this process.
+
+    Checkpoints are kept as immutable snapshots (the saver copies the channel
+    maps it is given; values are shared, never encoded), so ``get_tuple`` is a
+    dictionary lookup. Nothing survives the process: use :class:`SqliteSaver`
+    for that. Thread-safe. Like every saver's, its plain methods raise
+    :class:`~actorgraph.errors.EventLoopThreadError` on an event loop's thread.
+    Its async methods finish without suspending, so there is nothing to cancel.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # thread -> namespace -> checkpoint id -> entry
+        self._threads: dict[str, dict[str, dict[str, _Entry]]] = {}
+        self._latest: dict[tuple[str, str], str] = {}
+        self._writes: dict[tuple[str, str, str], _Writes] = {}
+
+    # -- running ops: directly, under the lock
+
+    async def _arun_op(self, op: Op[T]) -> T:
+        return self._run_op(op)
+
+    def _run_op(self, op: Op[T]) -> T:
+        with self._lock:
+            return op.fn(*op.args)
+
+    def _submit_op(self, op: Op[T]) -> cf.Future[T]:
+        future: cf.Future[T] = cf.Future()
+        try:
+            future.set_result(self._run_op(op))
+        except Exception as error:  # noqa: BLE001 - delivered through the future
+            future.set_exception(error)
+        return future
+
+    # -- ops
+
+    def _put_op(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, ChannelVersion],
+        writes: Sequence[TaskWrites],
+    ) -> Op[RunnableConfig]:
+        thread_id, ns, parent_id = config_target(config)
+        require_parent(writes, thread_id, ns, parent_id)
+        snapshot = msgspec.structs.replace(
+            checkpoint,
+            channel_values=dict(checkpoint.channel_values),
+            channel_versions=dict(checkpoint.channel_versions),
+            versions_seen={node: dict(seen) for node, seen in checkpoint.versions_seen.items()},
+        )
+        entry = _Entry(snapshot, metadata, parent_id)
+        task_writes = [(task.task_id, list(task.writes), task.task_path) for task in writes]
+        return Op("put", self._put, thread_id, ns, entry, task_writes, write=True)
+
+    def _put(
+        self,
+        thread_id: str,
+        ns: str,
+        entry: _Entry,
+        task_writes: list[tuple[str, list[tuple[str, Any]], str]],
+    ) -> RunnableConfig:
+        checkpoint_id = entry.checkpoint.id
+        self._threads.setdefault(thread_id, {}).setdefault(ns, {})[checkpoint_id] = entry
+        latest = self._latest.get((thread_id, ns))
+        if latest is None or checkpoint_id > latest:
+            self._latest[thread_id, ns] = checkpoint_id
+        if entry.parent_id is not None:
+            for task_id, task_writes_list, task_path in task_writes:
+                self._put_writes(
+                    thread_id, ns, entry.parent_id, task_writes_list, task_id, task_path
+                )
+        return checkpoint_config(thread_id, ns, checkpoint_id)
+
+    def _put_writes_op(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Op[None]:
+        thread_id, ns, checkpoint_id = writes_target(config)
+        return Op(
+            "put_writes",
+            self._put_writes,
+            thread_id,
+            ns,
+            checkpoint_id,
+            list(writes),
+            task_id,
+            task_path,
+            write=True,
+        )
+
+    def _put_writes(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: list[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> None:
+        stored = self._writes.setdefault((thread_id, ns, checkpoint_id), {})
+        for position, (channel, value) in enumerate(writes):
+            slot = write_index(channel, position)
+            if slot < 0 or (task_id, slot) not in stored:
+                stored[task_id, slot] = (task_id, channel, value, task_path)
+
+    def _get_tuple_op(self, config: RunnableConfig) -> Op[CheckpointTuple | None]:
+        thread_id, ns, checkpoint_id = config_target(config)
+        return Op("get_tuple", self._get_tuple, thread_id, ns, checkpoint_id, write=False)
+
+    def _get_tuple(
+        self, thread_id: str, ns: str, checkpoint_id: str | None
+    ) -> CheckpointTuple | None:
+        if checkpoint_id is None:
+            checkpoint_id = self._latest.get((thread_id, ns))
+            if checkpoint_id is None:
+                return None
+        entry = self._threads.get(thread_id, {}).get(ns, {}).get(checkpoint_id)
+        if entry is None:
+            return None
+        return self._tuple(thread_id, ns, entry)
+
+    def _tuple(self, thread_id: str, ns: str, entry: _Entry) -> CheckpointTuple:
+        checkpoint_id = entry.checkpoint.id
+        stored = self._writes.get((thread_id, ns, checkpoint_id)) or {}
+        # The order the engine applies a step's writes in: task path, task, slot.
+        order = sorted(stored.items(), key=lambda item: (item[1][3], *item[0]))
+        pending: list[PendingWrite] = [write[:3] for _, write in order]
+        return CheckpointTuple(
+            config=checkpoint_config(thread_id, ns, checkpoint_id),
+            checkpoint=entry.checkpoint,
+            metadata=entry.metadata,
+            parent_config=(
+                None
+                if entry.parent_id is None
+                else checkpoint_config(thread_id, ns, entry.parent_id)
+            ),
+            pending_writes=pending,
+        )
+
+    def _list_op(self, query: ListQuery) -> Op[tuple[list[CheckpointTuple], bool]]:
+        return Op("list", self._list, query, write=False)
+
+    def _list(self, query: ListQuery) -> tuple[list[CheckpointTuple], bool]:
+        rows: list[tuple[str, str, str, _Entry]] = []
+        threads = (
+            self._threads.items()
+            if query.thread_id is None
+            else [(query.thread_id, self._threads.get(query.thread_id, {}))]
+        )
+        for thread_id, namespaces in threads:
+            for ns, entries in namespaces.items():
+                if query.checkpoint_ns is not None and ns != query.checkpoint_ns:
+                    continue
+                for checkpoint_id, entry in entries.items():
+                    if query.checkpoint_id is not None and checkpoint_id != query.checkpoint_id:
+                        continue
+                    rows.append((checkpoint_id, thread_id, ns, entry))
+        rows.sort(key=lambda row: row[:3], reverse=True)
+        page: list[CheckpointTuple] = []
+        for checkpoint_id, thread_id, ns, entry in rows:
+            if query.after is not None and (checkpoint_id, thread_id, ns) >= query.after:
+                continue
+            if query.limit is not None and len(page) >= query.limit:
+                break
+            if query.matches(entry.metadata):
+                page.append(self._tuple(thread_id, ns, entry))
+        return page, False
+
+    def _delete_thread_op(self, thread_id: str) -> Op[None]:
+        return Op("delete_thread", self._delete_thread, thread_id, write=True)
+
+    def _delete_thread(self, thread_id: str) -> None:
+        for ns in self._threads.pop(thread_id, {}):
+            self._latest.pop((thread_id, ns), None)
+        for key in [key for key in self._writes if key[0] == thread_id]:
+            del self._writes[key]
+
+    def _copy_thread_op(self, source: str, target: str) -> Op[None]:
+        return Op("copy_thread", self._copy_thread, source, target, write=True)
+
+    def _copy_thread(self, source: str, target: str) -> None:
+        if self._threads.get(target):
+            raise CheckpointError(
+                f"cannot copy thread {source!r} into {target!r}: the target already has "
+                "checkpoints; delete it first or pick a new thread id",
+                thread_id=target,
+            )
+        namespaces = self._threads.get(source)
+        if not namespaces:
+            return
+        self._threads[target] = {ns: dict(entries) for ns, entries in namespaces.items()}
+        for ns in namespaces:
+            self._latest[target, ns] = self._latest[source, ns]
+        for (thread_id, ns, checkpoint_id), stored in list(self._writes.items()):
+            if thread_id == source:
+                self._writes[target, ns, checkpoint_id] = dict(stored)
+
+    def _prune_op(self, thread_ids: Sequence[str], keep: int) -> Op[None]:
+        return Op("prune", self._prune, list(thread_ids), keep, write=True)
+
+    def _prune(self, thread_ids: list[str], keep: int) -> None:
+        for thread_id in thread_ids:
+            for ns, entries in list(self._threads.get(thread_id, {}).items()):
+                doomed = sorted(entries, reverse=True)[keep:]
+                self._drop(thread_id, ns, doomed)
+
+    def _delete_for_runs_op(self, run_ids: Sequence[str]) -> Op[None]:
+        return Op("delete_for_runs", self._delete_for_runs, set(run_ids), write=True)
+
+    def _delete_for_runs(self, run_ids: set[str]) -> None:
+        for thread_id, namespaces in list(self._threads.items()):
+            for ns, entries in list(namespaces.items()):
+                doomed = [cid for cid, e in entries.items() if e.metadata.run_id in run_ids]
+                self._drop(thread_id, ns, doomed)
+
+    def _drop(self, thread_id: str, ns: str, checkpoint_ids: list[str]) -> None:
+        if not checkpoint_ids:
+            return
+        entries = self._threads[thread_id][ns]
+        for checkpoint_id in checkpoint_ids:
+            del entries[checkpoint_id]
+            self._writes.pop((thread_id, ns, checkpoint_id), None)
+        if entries:
+            self._latest[thread_id, ns] = max(entries)
+            return
+        del self._threads[thread_id][ns]
+        del self._latest[thread_id, ns]
+        if not self._threads[thread_id]:
+            del self._threads[thread_id]

@@ -1,0 +1,217 @@
+"""What a checkpoint is: the Structs savers store and return, and their ids.
+
+The shapes follow LangGraph's (``Checkpoint``, ``CheckpointMetadata``,
+``CheckpointTuple``, pending writes as ``(task_id, channel, value)``) as frozen
+msgspec Structs, so a snapshot handed to a saver cannot change under it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Final, Literal, TypeAlias
+
+import msgspec
+
+from actorgraph.channels._errors import CheckpointError
+from actorgraph.store._config import RunnableConfig
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "SPECIAL_WRITE_INDEX",
+    "ChannelVersion",
+    "ChannelVersions",
+    "Checkpoint",
+    "CheckpointMetadata",
+    "CheckpointSource",
+    "CheckpointTuple",
+    "PendingWrite",
+    "TaskWrites",
+    "as_metadata",
+    "checkpoint_config",
+    "config_target",
+    "empty_checkpoint",
+    "new_checkpoint_id",
+]
+
+CHECKPOINT_FORMAT: Final = 1
+"""The ``v`` of checkpoints this version writes."""
+
+ChannelVersion: TypeAlias = "str | int | float"
+ChannelVersions: TypeAlias = "dict[str, ChannelVersion]"
+PendingWrite: TypeAlias = "tuple[str, str, Any]"
+"""``(task_id, channel, value)``: a write a task made, kept until the step commits."""
+
+CheckpointSource: TypeAlias = Literal["input", "loop", "update", "fork"]
+
+#: Writes to these channels have a fixed slot per task, and a new write replaces
+#: the old one (a task errors or interrupts once, whatever it did before).
+SPECIAL_WRITE_INDEX: Final[Mapping[str, int]] = {
+    "__error__": -1,
+    "__scheduled__": -2,
+    "__interrupt__": -3,
+    "__resume__": -4,
+}
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """The state of a thread after a superstep.
+
+    ``id`` is sortable and grows monotonically (:func:`new_checkpoint_id`);
+    ``channel_versions`` gives each channel's version, ``versions_seen`` the
+    versions each node had seen when it last ran, ``updated_channels`` the
+    channels the step wrote. Values are kept as given; treat them as immutable.
+    """
+
+    id: str
+    ts: str
+    channel_values: dict[str, Any] = {}
+    channel_versions: dict[str, ChannelVersion] = {}
+    versions_seen: dict[str, dict[str, ChannelVersion]] = {}
+    updated_channels: list[str] | None = None
+    v: int = CHECKPOINT_FORMAT
+
+
+class CheckpointMetadata(msgspec.Struct, frozen=True, kw_only=True):
+    """Why and when a checkpoint was made.
+
+    ``source``: ``"input"`` (the run's input), ``"loop"`` (a superstep),
+    ``"update"`` (``update_state``) or ``"fork"`` (a copy); ``step``: -1 for
+    the input, then 0, 1, ...; ``parents``: the checkpoint id of each enclosing
+    graph by namespace; ``extra``: the user's own keys (from
+    ``config["metadata"]``), filterable in ``list`` like the others.
+    """
+
+    source: CheckpointSource = "input"
+    step: int = -1
+    parents: dict[str, str] = {}
+    run_id: str | None = None
+    extra: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field or an ``extra`` key by name, as ``list(filter=...)`` sees it."""
+        return self.as_dict().get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        """One flat dict: ``extra`` keys beside the fields (fields win)."""
+        out = dict(self.extra)
+        out.update(source=self.source, step=self.step, parents=self.parents)
+        if self.run_id is not None:
+            out["run_id"] = self.run_id
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckpointMetadata:
+        """The inverse of :meth:`as_dict`; unknown keys go to ``extra``.
+
+        Raises :class:`CheckpointError` for a field of the wrong type.
+        """
+        extra = {k: v for k, v in data.items() if k not in _METADATA_FIELDS}
+        fields = {k: data[k] for k in _METADATA_FIELDS if k in data and k != "extra"}
+        try:
+            return msgspec.convert({**fields, "extra": extra}, cls)
+        except msgspec.ValidationError as error:
+            raise CheckpointError(f"invalid checkpoint metadata: {error}") from None
+
+
+_METADATA_FIELDS: Final = frozenset(CheckpointMetadata.__struct_fields__)
+
+
+class TaskWrites(msgspec.Struct, frozen=True):
+    """The writes of one task, to store with a checkpoint in one transaction."""
+
+    task_id: str
+    writes: list[tuple[str, Any]]
+    task_path: str = ""
+
+
+class CheckpointTuple(msgspec.Struct, frozen=True):
+    """A checkpoint with its config, metadata, parent and pending writes.
+
+    ``pending_writes`` come in the order the engine applies a step's writes:
+    by task path, then task id, then position.
+    """
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    parent_config: RunnableConfig | None = None
+    pending_writes: list[PendingWrite] = []
+
+
+# --- ids ------------------------------------------------------------------------------
+
+_id_lock = threading.Lock()
+_last_id = 0
+_RANDOM_MASK: Final = (1 << 74) - 1
+_LOW62: Final = (1 << 62) - 1
+
+
+def new_checkpoint_id() -> str:
+    """A new checkpoint id: UUID-shaped (version 7), ordered by time, strictly
+    increasing within the process, so ids sort in the order they were made.
+
+    Across processes the millisecond clock orders them; the 74 random-and-counter
+    bits keep them unique.
+    """
+    global _last_id
+    random_bits = int.from_bytes(os.urandom(10), "big") & _RANDOM_MASK
+    with _id_lock:
+        candidate = (time.time_ns() // 1_000_000) << 74 | random_bits
+        value = max(candidate, _last_id + 1)
+        _last_id = value
+    # 48 bits of milliseconds, the version (7), 12 bits, the variant, 62 bits:
+    # an order-preserving spread of ``value`` over the UUID layout.
+    millis, rest = value >> 74, value & _RANDOM_MASK
+    uuid_int = millis << 80 | 0x7 << 76 | (rest >> 62) << 64 | 0b10 << 62 | (rest & _LOW62)
+    text = f"{uuid_int:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def as_metadata(metadata: CheckpointMetadata | Mapping[str, Any]) -> CheckpointMetadata:
+    """``metadata`` as a :class:`CheckpointMetadata` (LangGraph code passes dicts)."""
+    if isinstance(metadata, CheckpointMetadata):
+        return metadata
+    return CheckpointMetadata.from_dict(metadata)
+
+
+def empty_checkpoint() -> Checkpoint:
+    """A checkpoint with no channels, a new id and the current time."""
+    return Checkpoint(id=new_checkpoint_id(), ts=datetime.now(timezone.utc).isoformat())
+
+
+# --- configs --------------------------------------------------------------------------
+
+
+def config_target(config: RunnableConfig | None) -> tuple[str, str, str | None]:
+    """``(thread_id, checkpoint_ns, checkpoint_id)`` named by ``config``.
+
+    Raises :class:`CheckpointError` when there is no ``thread_id``.
+    """
+    configurable = (config or {}).get("configurable") or {}
+    thread_id = configurable.get("thread_id")
+    if thread_id is None or thread_id == "":
+        raise CheckpointError(
+            "a checkpointer needs config['configurable']['thread_id'] to know which "
+            'conversation to save; pass config={"configurable": {"thread_id": "..."}}'
+        )
+    checkpoint_id = configurable.get("checkpoint_id")
+    return (
+        str(thread_id),
+        str(configurable.get("checkpoint_ns") or ""),
+        None if checkpoint_id is None else str(checkpoint_id),
+    )
+
+
+def checkpoint_config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config that points at one checkpoint."""
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
