@@ -347,3 +347,12 @@ def test_released_migrations_never_change() -> None:
         if isinstance(step, str)
     ]
     assert steps[: len(released)] == released
+
+
+async def test_blocking_close_on_the_loop_keeps_the_saver_usable(tmp_path: Path) -> None:
+    saver = SqliteSaver(tmp_path / "close.db")
+    await saver.aput(config("t"), checkpoint({"a": 1}), {}, {"a": 1})
+    with pytest.raises(EventLoopThreadError, match="aclose"):
+        saver.close()
+    assert await saver.aget_tuple(config("t")) is not None
+    await saver.aclose()
