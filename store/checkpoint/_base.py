@@ -439,20 +439,25 @@ class SaverFaces(abc.ABC):
         return int(str(current).split(".", 1)[0]) + 1
 
     def _run(self, op: Op[T]) -> T:
+        self._refuse_on_event_loop(op.name)
+        return self._run_op(op)
+
+    def _refuse_on_event_loop(self, name: str) -> None:
         # Refused on a loop's thread by every saver, even one that would not
         # block there, so code that works with one saver works with all.
         backend = running_loop_backend()
         if backend is not None:
             raise EventLoopThreadError(
-                f"{type(self).__name__}.{op.name}() is for plain code, and this thread runs "
-                f"an event loop ({backend}): use {_async_twin(op.name)} instead"
+                f"{type(self).__name__}.{name}() is for plain code, and this thread runs "
+                f"an event loop ({backend}): use {_async_twin(name)} instead"
             )
-        return self._run_op(op)
 
 
 def _async_twin(name: str) -> str:
     if name == "setup":
         return "`async with saver:` (or `await saver.setup()`)"
+    if name == "close":
+        return "`await saver.aclose()`"
     return f"`await saver.a{name}(...)`"
 
 

@@ -73,6 +73,7 @@ CHECKPOINT_SCHEMA: Final = Schema(
             value BLOB,
             base_version TEXT,
             depth INTEGER NOT NULL,
+            compression TEXT,
             PRIMARY KEY (thread_id, checkpoint_ns, channel, version))""",
         """CREATE TABLE checkpoint_writes (
             thread_id TEXT NOT NULL,
@@ -144,9 +145,9 @@ def put_checkpoint(
     writes of the tasks that produced it."""
     conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     for blob in blobs:
-        blob.settle_base(conn)
+        blob.prepare(conn)
         inserted = conn.execute(
-            "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             blob.row(),
         ).rowcount
         if not inserted:
@@ -158,18 +159,18 @@ def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
     # A version names one value. Reusing it for another (a fork that counts
     # versions from 1 again, say) would make older checkpoints read the new
     # value; the newest one must be right, so it wins, and the caller hears of it.
-    thread_id, ns, channel, version, value, base, depth = blob.row()
+    thread_id, ns, channel, version, value, base, depth, compression = blob.row()
     old = conn.execute(
-        "SELECT value, base_version FROM checkpoint_blobs WHERE thread_id = ? "
+        "SELECT value, base_version, compression FROM checkpoint_blobs WHERE thread_id = ? "
         "AND checkpoint_ns = ? AND channel = ? AND version = ?",
         (thread_id, ns, channel, version),
     ).fetchone()
-    if old is not None and (old[0], old[1]) == (value, base):
+    if old is not None and tuple(old) == (value, base, compression):
         return
     conn.execute(
-        "UPDATE checkpoint_blobs SET value = ?, base_version = ?, depth = ? WHERE thread_id = ? "
-        "AND checkpoint_ns = ? AND channel = ? AND version = ?",
-        (value, base, depth, thread_id, ns, channel, version),
+        "UPDATE checkpoint_blobs SET value = ?, base_version = ?, depth = ?, compression = ? "
+        "WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?",
+        (value, base, depth, compression, thread_id, ns, channel, version),
     )
     _log.warning(
         "checkpoint.version_reused",
@@ -214,7 +215,7 @@ def copy_thread(conn: sqlite3.Connection, source: str, target: str) -> None:
     )
     conn.execute(
         "INSERT INTO checkpoint_blobs SELECT ?, checkpoint_ns, channel, version, value, "
-        "base_version, depth FROM checkpoint_blobs WHERE thread_id = ?",
+        "base_version, depth, compression FROM checkpoint_blobs WHERE thread_id = ?",
         (target, source),
     )
     conn.execute(

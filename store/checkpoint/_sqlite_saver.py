@@ -123,6 +123,7 @@ class SqliteSaver(SaverFaces):
 
     def close(self) -> None:
         """:meth:`aclose` for plain code."""
+        self._refuse_on_event_loop("close")
         db = self._detach()
         if db is not None:
             db.close()

@@ -3,6 +3,7 @@ values at every checkpoint of the history."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,40 @@ async def test_the_memory_of_lists_is_bounded(tmp_path: Path) -> None:
         for _ in range(3):
             await chat.step()
     assert blob_kinds(tmp_path / "off.db") == (3, 0)
+
+
+async def test_large_values_are_compressed(tmp_path: Path) -> None:
+    path = tmp_path / "zlib.db"
+    text = "the same words again and again " * 500
+    noise = os.urandom(20_000)
+    async with SqliteSaver(path) as saver:
+        chat = Chat(saver)
+        await chat.step([text, noise])
+        await chat.step()  # a delta on it: small, stored as it is
+        found = await saver.aget_tuple(chat.config)
+        assert found is not None
+        assert found.checkpoint.channel_values["messages"][:2] == [text, noise]
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT compression, length(value) FROM checkpoint_blobs ORDER BY version"
+    ).fetchall()
+    conn.execute("UPDATE checkpoint_blobs SET compression = 'zstd-9'")
+    conn.commit()
+    conn.close()
+    assert rows[0][0] == "zlib"
+    assert rows[0][1] < 20_000 + len(text) // 2
+    assert rows[1][0] is None
+    async with SqliteSaver(path) as saver:
+        with pytest.raises(CheckpointError, match="unknown compression 'zstd-9'"):
+            await saver.aget_tuple(chat.config)
+
+
+async def test_incompressible_values_are_stored_as_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "noise.db"
+    async with SqliteSaver(path) as saver:
+        chat = Chat(saver)
+        await chat.step([os.urandom(50_000)])
+        await chat.check_history()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT compression FROM checkpoint_blobs").fetchall() == [(None,)]
+    conn.close()

