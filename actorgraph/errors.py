@@ -15,7 +15,10 @@ from actorgraph.channels._errors import (
     NodeError,
     NodeInterrupt,
     ParentCommand,
+    RunnableConfigurationError,
+    RunnableInputError,
     SerializationError,
+    SyncCalledFromAsyncError,
     TaskNotFound,
     create_error_message,
 )
@@ -35,7 +38,10 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "RunnableConfigurationError",
+    "RunnableInputError",
     "SerializationError",
+    "SyncCalledFromAsyncError",
     "TaskNotFound",
     "create_error_message",
 ]

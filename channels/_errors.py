@@ -27,7 +27,10 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "RunnableConfigurationError",
+    "RunnableInputError",
     "SerializationError",
+    "SyncCalledFromAsyncError",
     "TaskNotFound",
     "create_error_message",
 ]
@@ -147,3 +150,29 @@ class ParentCommand(GraphBubbleUp):
 
 class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
+
+
+# --- runnables ------------------------------------------------------------------------
+
+
+class RunnableInputError(ActorGraphError, TypeError):
+    """A Runnable received input of the wrong shape or type.
+
+    The message names the step (its name and, inside a sequence, its position)
+    and what it expected, for example ``step 2 of RunnableSequence ('pick'):
+    expected a dict with key 'answer', got int``.
+    """
+
+
+class RunnableConfigurationError(ActorGraphError, ValueError):
+    """``config["configurable"]`` is missing a required key or names an unknown
+    alternative, or a configurable field does not exist on the Runnable.
+
+    A ``ValueError`` so code written for LangChain keeps catching it.
+    """
+
+
+class SyncCalledFromAsyncError(ActorGraphError, RuntimeError):
+    """A sync face (``invoke``, ``batch``, ``stream``) was called from inside a
+    running event loop, where it would block the loop; ``await`` the async face
+    (``ainvoke``, ``abatch``, ``astream``) instead."""

@@ -1,0 +1,92 @@
+"""Runnables: the composable unit of work (LangChain's Runnable protocol).
+
+Compose functions and Runnables with ``|`` and dicts, configure them per call
+with ``RunnableConfig``, add retries, fallbacks and listeners, stream their
+output or their event tree, and keep chat history per session::
+
+    from actorgraph.runnables import RunnableLambda
+
+    chain = RunnableLambda(lambda x: x + 1) | {"double": lambda x: x * 2, "same": lambda x: x}
+    chain.invoke(1)  # {'double': 4, 'same': 2}
+
+There is one async implementation (``ainvoke``, ``abatch``, ``astream``,
+``atransform``, ``abatch_as_completed``, ``astream_events``); the sync faces are
+portals over it and refuse to run inside an event loop. Runs on asyncio and
+trio. See ``examples/runnables_compose.py``.
+"""
+
+from actorgraph.runnables._base import Runnable
+from actorgraph.runnables._binding import RunnableBinding, RunnableListeners
+from actorgraph.runnables._branch import RunnableBranch, RunnableEach
+from actorgraph.runnables._config import (
+    DEFAULT_RECURSION_LIMIT,
+    ensure_config,
+    get_config,
+    get_config_list,
+    merge_configs,
+    patch_config,
+)
+from actorgraph.runnables._configurable import (
+    ConfigurableField,
+    ConfigurableFieldMultiOption,
+    ConfigurableFieldSingleOption,
+    ConfigurableFieldSpec,
+    RunnableConfigurableAlternatives,
+    RunnableConfigurableFields,
+)
+from actorgraph.runnables._fallbacks import RunnableWithFallbacks
+from actorgraph.runnables._lambda import RunnableGenerator, RunnableLambda
+from actorgraph.runnables._parallel import (
+    RunnableAssign,
+    RunnableMap,
+    RunnableParallel,
+    RunnablePassthrough,
+    RunnablePick,
+)
+from actorgraph.runnables._retry import RunnableRetry
+from actorgraph.runnables._sequence import RunnableSequence, coerce_to_runnable
+from actorgraph.runnables._serializable import RunnableSerializable
+from actorgraph.runnables._tracing import (
+    Run,
+    RunHandler,
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
+from actorgraph.store._config import RunnableConfig
+
+__all__ = [
+    "DEFAULT_RECURSION_LIMIT",
+    "ConfigurableField",
+    "ConfigurableFieldMultiOption",
+    "ConfigurableFieldSingleOption",
+    "ConfigurableFieldSpec",
+    "Run",
+    "RunHandler",
+    "Runnable",
+    "RunnableAssign",
+    "RunnableBinding",
+    "RunnableBranch",
+    "RunnableConfig",
+    "RunnableConfigurableAlternatives",
+    "RunnableConfigurableFields",
+    "RunnableEach",
+    "RunnableGenerator",
+    "RunnableLambda",
+    "RunnableListeners",
+    "RunnableMap",
+    "RunnableParallel",
+    "RunnablePassthrough",
+    "RunnablePick",
+    "RunnableRetry",
+    "RunnableSequence",
+    "RunnableSerializable",
+    "RunnableWithFallbacks",
+    "adispatch_custom_event",
+    "coerce_to_runnable",
+    "dispatch_custom_event",
+    "ensure_config",
+    "get_config",
+    "get_config_list",
+    "merge_configs",
+    "patch_config",
+]

@@ -1,0 +1,59 @@
+"""Running several awaitables as tasks of the calling task, failing like one call."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import anyio
+
+__all__ = ["FirstError", "gather"]
+
+T = TypeVar("T")
+
+
+class FirstError:
+    """Remembers the first exception of a group of tasks and cancels the rest.
+
+    Task groups raise an ``ExceptionGroup``; a Runnable raises the one error that
+    stopped it, with its own type, as a single call would.
+    """
+
+    __slots__ = ("error", "scope")
+
+    def __init__(self, scope: anyio.CancelScope) -> None:
+        self.scope = scope
+        self.error: Exception | None = None
+
+    def record(self, error: Exception) -> None:
+        if self.error is None:
+            self.error = error
+        self.scope.cancel()
+
+    def reraise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Await every call concurrently and return the results in order.
+
+    The first exception cancels the other calls, waits for them, and is raised.
+    Cancelling the caller cancels every call.
+    """
+    if len(calls) == 1:
+        return [await calls[0]()]
+    results: list[Any] = [None] * len(calls)
+
+    async def one(index: int, first: FirstError) -> None:
+        try:
+            results[index] = await calls[index]()
+        except Exception as exc:  # noqa: BLE001 - re-raised once the tasks are done
+            first.record(exc)
+
+    async with anyio.create_task_group() as group:
+        first = FirstError(group.cancel_scope)
+        for index in range(len(calls)):
+            group.start_soon(one, index, first)
+    first.reraise()
+    return results
