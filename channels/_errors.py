@@ -22,6 +22,7 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidMessageError",
     "InvalidNamespaceError",
     "InvalidUpdateError",
     "NodeError",
@@ -29,6 +30,7 @@ __all__ = [
     "ParentCommand",
     "RunnableConfigurationError",
     "RunnableInputError",
+    "ScriptExhaustedError",
     "SerializationError",
     "SyncCalledFromAsyncError",
     "TaskNotFound",
@@ -150,6 +152,19 @@ class ParentCommand(GraphBubbleUp):
 
 class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+class InvalidMessageError(ActorGraphError, ValueError):
+    """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
+    is not in the list. The message names the position, the value or the id."""
+
+
+class ScriptExhaustedError(ActorGraphError, RuntimeError):
+    """A scripted fake chat model was called more times than it has replies; the
+    message says how many it had. Add replies to the script."""
 
 
 # --- runnables ------------------------------------------------------------------------
