@@ -170,12 +170,13 @@ class ScriptExhaustedError(ActorGraphError, RuntimeError):
 # --- runnables ------------------------------------------------------------------------
 
 
-class RunnableInputError(ActorGraphError, TypeError):
-    """A Runnable received input of the wrong shape or type.
+class RunnableInputError(ActorGraphError, TypeError, ValueError):
+    """A Runnable received input (or produced output) of the wrong shape or type.
 
     The message names the step (its name and, inside a sequence, its position)
-    and what it expected, for example ``step 2 of RunnableSequence ('pick'):
-    expected a dict with key 'answer', got int``.
+    and what it expected. Both a ``TypeError`` and a ``ValueError``: LangChain
+    raises one or the other depending on the Runnable, and code catching either
+    keeps working.
     """
 
 

@@ -18,6 +18,7 @@ trio. See ``examples/runnables_compose.py``.
 from actorgraph.runnables._base import Runnable
 from actorgraph.runnables._binding import RunnableBinding, RunnableListeners
 from actorgraph.runnables._branch import RunnableBranch, RunnableEach
+from actorgraph.runnables._chat_history import BaseChatMessageHistory, InMemoryChatMessageHistory
 from actorgraph.runnables._config import (
     DEFAULT_RECURSION_LIMIT,
     ensure_config,
@@ -35,6 +36,7 @@ from actorgraph.runnables._configurable import (
     RunnableConfigurableFields,
 )
 from actorgraph.runnables._fallbacks import RunnableWithFallbacks
+from actorgraph.runnables._history import RunnableWithMessageHistory
 from actorgraph.runnables._lambda import RunnableGenerator, RunnableLambda
 from actorgraph.runnables._parallel import (
     RunnableAssign,
@@ -56,10 +58,12 @@ from actorgraph.store._config import RunnableConfig
 
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
+    "BaseChatMessageHistory",
     "ConfigurableField",
     "ConfigurableFieldMultiOption",
     "ConfigurableFieldSingleOption",
     "ConfigurableFieldSpec",
+    "InMemoryChatMessageHistory",
     "Run",
     "RunHandler",
     "Runnable",
@@ -81,6 +85,7 @@ __all__ = [
     "RunnableSequence",
     "RunnableSerializable",
     "RunnableWithFallbacks",
+    "RunnableWithMessageHistory",
     "adispatch_custom_event",
     "coerce_to_runnable",
     "dispatch_custom_event",
