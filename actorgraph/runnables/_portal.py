@@ -1,7 +1,9 @@
 """The sync faces: thin portals from plain code into the one async implementation.
 
 ``invoke``/``batch`` run the coroutine with ``anyio.run`` in the caller's
-thread (no extra thread, the caller's context variables are seen).
+thread (no extra thread, the caller's context variables are seen); called from
+a worker thread of a running Runnable (a sync function calling ``invoke``), they
+run it on the event loop that started the thread instead.
 ``stream``/``transform``/``batch_as_completed`` must hand out items while the
 async side is still running, so they run it in a blocking portal (an event loop
 in a helper thread) and pass items back one by one; the producer is a single
@@ -16,6 +18,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.lowlevel
 from anyio.from_thread import start_blocking_portal
 
@@ -59,7 +62,19 @@ def run_sync(face: str, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         called_sync.set(True)
         return await func(*args)
 
+    if _in_worker_thread():
+        # A sync function run by a Runnable (in a worker thread) calling invoke():
+        # run on the event loop that started the thread, not a new one.
+        return anyio.from_thread.run(main)
     return anyio.run(main, backend=SYNC_BACKEND)
+
+
+def _in_worker_thread() -> bool:
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:
+        return False
+    return True
 
 
 def iterate_sync(face: str, make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
