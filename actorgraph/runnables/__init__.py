@@ -38,6 +38,7 @@ from actorgraph.runnables._configurable import (
 from actorgraph.runnables._fallbacks import RunnableWithFallbacks
 from actorgraph.runnables._history import RunnableWithMessageHistory
 from actorgraph.runnables._lambda import RunnableGenerator, RunnableLambda
+from actorgraph.runnables._log import RunLog, RunLogPatch
 from actorgraph.runnables._parallel import (
     RunnableAssign,
     RunnableMap,
@@ -66,6 +67,8 @@ __all__ = [
     "InMemoryChatMessageHistory",
     "Run",
     "RunHandler",
+    "RunLog",
+    "RunLogPatch",
     "Runnable",
     "RunnableAssign",
     "RunnableBinding",

@@ -615,6 +615,44 @@ class Runnable(Generic[Input, Output]):
             async for event in it:
                 yield event
 
+    async def astream_log(
+        self,
+        input: Input,
+        config: RunnableConfig | None = None,
+        *,
+        diff: bool = True,
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Stream the run as JSON-patch operations (:class:`RunLogPatch`) on a
+        document of the run's state and its inner runs' (``logs``), filtered by
+        name, type and tag; with ``diff=False`` yield the cumulative
+        :class:`RunLog` instead. Patches add up with ``+`` to a ``RunLog``."""
+        from actorgraph.runnables._events import EventFilter
+        from actorgraph.runnables._log import stream_log
+
+        event_filter = EventFilter(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        stream = stream_log(
+            self,
+            input,
+            config,
+            diff=diff,
+            with_streamed_output_list=with_streamed_output_list,
+            event_filter=event_filter,
+            kwargs=kwargs,
+        )
+        async with closing(stream) as it:
+            async for item in it:
+                yield item
+
 
 class _Tap(Generic[Input]):
     """Passes a stream through while adding its chunks up (the run's input)."""

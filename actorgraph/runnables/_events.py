@@ -29,7 +29,7 @@ from actorgraph.store._config import RunnableConfig
 if TYPE_CHECKING:
     from actorgraph.runnables._base import Runnable
 
-__all__ = ["EventFilter", "stream_events"]
+__all__ = ["EventFilter", "stream_events", "with_handler"]
 
 
 class EventFilter:
@@ -126,7 +126,8 @@ class _EventHandler(RunHandler):
         self._emit(run, "on_custom_event", data, name=name)
 
 
-def _with_handler(config: RunnableConfig, handler: RunHandler) -> RunnableConfig:
+def with_handler(config: RunnableConfig, handler: RunHandler) -> RunnableConfig:
+    """``config`` with ``handler`` observing the run tree, besides its own handlers."""
     manager = callback_manager(config)
     if manager is None:
         callbacks = CallbackManager((handler,), None)
@@ -147,7 +148,7 @@ async def stream_events(
     if version != "v2":
         raise NotImplementedError(f"astream_events supports version='v2' only, got {version!r}")
     send, receive = anyio.create_memory_object_stream[dict[str, Any]](math.inf)
-    full = _with_handler(ensure_config(config), _EventHandler(send, event_filter))
+    full = with_handler(ensure_config(config), _EventHandler(send, event_filter))
 
     failure: list[Exception] = []
 

@@ -227,3 +227,63 @@ async def test_bad_callbacks_are_named() -> None:
         await RL(reverse).ainvoke("ab", {"callbacks": [object()]})
     with pytest.raises(TypeError, match="RunHandler"):
         await RL(reverse).ainvoke("ab", {"callbacks": 5})
+
+
+async def test_astream_log_patches_rebuild_the_run_state() -> None:  # S49
+    import functools
+    import operator
+
+    from actorgraph.runnables import RunLog, RunLogPatch
+
+    seq = RL(lambda x: x + 1).with_config(run_name="inc") | RL(lambda x: x * 2).with_config(
+        run_name="dbl"
+    )
+    patches = [p async for p in seq.astream_log(1)]
+    assert all(isinstance(p, RunLogPatch) for p in patches)
+    assert patches[0].ops[0]["op"] == "replace"
+    assert patches[0].ops[0]["path"] == ""
+    assert set(patches[0].ops[0]["value"]) == {
+        "id",
+        "streamed_output",
+        "final_output",
+        "logs",
+        "name",
+        "type",
+    }
+    final = functools.reduce(operator.add, patches)
+    assert isinstance(final, RunLog)
+    assert final.state["final_output"] == 4
+    assert final.state["streamed_output"] == [4]
+    assert sorted(final.state["logs"]) == ["dbl", "inc"]
+    assert final.state["logs"]["inc"]["final_output"] == 2
+    assert final.state["logs"]["dbl"]["streamed_output"] == [4]
+    last = [p async for p in seq.astream_log(1, diff=False)][-1]
+    assert isinstance(last, RunLog)
+    assert last.state["final_output"] == 4
+    assert last.state["logs"].keys() == final.state["logs"].keys()
+    assert last == RunLog(state=last.state)
+    assert "RunLog(" in repr(last)
+    assert "RunLogPatch(" in repr(patches[0])
+    assert patches[0] == RunLogPatch(*patches[0].ops)
+    only = [
+        p async for p in seq.astream_log(1, include_names=["dbl"], with_streamed_output_list=False)
+    ]
+    state = functools.reduce(operator.add, only).state
+    assert sorted(state["logs"]) == ["dbl"]
+    assert state["streamed_output"] == []
+
+
+async def test_astream_log_repeated_names_and_errors() -> None:
+    from actorgraph.runnables import RunnableLambda as Lambda
+
+    def fail(x: int) -> int:
+        raise ValueError("log broken")
+
+    seq = Lambda(lambda x: x) | Lambda(lambda x: x)
+    patches = [p async for p in seq.astream_log(1)]
+    total = patches[0] + patches[1]
+    for patch in patches[2:]:
+        total = total + patch
+    assert sorted(total.state["logs"]) == ["RunnableLambda", "RunnableLambda:2"]
+    with pytest.raises(ValueError, match="log broken"):
+        [p async for p in (Lambda(lambda x: x) | Lambda(fail)).astream_log(1)]
