@@ -14,8 +14,7 @@ both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -30,7 +29,6 @@ __all__ = [
     "inherited_config_var",
     "merge_configs",
     "patch_config",
-    "set_config_context",
 ]
 
 DEFAULT_RECURSION_LIMIT = 25
@@ -58,16 +56,6 @@ def get_config() -> RunnableConfig:
             "a Runnable runs (RunnableLambda, a graph node), or pass the config explicitly"
         )
     return config
-
-
-@contextmanager
-def set_config_context(config: RunnableConfig) -> Iterator[None]:
-    """Make ``config`` the implicit parent config while the block runs."""
-    token = inherited_config_var.set(config)
-    try:
-        yield
-    finally:
-        inherited_config_var.reset(token)
 
 
 def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
@@ -159,6 +147,9 @@ def child_config(
     """The config a Runnable hands to a child: no ``run_name``/``run_id``
     (they named the parent's run), optionally one more tag and the child's
     callback manager."""
+    if tag is None and callbacks is None and "run_name" not in config and "run_id" not in config:
+        # Nothing to change: configs are never mutated in place, so share it.
+        return config
     out = cast("dict[str, Any]", dict(config))
     out.pop("run_name", None)
     out.pop("run_id", None)

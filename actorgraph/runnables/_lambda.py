@@ -15,7 +15,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actorgraph.runnables._base import Input, Output, Runnable
 from actorgraph.runnables._chunks import aiter_one, aiter_sync, closing, collect, or_none
-from actorgraph.runnables._config import patch_config, set_config_context
+from actorgraph.runnables._config import inherited_config_var, patch_config
 from actorgraph.runnables._portal import called_sync
 from actorgraph.store._config import RunnableConfig
 
@@ -124,7 +124,9 @@ class RunnableLambda(Runnable[Input, Output]):
         return super().invoke(input, config, **kwargs)
 
     async def _call(self, input: Any, config: RunnableConfig) -> Any:
-        with set_config_context(config):
+        # Set by hand rather than with a context manager: this is every call's path.
+        token = inherited_config_var.set(config)
+        try:
             if self.afunc is not None and (self.func is None or not called_sync.get()):
                 if self._afunc_config:
                     return await self.afunc(input, config=config)
@@ -135,6 +137,8 @@ class RunnableLambda(Runnable[Input, Output]):
             else:
                 call = functools.partial(self.func, input)
             return await anyio.to_thread.run_sync(call)
+        finally:
+            inherited_config_var.reset(token)
 
     async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         result = await self._call(input, config)
