@@ -28,3 +28,19 @@ def messages(draw: st.DrawFn) -> BaseMessage:
 
 
 message_lists = st.lists(messages(), max_size=6)
+
+
+# --- runnables --------------------------------------------------------------------
+
+runnable_tags = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4, unique=True)
+runnable_configs = st.fixed_dictionaries(
+    {},
+    optional={
+        "tags": runnable_tags,
+        "metadata": st.dictionaries(st.sampled_from(["m", "n"]), st.integers(0, 3), max_size=2),
+        "configurable": st.dictionaries(st.sampled_from(["k", "l"]), st.integers(0, 3), max_size=2),
+        "recursion_limit": st.integers(1, 50),
+    },
+)
+batch_inputs = st.lists(st.integers(-100, 100), max_size=12)
+max_concurrency = st.one_of(st.none(), st.integers(1, 5))

@@ -387,3 +387,31 @@ async def test_configurable_streams_and_schemas() -> None:
 
 async def _agen(value: str) -> Any:
     yield value
+
+
+def test_binding_schemas_and_delegation() -> None:
+    def typed(x: int) -> str:
+        return str(x)
+
+    bound = RL(typed).with_config(tags=["t"])
+    assert bound.InputType is int
+    assert bound.OutputType is str
+    assert bound.get_input_schema() is int
+    assert bound.get_output_schema() is str
+    assert bound.config_specs == []
+    assert "RunnableBinding(bound=RunnableLambda(typed)" in repr(bound)
+    retyped = bound.with_types(input_type=float, output_type=bytes)
+    assert retyped.InputType is float
+    assert retyped.OutputType is bytes
+    assert list(bound.transform(iter([1, 2]))) == ["3"]
+    assert bound.get_graph().nodes.keys() >= {"typed"}
+
+
+def test_listener_signatures() -> None:
+    seen: list[str] = []
+    r = RL(lambda x: x).with_listeners(on_end=lambda run: seen.append(run.name))
+    assert r.invoke(1) == 1
+    failing = RL(lambda x: x).with_listeners(on_start=len)  # len(run) raises: the call fails
+    with pytest.raises(TypeError):
+        failing.invoke(1)
+    assert seen == ["RunnableLambda"]
