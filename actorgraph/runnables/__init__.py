@@ -13,6 +13,33 @@ There is one async implementation (``ainvoke``, ``abatch``, ``astream``,
 ``atransform``, ``abatch_as_completed``, ``astream_events``); the sync faces are
 portals over it and refuse to run inside an event loop. Runs on asyncio and
 trio. See ``examples/runnables_compose.py``.
+
+Decisions where the reference text and today's reference packages disagree,
+or where the reference leaves a choice open:
+
+* ``RunnableLambda(func, afunc)``: the text says giving both is a
+  ``TypeError`` while its own example does it; both are accepted (sync faces
+  call ``func``, async ones ``afunc``), and only an async ``func`` together with
+  ``afunc`` is refused.
+* The ``reverse_generator`` example prints ``".elcycer ,esuer ,ecudeR"`` (case
+  typos); the behaviour is the exact reversal, ``".elcyceR ,esueR ,ecudeR"``.
+* ``astream_events``: ``version`` defaults to ``"v2"`` (one page says there is
+  no default yet); ``"v1"`` is not offered and raises ``NotImplementedError``
+  like any other version.
+* ``RunnableWithMessageHistory`` raises when the output cannot be read as
+  messages (the reference only logs it); nothing is saved either way.
+* One async implementation: a sync function runs in a worker thread under
+  ``ainvoke``, as documented, and also under ``invoke`` (the sync face is a
+  portal, not a second code path). ``invoke`` of an async-only lambda is a
+  ``TypeError`` and of an async-only generator ``NotImplementedError``, as the
+  reference says, although the portal could run them.
+* ``batch`` of a sequence runs each input through the whole sequence
+  concurrently rather than step by step; results, order and
+  ``return_exceptions`` are the same, and no input waits for the slowest one at
+  every step.
+* The graph-API points of the same list (debug event format, step numbering,
+  ``config_schema``, the default stream mode, node/state-key collisions) belong
+  to the compiled graph, not to this package.
 """
 
 from actorgraph.runnables._base import Runnable
@@ -52,8 +79,10 @@ from actorgraph.runnables._serializable import RunnableSerializable
 from actorgraph.runnables._tracing import (
     Run,
     RunHandler,
+    RunScope,
     adispatch_custom_event,
     dispatch_custom_event,
+    trace_run,
 )
 from actorgraph.store._config import RunnableConfig
 
@@ -69,6 +98,7 @@ __all__ = [
     "RunHandler",
     "RunLog",
     "RunLogPatch",
+    "RunScope",
     "Runnable",
     "RunnableAssign",
     "RunnableBinding",
@@ -97,4 +127,5 @@ __all__ = [
     "get_config_list",
     "merge_configs",
     "patch_config",
+    "trace_run",
 ]

@@ -20,10 +20,12 @@ __all__ = [
     "CallbackManager",
     "Run",
     "RunHandler",
+    "RunScope",
     "adispatch_custom_event",
     "callback_manager",
     "dispatch_custom_event",
     "start_run",
+    "trace_run",
 ]
 
 
@@ -217,3 +219,77 @@ def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None
     from anyio.from_thread import run as run_in_loop
 
     run_in_loop(lambda: adispatch_custom_event(name, data, config=config))
+
+
+class RunScope:
+    """What :func:`trace_run` yields: the config for the run's children, and a
+    place for the output (``scope.output = ...``) and stream chunks."""
+
+    __slots__ = ("_manager", "config", "output", "run")
+
+    def __init__(
+        self, config: RunnableConfig, manager: CallbackManager | None, run: Run | None
+    ) -> None:
+        self.config = config
+        self.output: Any = None
+        self.run = run
+        self._manager = manager
+
+    async def stream(self, chunk: Any) -> None:
+        """Report a chunk of streamed output (``on_<type>_stream``)."""
+        if self._manager is not None and self.run is not None:
+            await stream_run(self._manager, self.run, chunk)
+
+
+class trace_run:  # noqa: N801 - used as ``async with trace_run(...)``, like a function
+    """Record one run for observers, for Runnables that implement ``ainvoke``
+    directly (the compiled graph, its nodes, tools, chat models)::
+
+        async with trace_run(config, "my_node", {"input": state}) as scope:
+            scope.output = await work(state, scope.config)
+
+    It completes the config, starts a run (``on_<run_type>_start``), gives the
+    config for children in ``scope.config`` (``run_name``/``run_id`` removed,
+    the child callback manager set), and ends the run with ``scope.output`` or
+    fails it with the exception. Without observers it only builds the child
+    config. Cancellation is not reported as an error.
+    """
+
+    __slots__ = ("_config", "_inputs", "_name", "_run_type", "_scope")
+
+    def __init__(
+        self,
+        config: RunnableConfig | None,
+        name: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        run_type: str = "chain",
+    ) -> None:
+        self._config = config
+        self._name = name
+        self._inputs = inputs if inputs is not None else {}
+        self._run_type = run_type
+        self._scope: RunScope | None = None
+
+    async def __aenter__(self) -> RunScope:
+        from actorgraph.runnables._config import child_config
+
+        full = ensure_config(self._config)
+        manager = callback_manager(full)
+        if manager is None:
+            self._scope = RunScope(child_config(full), None, None)
+        else:
+            run, children = await start_run(manager, full, self._name, self._inputs, self._run_type)
+            self._scope = RunScope(child_config(full, callbacks=children), manager, run)
+        return self._scope
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        scope = self._scope
+        if scope is None or scope.run is None or scope._manager is None:
+            return
+        if exc is None:
+            await end_run(scope._manager, scope.run, scope.output)
+        elif isinstance(exc, Exception):
+            await fail_run(scope._manager, scope.run, exc)

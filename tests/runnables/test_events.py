@@ -287,3 +287,45 @@ async def test_astream_log_repeated_names_and_errors() -> None:
     assert sorted(total.state["logs"]) == ["RunnableLambda", "RunnableLambda:2"]
     with pytest.raises(ValueError, match="log broken"):
         [p async for p in (Lambda(lambda x: x) | Lambda(fail)).astream_log(1)]
+
+
+async def test_trace_run_for_direct_implementations() -> None:
+    from actorgraph.runnables import Runnable, trace_run
+
+    class Node(Runnable[int, int]):
+        """A Runnable that implements ainvoke directly, as the compiled graph does."""
+
+        async def ainvoke(
+            self, input: int, config: RunnableConfig | None = None, **kwargs: Any
+        ) -> int:
+            async with trace_run(config, "node", {"input": input}, run_type="tool") as scope:
+                await scope.stream(input)
+                scope.output = await RL(reverse).ainvoke(str(input), scope.config)
+            return int(scope.output)
+
+        async def astream(
+            self, input: int, config: RunnableConfig | None = None, **kwargs: Any
+        ) -> Any:
+            yield await self.ainvoke(input, config)
+
+    evs = [(e["event"], e["name"], len(e["parent_ids"])) async for e in Node().astream_events(12)]
+    assert evs == [
+        ("on_tool_start", "node", 0),
+        ("on_tool_stream", "node", 0),
+        ("on_chain_start", "reverse", 1),
+        ("on_chain_end", "reverse", 1),
+        ("on_tool_end", "node", 0),
+    ]
+    assert await Node().ainvoke(12) == 21
+
+    class Broken(Runnable[int, int]):
+        async def ainvoke(
+            self, input: int, config: RunnableConfig | None = None, **kwargs: Any
+        ) -> int:
+            async with trace_run(config, "broken"):
+                raise KeyError("nope")
+
+    recorder = Recorder()
+    with pytest.raises(KeyError):
+        await Broken().ainvoke(1, {"callbacks": [recorder]})
+    assert recorder.log == [("start", "broken"), ("error", "broken")]
