@@ -76,6 +76,7 @@ from actorgraph.runnables._parallel import (
 from actorgraph.runnables._retry import RunnableRetry
 from actorgraph.runnables._sequence import RunnableSequence, coerce_to_runnable
 from actorgraph.runnables._serializable import RunnableSerializable
+from actorgraph.runnables._store_history import KeyValueStore, StoreChatMessageHistory
 from actorgraph.runnables._tracing import (
     Run,
     RunHandler,
@@ -94,6 +95,7 @@ __all__ = [
     "ConfigurableFieldSingleOption",
     "ConfigurableFieldSpec",
     "InMemoryChatMessageHistory",
+    "KeyValueStore",
     "Run",
     "RunHandler",
     "RunLog",
@@ -119,6 +121,7 @@ __all__ = [
     "RunnableSerializable",
     "RunnableWithFallbacks",
     "RunnableWithMessageHistory",
+    "StoreChatMessageHistory",
     "adispatch_custom_event",
     "coerce_to_runnable",
     "dispatch_custom_event",
