@@ -99,12 +99,14 @@ def test_per_input_configs() -> None:  # S24
 def test_max_concurrency_sync() -> None:  # S25
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}
+    pair = threading.Barrier(2, timeout=10)  # two calls must overlap
 
     def slow(x: int) -> int:
         with lock:
             state["now"] += 1
             state["peak"] = max(state["peak"], state["now"])
-        time.sleep(0.05)
+        pair.wait()
+        time.sleep(0.01)
         with lock:
             state["now"] -= 1
         return x
@@ -119,7 +121,7 @@ async def test_max_concurrency_async() -> None:  # S25
     async def aslow(x: int) -> int:
         state["now"] += 1
         state["peak"] = max(state["peak"], state["now"])
-        await anyio.sleep(0.02)
+        await anyio.sleep(0.05)
         state["now"] -= 1
         return x
 

@@ -236,22 +236,29 @@ def test_on_error_listener_with_config() -> None:  # S39
 
 
 @pytest.mark.anyio
-async def test_with_alisteners_ordering_under_concurrency() -> None:  # S40 (scaled down)
+async def test_with_alisteners_ordering_under_concurrency() -> None:  # S40, driven by events
     log: list[str] = []
+    both_started = anyio.Event()
+    gates = {2: anyio.Event(), 3: anyio.Event()}
+    ended = {2: anyio.Event(), 3: anyio.Event()}
 
     async def fs(run: Run) -> None:
-        log.append("on_start begin")
-        await anyio.sleep(0.03)
-        log.append("on_start end")
+        t = run.inputs["input"]
+        log.append(f"on_start {t} begin")
+        if sum(entry.endswith("begin") for entry in log) == 2:
+            both_started.set()
+        await both_started.wait()
+        log.append(f"on_start {t} end")
 
     async def fe(run: Run) -> None:
-        log.append("on_end begin")
-        await anyio.sleep(0.01)
-        log.append("on_end end")
+        assert run.outputs is not None
+        t = run.outputs["output"]
+        log.append(f"on_end {t}")
+        ended[t].set()
 
     async def work(t: int) -> int:
         log.append(f"run{t} start")
-        await anyio.sleep(t * 0.02)
+        await gates[t].wait()
         log.append(f"run{t} end")
         return t
 
@@ -259,20 +266,16 @@ async def test_with_alisteners_ordering_under_concurrency() -> None:  # S40 (sca
     async with anyio.create_task_group() as group:
         group.start_soon(r.ainvoke, 2)
         group.start_soon(r.ainvoke, 3)
-    assert log[:2] == ["on_start begin", "on_start begin"]
-    # Each run starts only after its own on_start finished (the doc's timeline;
-    # which of the two wakes first is up to the scheduler).
-    middle = log[2:6]
-    assert sorted(middle) == ["on_start end", "on_start end", "run2 start", "run3 start"]
-    assert middle[0] == "on_start end"
-    assert log[6:] == [
-        "run2 end",
-        "on_end begin",
-        "on_end end",
-        "run3 end",
-        "on_end begin",
-        "on_end end",
-    ]
+        await both_started.wait()
+        gates[2].set()
+        await ended[2].wait()
+        gates[3].set()
+    # on_start listeners of both calls run concurrently and each call starts
+    # only after its own on_start finished; on_end follows the call's end.
+    assert sorted(log[:2]) == ["on_start 2 begin", "on_start 3 begin"]
+    assert log.index("on_start 2 end") < log.index("run2 start")
+    assert log.index("on_start 3 end") < log.index("run3 start")
+    assert log[-4:] == ["run2 end", "on_end 2", "run3 end", "on_end 3"]
 
 
 def test_configurable_fields() -> None:  # S41
