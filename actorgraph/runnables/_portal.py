@@ -1,7 +1,8 @@
 """The sync faces: thin portals from plain code into the one async implementation.
 
-``invoke``/``batch`` run the coroutine with ``anyio.run`` in the caller's
-thread (no extra thread, the caller's context variables are seen); called from
+``invoke``/``batch`` run the coroutine on an event loop in the caller's thread
+(one loop per thread, reused between calls; the caller's context variables are
+seen); called from
 a worker thread of a running Runnable (a sync function calling ``invoke``), they
 run it on the event loop that started the thread instead.
 ``stream``/``transform``/``batch_as_completed`` must hand out items while the
@@ -23,6 +24,7 @@ import anyio.lowlevel
 from anyio.from_thread import start_blocking_portal
 
 from actorgraph.channels._errors import SyncCalledFromAsyncError
+from actorgraph.runnables._adapter_asyncio import THREAD_LOOP_AVAILABLE, run_in_thread_loop
 from actorgraph.runnables._chunks import closing
 from actorgraph.runnables._config import inherited_config_var
 
@@ -66,6 +68,8 @@ def run_sync(face: str, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         # A sync function run by a Runnable (in a worker thread) calling invoke():
         # run on the event loop that started the thread, not a new one.
         return anyio.from_thread.run(main)
+    if SYNC_BACKEND == "asyncio" and THREAD_LOOP_AVAILABLE:
+        return run_in_thread_loop(main)
     return anyio.run(main, backend=SYNC_BACKEND)
 
 
