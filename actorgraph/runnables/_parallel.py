@@ -47,7 +47,8 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
     ) -> None:
         merged = {**(steps__ or {}), **kwargs}
         self.steps__: dict[str, Runnable[Input, Any]] = {
-            key: coerce_to_runnable(value) for key, value in merged.items()
+            key: coerce_to_runnable(value, where=f"key {key!r} of RunnableParallel")
+            for key, value in merged.items()
         }
         self.name = None
 

@@ -19,7 +19,9 @@ from actorgraph.store._config import RunnableConfig
 __all__ = ["RunnableSequence", "coerce_to_runnable"]
 
 
-def coerce_to_runnable(thing: Any, *, position: int | None = None) -> Runnable[Any, Any]:
+def coerce_to_runnable(
+    thing: Any, *, position: int | None = None, where: str | None = None
+) -> Runnable[Any, Any]:
     """Turn a pipe operand into a Runnable.
 
     A Runnable is kept, a dict becomes a :class:`RunnableParallel`, a generator
@@ -43,7 +45,8 @@ def coerce_to_runnable(thing: Any, *, position: int | None = None) -> Runnable[A
         from actorgraph.runnables._parallel import RunnableParallel
 
         return RunnableParallel(thing)
-    where = f"step {position} of the sequence" if position is not None else "a pipe operand"
+    if where is None:
+        where = f"step {position} of the sequence" if position is not None else "a pipe operand"
     raise RunnableInputError(
         f"{where} is {type(thing).__name__} {thing!r}: expected a Runnable, a callable, "
         "a generator function, or a dict of those"
@@ -162,12 +165,28 @@ class RunnableSequence(RunnableSerializable[Input, Output]):
     async def _atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
+        # An error raised in stage k passes through the stages after it; only the
+        # first wrapper that sees it adds the note, so it names the right step.
+        noted: set[int] = set()
+
+        async def stage(index: int, source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            step = self.steps[index]
+            stream = step.atransform(source, child_config(config, tag=f"seq:step:{index + 1}"))
+            try:
+                async with closing(stream) as it:
+                    async for chunk in it:
+                        yield chunk
+            except Exception as exc:
+                if id(exc) not in noted:
+                    noted.add(id(exc))
+                    _note(exc, self._describe(index))
+                raise
+
         async with AsyncExitStack() as stack:
             stream: AsyncIterator[Any] = input
-            for index, step in enumerate(self.steps):
-                stream = step.atransform(stream, child_config(config, tag=f"seq:step:{index + 1}"))
+            for index in range(len(self.steps)):
                 # Close every stage on exit, last first: each stage only closes
                 # the stream it made, not the one it reads.
-                stream = await stack.enter_async_context(closing(stream))
+                stream = await stack.enter_async_context(closing(stage(index, stream)))
             async for chunk in stream:
                 yield chunk

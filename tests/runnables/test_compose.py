@@ -223,3 +223,22 @@ def test_map_on_non_list() -> None:
 def test_repr() -> None:
     seq = RL(add_one) | {"a": RL(mul_two)}
     assert repr(seq) == "RunnableLambda(add_one)\n| {a: RunnableLambda(mul_two)}"
+
+
+@pytest.mark.skipif("sys.version_info < (3, 11)", reason="exception notes are 3.11+")
+def test_failing_step_is_named_when_streaming() -> None:
+    def boom(x: int) -> int:
+        raise ValueError("bad stream")
+
+    seq = RL(add_one) | RL(boom) | RL(mul_two)
+    with pytest.raises(ValueError, match="bad stream") as info:
+        list(seq.stream(1))
+    notes: list[str] = getattr(info.value, "__notes__", [])
+    assert [note for note in notes if "step" in note] == [
+        "while running step 2 of 3 ('boom') in 'RunnableSequence'"
+    ]
+
+
+def test_non_runnable_in_a_dict_names_the_key() -> None:
+    with pytest.raises(RunnableInputError, match="key 'b' of RunnableParallel is int 3"):
+        RunnableParallel(a=add_one, b=3)
