@@ -91,7 +91,7 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
             )
             for key in keys
         ]
-        return dict(zip(keys, await gather(calls), strict=True))
+        return dict(zip(keys, await gather(calls, config.get("max_concurrency")), strict=True))
 
     async def _atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
@@ -100,6 +100,8 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
         # branch that buffers its whole input never stalls the others.
         copies = [anyio.create_memory_object_stream[Any](math.inf) for _ in self.steps__]
         out_send, out_receive = anyio.create_memory_object_stream[dict[str, Any]](0)
+        limit = config.get("max_concurrency")
+        limiter = anyio.Semaphore(limit) if limit else None
 
         async def pump(first: FirstError) -> None:
             try:
@@ -121,13 +123,25 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
         ) -> None:
             with receive, send:
                 try:
-                    source = _drain(receive)
-                    stream = step.atransform(source, child_config(config, tag=f"map:key:{key}"))
-                    async with closing(source), closing(stream) as it:
-                        async for chunk in it:
-                            await send.send({key: chunk})
+                    if limiter is None:
+                        await forward(key, step, receive, send)
+                    else:
+                        async with limiter:
+                            await forward(key, step, receive, send)
                 except Exception as exc:  # noqa: BLE001 - re-raised once the tasks are done
                     first.record(exc)
+
+        async def forward(
+            key: str,
+            step: Runnable[Input, Any],
+            receive: MemoryObjectReceiveStream[Any],
+            send: MemoryObjectSendStream[dict[str, Any]],
+        ) -> None:
+            source = _drain(receive)
+            stream = step.atransform(source, child_config(config, tag=f"map:key:{key}"))
+            async with closing(source), closing(stream) as it:
+                async for chunk in it:
+                    await send.send({key: chunk})
 
         async with anyio.create_task_group() as group:
             first = FirstError(group.cancel_scope)

@@ -35,8 +35,9 @@ class FirstError:
             raise self.error
 
 
-async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Await every call concurrently and return the results in order.
+async def gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int | None = None) -> list[T]:
+    """Await every call concurrently (at most ``limit`` at once) and return the
+    results in order.
 
     The first exception cancels the other calls, waits for them, and is raised.
     Cancelling the caller cancels every call.
@@ -44,10 +45,15 @@ async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     if len(calls) == 1:
         return [await calls[0]()]
     results: list[Any] = [None] * len(calls)
+    limiter = anyio.Semaphore(limit) if limit else None
 
     async def one(index: int, first: FirstError) -> None:
         try:
-            results[index] = await calls[index]()
+            if limiter is None:
+                results[index] = await calls[index]()
+            else:
+                async with limiter:
+                    results[index] = await calls[index]()
         except Exception as exc:  # noqa: BLE001 - re-raised once the tasks are done
             first.record(exc)
 

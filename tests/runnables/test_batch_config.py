@@ -436,3 +436,22 @@ async def test_closing_astream_early_closes_every_stage() -> None:
             assert item == 0
             break
     assert closed == ["relay", "source"]
+
+
+async def test_parallel_branches_honour_max_concurrency() -> None:
+    state = {"now": 0, "peak": 0}
+
+    async def tracked(x: int) -> int:
+        state["now"] += 1
+        state["peak"] = max(state["peak"], state["now"])
+        await anyio.sleep(0.01)
+        state["now"] -= 1
+        return x
+
+    par = RunnableParallel({str(i): RL(tracked) for i in range(6)})
+    assert await par.ainvoke(1, {"max_concurrency": 2}) == {str(i): 1 for i in range(6)}
+    assert state["peak"] == 2
+    state["peak"] = 0
+    chunks = [c async for c in par.astream(1, {"max_concurrency": 3})]
+    assert len(chunks) == 6
+    assert state["peak"] <= 3
