@@ -16,6 +16,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from actorgraph.runnables._base import Input, Output, Runnable
 from actorgraph.runnables._chunks import aiter_one, aiter_sync, closing, collect, or_none
 from actorgraph.runnables._config import inherited_config_var, patch_config
+from actorgraph.runnables._configurable import ConfigurableFieldSpec, union_specs
 from actorgraph.runnables._portal import called_sync
 from actorgraph.store._config import RunnableConfig
 
@@ -37,6 +38,14 @@ def _hints(func: Callable[..., Any]) -> tuple[Any, Any]:
     except Exception:  # noqa: BLE001 - unresolvable hints only lose schema precision
         return Any, Any
     return hints.get(first, Any) if first else Any, hints.get("return", Any)
+
+
+def _cell_is_set(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - reading it is the test
+    except ValueError:  # an empty cell: the variable is not bound yet
+        return False
+    return True
 
 
 def _function_name(func: Callable[..., Any], fallback: str) -> str:
@@ -106,6 +115,28 @@ class RunnableLambda(Runnable[Input, Output]):
 
     def _default_name(self) -> str:
         return _function_name(self.func or self.afunc or (lambda: None), "RunnableLambda")
+
+    @functools.cached_property
+    def deps(self) -> list[Runnable[Any, Any]]:
+        """The Runnables the function closes over (its nonlocal variables) or
+        names as globals: their configurable fields are this lambda's too."""
+        found: list[Runnable[Any, Any]] = []
+        for func in (self.func, self.afunc):
+            code = getattr(func, "__code__", None)
+            if code is None:
+                continue
+            cells = getattr(func, "__closure__", None) or ()
+            values = [cell.cell_contents for cell in cells if _cell_is_set(cell)]
+            module_globals = getattr(func, "__globals__", {})
+            values += [module_globals[name] for name in code.co_names if name in module_globals]
+            found += [
+                value for value in values if isinstance(value, Runnable) and value not in found
+            ]
+        return found
+
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return union_specs(spec for dep in self.deps for spec in dep.config_specs)
 
     @property
     def InputType(self) -> Any:  # noqa: N802 - the name users know

@@ -418,3 +418,17 @@ def test_listener_signatures() -> None:
     with pytest.raises(TypeError):
         failing.invoke(1)
     assert seen == ["RunnableLambda"]
+
+
+def test_lambda_deps_feed_config_specs() -> None:
+    model = EchoModel().configurable_fields(max_tokens=ConfigurableField(id="n"))
+
+    def uses_model(x: str) -> str:
+        return model.invoke(x)
+
+    wrapper = RL(uses_model)
+    assert wrapper.deps == [model]
+    assert [spec.id for spec in wrapper.config_specs] == ["n"]
+    assert wrapper.invoke("'abcdef'", {"configurable": {"n": 3}}) == "abc"
+    assert RL(lambda x: x).config_specs == []
+    assert RL(len).deps == []
