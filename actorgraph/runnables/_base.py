@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_arg
 
 import anyio
 import anyio.to_thread
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
 
 from actorgraph.runnables._chunks import (
     MISSING,
@@ -36,6 +38,7 @@ from actorgraph.runnables._chunks import (
 )
 from actorgraph.runnables._config import child_config, ensure_config, get_config_list
 from actorgraph.runnables._portal import iterate_sync, run_sync
+from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.runnables._tracing import (
     callback_manager,
     end_run,
@@ -268,30 +271,35 @@ class Runnable(Generic[Input, Output]):
         send, receive = anyio.create_memory_object_stream[tuple[int, Any]](len(inputs))
         failure: list[Exception] = []
 
-        async def one(index: int, scope: anyio.CancelScope) -> None:
-            try:
-                if limiter is None:
-                    result: Any = await self.ainvoke(inputs[index], configs[index], **kwargs)
-                else:
-                    async with limiter:
-                        result = await self.ainvoke(inputs[index], configs[index], **kwargs)
-            except Exception as exc:  # noqa: BLE001 - returned or re-raised by the caller
-                if not return_exceptions:
-                    if not failure:
-                        failure.append(exc)
-                    scope.cancel()
-                    return
-                result = exc
-            send.send_nowait((index, result))
+        async def one(
+            index: int, scope: anyio.CancelScope, out: MemoryObjectSendStream[Any]
+        ) -> None:
+            with out:
+                try:
+                    if limiter is None:
+                        result: Any = await self.ainvoke(inputs[index], configs[index], **kwargs)
+                    else:
+                        async with limiter:
+                            result = await self.ainvoke(inputs[index], configs[index], **kwargs)
+                except Exception as exc:  # noqa: BLE001 - returned or re-raised by the caller
+                    if not return_exceptions:
+                        if not failure:
+                            failure.append(exc)
+                        scope.cancel()
+                        return
+                    result = exc
+                out.send_nowait((index, result))
 
-        with send, receive:
-            async with anyio.create_task_group() as group:
+        def start(group: TaskGroup) -> None:
+            with send:
                 for index in range(len(inputs)):
-                    group.start_soon(one, index, group.cancel_scope)
-                # A failure cancels the group's scope, which ends this loop and
-                # is absorbed by the group; the failure is raised below.
-                for _ in range(len(inputs)):
-                    yield await receive.receive()
+                    group.start_soon(one, index, group.cancel_scope, send.clone())
+
+        # A failure cancels the group's scope, which ends the iteration; it is
+        # raised here, with its own type.
+        async with closing(yield_while_running(receive, start)) as results:
+            async for item in results:
+                yield item
         if failure:
             raise failure[0]
 

@@ -23,6 +23,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from actorgraph.runnables._chunks import closing
 from actorgraph.runnables._config import ensure_config
+from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.runnables._tracing import CallbackManager, Run, RunHandler, callback_manager
 from actorgraph.store._config import RunnableConfig
 
@@ -163,10 +164,10 @@ async def stream_events(
             except Exception as exc:  # noqa: BLE001 - re-raised once the tasks are done
                 failure.append(exc)
 
-    with receive:
-        async with anyio.create_task_group() as group:
-            group.start_soon(drive)
-            async for event in receive:
-                yield event
+    async with closing(
+        yield_while_running(receive, lambda group: group.start_soon(drive))
+    ) as events:
+        async for event in events:
+            yield event
     if failure:
         raise failure[0]

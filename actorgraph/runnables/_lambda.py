@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actorgraph.runnables._base import Input, Output, Runnable
@@ -18,6 +19,7 @@ from actorgraph.runnables._chunks import aiter_one, aiter_sync, closing, collect
 from actorgraph.runnables._config import inherited_config_var, patch_config
 from actorgraph.runnables._configurable import ConfigurableFieldSpec, union_specs
 from actorgraph.runnables._portal import called_sync
+from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["RunnableGenerator", "RunnableLambda"]
@@ -177,9 +179,11 @@ class RunnableLambda(Runnable[Input, Output]):
             nested = _recurse_config(config, self.get_name())
             return await result.ainvoke(input, nested)  # type: ignore[no-any-return]
         if isinstance(result, AsyncIterator):
-            result = await collect(result)
+            async with closing(result) as stream:
+                result = await collect(stream)
         elif isinstance(result, Iterator):
-            result = await collect(aiter_sync(result))
+            async with closing(aiter_sync(result)) as stream:
+                result = await collect(stream)
         return or_none(result)  # type: ignore[no-any-return]
 
     async def _atransform(
@@ -284,19 +288,32 @@ class RunnableGenerator(Runnable[Input, Output]):
 
         async def pump() -> None:
             with send:
-                async for chunk in input:
-                    await send.send(chunk)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(pump)
-            with receive:
-                generator = self._sync_fn(_pull_from_loop(receive), **extra)
                 try:
-                    async for chunk in aiter_sync(generator):
-                        yield chunk
+                    async for chunk in input:
+                        await send.send(chunk)
+                except anyio.BrokenResourceError:
+                    return  # the generator finished without reading all of its input
+
+        out_send, out_receive = anyio.create_memory_object_stream[Any](0)
+        sync_fn = self._sync_fn
+
+        async def run_generator() -> None:
+            with receive, out_send:
+                generator = sync_fn(_pull_from_loop(receive), **extra)
+                try:
+                    async with closing(aiter_sync(generator)) as chunks:
+                        async for chunk in chunks:
+                            await out_send.send(chunk)
                 finally:
                     generator.close()
-                    group.cancel_scope.cancel()
+
+        def start(group: TaskGroup) -> None:
+            group.start_soon(pump)
+            group.start_soon(run_generator)
+
+        async with closing(yield_while_running(out_receive, start)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
 
 def _pull_from_loop(receive: MemoryObjectReceiveStream[Any]) -> Iterator[Any]:

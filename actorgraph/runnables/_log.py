@@ -27,6 +27,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from actorgraph.runnables._chunks import MISSING, add_chunks, closing
 from actorgraph.runnables._config import ensure_config
 from actorgraph.runnables._events import EventFilter, with_handler
+from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.runnables._tracing import Run, RunHandler
 from actorgraph.store._config import RunnableConfig
 
@@ -217,14 +218,14 @@ async def stream_log(
                 failure.append(exc)
 
     log: RunLog | None = None
-    with receive:
-        async with anyio.create_task_group() as group:
-            group.start_soon(drive)
-            async for patch in receive:
-                if diff:
-                    yield patch
-                else:
-                    log = (log or RunLog(state=None)) + patch
-                    yield log
+    async with closing(
+        yield_while_running(receive, lambda group: group.start_soon(drive))
+    ) as patches:
+        async for patch in patches:
+            if diff:
+                yield patch
+            else:
+                log = (log or RunLog(state=None)) + patch
+                yield log
     if failure:
         raise failure[0]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actorgraph.channels._errors import RunnableInputError
@@ -19,7 +20,7 @@ from actorgraph.runnables._configurable import ConfigurableFieldSpec, union_spec
 from actorgraph.runnables._lambda import RunnableLambda
 from actorgraph.runnables._sequence import coerce_to_runnable
 from actorgraph.runnables._serializable import RunnableSerializable
-from actorgraph.runnables._tasks import FirstError, gather
+from actorgraph.runnables._tasks import FirstError, gather, yield_while_running
 from actorgraph.store._config import RunnableConfig
 
 __all__ = [
@@ -143,16 +144,21 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
                 async for chunk in it:
                     await send.send({key: chunk})
 
-        async with anyio.create_task_group() as group:
+        failures: list[FirstError] = []
+
+        def start(group: TaskGroup) -> None:
             first = FirstError(group.cancel_scope)
+            failures.append(first)
             group.start_soon(pump, first)
-            with out_receive:
-                with out_send:
-                    for (key, step), (_, receive) in zip(self.steps__.items(), copies, strict=True):
-                        group.start_soon(branch, key, step, receive, out_send.clone(), first)
-                async for item in out_receive:
-                    yield item
-        first.reraise()
+            with out_send:
+                for (key, step), (_, receive) in zip(self.steps__.items(), copies, strict=True):
+                    group.start_soon(branch, key, step, receive, out_send.clone(), first)
+
+        async with closing(yield_while_running(out_receive, start)) as chunks:
+            async for item in chunks:
+                yield item
+        for first in failures:
+            first.reraise()
 
 
 async def _drain(receive: MemoryObjectReceiveStream[Any]) -> AsyncIterator[Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream
 
-__all__ = ["FirstError", "gather"]
+__all__ = ["FirstError", "gather", "yield_while_running"]
 
 T = TypeVar("T")
 
@@ -63,3 +65,25 @@ async def gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int | None 
             group.start_soon(one, index, first)
     first.reraise()
     return results
+
+
+async def yield_while_running(
+    receive: MemoryObjectReceiveStream[T], start: Callable[[TaskGroup], object]
+) -> AsyncIterator[T]:
+    """Yield what arrives on ``receive`` while the tasks ``start(group)`` started
+    run, until every sender is closed.
+
+    Closing this iterator early (``aclose``) cancels the tasks and waits for
+    them, then ends quietly: a task group must not see ``GeneratorExit`` as an
+    error. If the group is cancelled from inside (a task recorded a failure),
+    the iteration simply ends and the caller raises the failure.
+    """
+    with receive:
+        async with anyio.create_task_group() as group:
+            start(group)
+            try:
+                async for item in receive:
+                    yield item
+            except GeneratorExit:
+                group.cancel_scope.cancel()
+                return

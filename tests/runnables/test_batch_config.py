@@ -455,3 +455,55 @@ async def test_parallel_branches_honour_max_concurrency() -> None:
     chunks = [c async for c in par.astream(1, {"max_concurrency": 3})]
     assert len(chunks) == 6
     assert state["peak"] <= 3
+
+
+def test_sync_faces_on_trio(monkeypatch: pytest.MonkeyPatch) -> None:
+    from actorgraph.runnables import _portal
+
+    monkeypatch.setattr(_portal, "SYNC_BACKEND", "trio")
+    chain = RL(add_one) | {"a": RL(mul_two)}
+    assert chain.invoke(1) == {"a": 4}
+    assert list(chain.stream(2)) == [{"a": 6}]
+
+
+async def _hang(x: Any, cancelled: list[str]) -> Any:
+    try:
+        await anyio.sleep_forever()
+    finally:
+        cancelled.append("hang")
+
+
+async def test_closing_streams_early_cancels_the_work() -> None:
+    """Every iterator that runs tasks behind it cancels them when closed early."""
+    from actorgraph.runnables import RunnableGenerator
+
+    cancelled: list[str] = []
+
+    async def hang(x: Any) -> Any:
+        return await _hang(x, cancelled)
+
+    async def maybe_hang(x: int) -> Any:
+        return x if x == 1 else await _hang(x, cancelled)
+
+    def ignore_input(it: Any) -> Any:
+        yield "first"
+        yield "second"
+
+    events = (RL(add_one) | RL(hang)).astream_events(1)
+    async for event in events:
+        if event["name"] == "hang":
+            break
+    await events.aclose()  # type: ignore[attr-defined]
+    assert cancelled == ["hang"]
+
+    streams = [
+        RunnableParallel(a=RL(add_one), b=RL(hang)).astream(1),
+        RL(maybe_hang).abatch_as_completed([1, 2]),
+        (RL(add_one) | RL(hang)).astream_log(1),
+        (RL(add_one) | RunnableGenerator(ignore_input)).astream(1),
+    ]
+    for stream in streams:
+        await stream.__anext__()
+        await stream.aclose()  # type: ignore[attr-defined]
+    # The log stream may be closed before its hang step starts.
+    assert cancelled.count("hang") >= 3
