@@ -149,8 +149,14 @@ class Runnable(Generic[Input, Output]):
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Yield the output in chunks as it is produced (one chunk for a
-        Runnable that does not stream). Closing the iterator early cancels the
-        remaining work."""
+        Runnable that does not stream).
+
+        Closing the iterator early (``aclose()``) cancels the remaining work and
+        waits for it. To stop early, iterate inside ``async with
+        contextlib.aclosing(runnable.astream(x)) as chunks:``: an async generator
+        that is merely dropped is closed later by the garbage collector, outside
+        the task that ran it, and the tasks behind a parallel stream cannot be
+        cancelled cleanly from there. The sync ``stream()`` does this for you."""
         if not self._native:
             yield await self.ainvoke(input, config, **kwargs)
             return
