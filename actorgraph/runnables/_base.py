@@ -2,8 +2,8 @@
 
 Two ways to implement a Runnable:
 
-* **Native** (every built-in): implement ``_ainvoke`` and, to stream, also
-  ``_atransform``. The base class then provides ``ainvoke``/``astream``/
+* **Native** (every built-in): implement ``_ainvoke_native`` and, to stream, also
+  ``_atransform_native``. The base class then provides ``ainvoke``/``astream``/
   ``atransform`` with config completion, run tracing for observers (event
   streams, listeners) and the child config, so the hooks only do the work.
 * **Direct** (the compiled graph, user classes): override ``ainvoke`` (and
@@ -84,21 +84,21 @@ class Runnable(Generic[Input, Output]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._native = cls._ainvoke is not Runnable._ainvoke
+        cls._native = cls._ainvoke_native is not Runnable._ainvoke_native
         cls._sync_only = cls.invoke is not Runnable.invoke and cls.ainvoke is Runnable.ainvoke
 
     # ----------------------------------------------------------------- hooks
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         """Do the work of one call; ``config`` is the config for children."""
         raise NotImplementedError
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Stream output while input streams in; by default buffers the input."""
         total = await collect(input)
-        yield await self._ainvoke(or_none(total), config, **kwargs)
+        yield await self._ainvoke_native(or_none(total), config, **kwargs)
 
     # -------------------------------------------------------------- identity
 
@@ -130,15 +130,17 @@ class Runnable(Generic[Input, Output]):
                 call = functools.partial(self.invoke, input, config, **kwargs)
                 return await anyio.to_thread.run_sync(call)
             raise NotImplementedError(
-                f"{type(self).__name__} must implement ainvoke() (or invoke(), or _ainvoke())"
+                f"{type(self).__name__} must implement ainvoke() (or invoke(), or _ainvoke_native())"
             )
         full = ensure_config(config)
         manager = callback_manager(full)
         if manager is None:
-            return await self._ainvoke(input, child_config(full), **kwargs)
+            return await self._ainvoke_native(input, child_config(full), **kwargs)
         run, children = await start_run(manager, full, self.get_name(), {"input": input})
         try:
-            output = await self._ainvoke(input, child_config(full, callbacks=children), **kwargs)
+            output = await self._ainvoke_native(
+                input, child_config(full, callbacks=children), **kwargs
+            )
         except Exception as exc:
             await fail_run(manager, run, exc)
             raise
@@ -194,7 +196,7 @@ class Runnable(Generic[Input, Output]):
         full = ensure_config(config)
         manager = callback_manager(full)
         if manager is None:
-            async with closing(self._atransform(input, child_config(full), **kwargs)) as it:
+            async with closing(self._atransform_native(input, child_config(full), **kwargs)) as it:
                 async for chunk in it:
                     yield chunk
             return
@@ -204,7 +206,9 @@ class Runnable(Generic[Input, Output]):
         output: Any = MISSING
         source = tapped.iterate() if tapped is not None else input
         try:
-            inner = self._atransform(source, child_config(full, callbacks=children), **kwargs)
+            inner = self._atransform_native(
+                source, child_config(full, callbacks=children), **kwargs
+            )
             async with closing(source), closing(inner) as it:
                 async for chunk in it:
                     output = add_chunks(output, chunk)

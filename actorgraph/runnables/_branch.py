@@ -68,11 +68,11 @@ class RunnableBranch(RunnableSerializable[Input, Output]):
                 return runnable, child_config(config, tag=f"branch:{index}")
         return self.default, child_config(config, tag="branch:default")
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         runnable, chosen = await self._choose(input, config)
         return await runnable.ainvoke(input, chosen, **kwargs)
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         total = await collect(input)
@@ -102,7 +102,7 @@ class RunnableEach(RunnableSerializable[list[Input], list[Output]]):
     def config_specs(self) -> list[ConfigurableFieldSpec]:
         return self.bound.config_specs
 
-    async def _ainvoke(
+    async def _ainvoke_native(
         self, input: Sequence[Input], config: RunnableConfig, **kwargs: Any
     ) -> list[Output]:
         if not isinstance(input, (list, tuple)):

@@ -67,7 +67,7 @@ class RunnableWithFallbacks(RunnableSerializable[Input, Output]):
             )
         return input if error is None else {**input, self.exception_key: error}
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         first: BaseException | None = None
         last: BaseException | None = None
         for runnable in self.runnables:
@@ -79,7 +79,7 @@ class RunnableWithFallbacks(RunnableSerializable[Input, Output]):
         assert first is not None  # noqa: S101 - at least one attempt ran and failed
         raise first
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         total = await collect(input)

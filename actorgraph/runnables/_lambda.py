@@ -173,7 +173,7 @@ class RunnableLambda(Runnable[Input, Output]):
         finally:
             inherited_config_var.reset(token)
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         result = await self._call(input, config)
         if isinstance(result, Runnable):
             nested = _recurse_config(config, self.get_name())
@@ -186,7 +186,7 @@ class RunnableLambda(Runnable[Input, Output]):
                 result = await collect(stream)
         return or_none(result)  # type: ignore[no-any-return]
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         total = await collect(input)
@@ -261,13 +261,13 @@ class RunnableGenerator(Runnable[Input, Output]):
                 "or pass a sync generator function as well"
             )
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         source = aiter_one(input)
-        async with closing(source), closing(self._atransform(source, config)) as it:
+        async with closing(source), closing(self._atransform_native(source, config)) as it:
             total = await collect(it)
         return or_none(total)  # type: ignore[no-any-return]
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         # No implicit config here: a generator resumes in whatever context pulls

@@ -84,7 +84,9 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
     def config_specs(self) -> list[ConfigurableFieldSpec]:
         return union_specs(spec for step in self.steps__.values() for spec in step.config_specs)
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> dict[str, Any]:
+    async def _ainvoke_native(
+        self, input: Input, config: RunnableConfig, **kwargs: Any
+    ) -> dict[str, Any]:
         keys = list(self.steps__)
         calls = [
             functools.partial(
@@ -94,7 +96,7 @@ class RunnableParallel(RunnableSerializable[Input, dict[str, Any]]):
         ]
         return dict(zip(keys, await gather(calls, config.get("max_concurrency")), strict=True))
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[dict[str, Any]]:
         # Each branch reads its own copy of the input; copies are unbounded so a
@@ -219,11 +221,11 @@ class RunnablePassthrough(RunnableSerializable[Input, Input]):
         if self._effect is not None:
             await self._effect._call(value, config)
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Input:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Input:
         await self._side_effect(input, config)
         return input
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Input]:
         total: Any = MISSING
@@ -264,7 +266,7 @@ class RunnableAssign(RunnableSerializable[dict[str, Any], dict[str, Any]]):
             {key: step.get_output_schema(config) for key, step in self.mapper.steps__.items()},
         )
 
-    async def _ainvoke(
+    async def _ainvoke_native(
         self, input: dict[str, Any], config: RunnableConfig, **kwargs: Any
     ) -> dict[str, Any]:
         value = _require_dict(
@@ -273,7 +275,7 @@ class RunnableAssign(RunnableSerializable[dict[str, Any], dict[str, Any]]):
         added = await self.mapper.ainvoke(value, child_config(config))
         return {**value, **added}
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[dict[str, Any]], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[dict[str, Any]]:
         total = await collect(input)
@@ -316,10 +318,12 @@ class RunnablePick(RunnableSerializable[dict[str, Any], Any]):
         found = {key: picked[key] for key in self.keys if key in picked}
         return found or None
 
-    async def _ainvoke(self, input: dict[str, Any], config: RunnableConfig, **kwargs: Any) -> Any:
+    async def _ainvoke_native(
+        self, input: dict[str, Any], config: RunnableConfig, **kwargs: Any
+    ) -> Any:
         return self._pick(input)
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[dict[str, Any]], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Any]:
         async for chunk in input:

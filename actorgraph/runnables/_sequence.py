@@ -152,7 +152,7 @@ class RunnableSequence(RunnableSerializable[Input, Output]):
             f"({step.get_name()!r}) in {self.get_name()!r}"
         )
 
-    async def _ainvoke(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
+    async def _ainvoke_native(self, input: Input, config: RunnableConfig, **kwargs: Any) -> Output:
         value: Any = input
         for index, step in enumerate(self.steps):
             try:
@@ -162,7 +162,7 @@ class RunnableSequence(RunnableSerializable[Input, Output]):
                 raise
         return value  # type: ignore[no-any-return]
 
-    async def _atransform(
+    async def _atransform_native(
         self, input: AsyncIterator[Input], config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Output]:
         # An error raised in stage k passes through the stages after it; only the

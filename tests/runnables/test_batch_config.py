@@ -507,3 +507,37 @@ async def test_closing_streams_early_cancels_the_work() -> None:
         await stream.aclose()  # type: ignore[attr-defined]
     # The log stream may be closed before its hang step starts.
     assert cancelled.count("hang") >= 3
+
+
+async def test_engine_class_mixed_into_runnable() -> None:
+    """A class from a lower layer (like the engine's Pregel) with its own
+    ainvoke/astream and private helpers becomes a Runnable by inheritance."""
+
+    class Engine:
+        async def _ainvoke(self, run: object) -> int:  # a private helper of another signature
+            return 41
+
+        async def ainvoke(
+            self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+        ) -> int:
+            return await self._ainvoke(object()) + input
+
+        async def astream(
+            self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+        ) -> Any:
+            yield await self.ainvoke(input, config)
+
+    class Compiled(Engine, Runnable[int, int]):
+        pass
+
+    graph = Compiled()
+    assert await graph.ainvoke(1) == 42
+    assert [c async for c in graph.astream(1)] == [42]
+    assert [c async for c in graph.atransform(_one(1))] == [42]
+    assert await (graph | RL(add_one)).ainvoke(1) == 43
+    assert await graph.with_retry().ainvoke(1) == 42
+    assert await graph.abatch([1, 2]) == [42, 43]
+
+
+async def _one(value: Any) -> Any:
+    yield value
