@@ -518,7 +518,7 @@ async def test_engine_class_mixed_into_runnable() -> None:
             return 41
 
         async def ainvoke(
-            self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+            self, input: int, config: RunnableConfig | None = None, **kwargs: Any
         ) -> int:
             return await self._ainvoke(object()) + input
 
