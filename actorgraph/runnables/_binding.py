@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from actorgraph.runnables._base import Input, Output, Runnable
 from actorgraph.runnables._chunks import MISSING, add_chunks, closing, or_none
@@ -90,6 +90,36 @@ class RunnableBinding(RunnableSerializable[Input, Output]):
 
     def get_graph(self, config: RunnableConfig | None = None) -> Any:
         return self.bound.get_graph(merge_configs(self.config, config))
+
+    def _flat(self) -> bool:
+        # Only a plain binding folds another binding step into itself; the
+        # subclasses (retry, listeners, history) add behaviour of their own.
+        return type(self) is RunnableBinding
+
+    def bind(self, **kwargs: Any) -> RunnableBinding[Input, Output]:
+        if not self._flat():
+            return super().bind(**kwargs)
+        return self._copy(kwargs={**self.kwargs, **kwargs})
+
+    def with_config(
+        self, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> RunnableBinding[Input, Output]:
+        if not self._flat():
+            return super().with_config(config, **kwargs)
+        extra = cast("RunnableConfig", {**(config or {}), **kwargs})
+        return self._copy(config=merge_configs(self.config, extra))
+
+    def _copy(self, **changes: Any) -> RunnableBinding[Input, Output]:
+        fields: dict[str, Any] = {
+            "bound": self.bound,
+            "kwargs": self.kwargs,
+            "config": self.config,
+            "config_factories": self.config_factories,
+            "custom_input_type": self.custom_input_type,
+            "custom_output_type": self.custom_output_type,
+            "name": self.name,
+        }
+        return RunnableBinding(**{**fields, **changes})
 
     def _merge(self, config: RunnableConfig | None) -> RunnableConfig:
         merged = merge_configs(self.config, config) if self.config else ensure_config(config)

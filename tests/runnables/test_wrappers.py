@@ -432,3 +432,18 @@ def test_lambda_deps_feed_config_specs() -> None:
     assert wrapper.invoke("'abcdef'", {"configurable": {"n": 3}}) == "abc"
     assert RL(lambda x: x).config_specs == []
     assert RL(len).deps == []
+
+
+def test_bindings_fold_into_one() -> None:
+    def show(x: int, config: RunnableConfig) -> tuple[Any, ...]:
+        return (config["tags"], config["configurable"])
+
+    bound = RL(show).with_config(tags=["a"]).with_config({"configurable": {"k": 1}}, tags=["b"])
+    assert isinstance(bound, RunnableBinding)
+    assert isinstance(bound.bound, RunnableLambda)
+    assert bound.invoke(0) == (["a", "b"], {"k": 1})
+    echo = EchoModel().bind(stop=["x"]).bind(stop=["-"])
+    assert isinstance(echo.bound, EchoModel)
+    assert echo.invoke('Say "Parrot-MAGIC"') == "Parrot"
+    retry = RL(show).with_retry().with_config(tags=["r"])
+    assert retry.invoke(0)[0] == ["r"]
