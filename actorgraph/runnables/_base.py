@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_arg
 
 import anyio
 import anyio.to_thread
-from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectSendStream
 
+from actorgraph.runnables._batch import Tap, run_batch
 from actorgraph.runnables._chunks import (
     MISSING,
     add_chunks,
@@ -38,7 +37,6 @@ from actorgraph.runnables._chunks import (
 )
 from actorgraph.runnables._config import child_config, ensure_config, get_config_list
 from actorgraph.runnables._portal import iterate_sync, run_sync
-from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.runnables._tracing import (
     callback_manager,
     end_run,
@@ -200,7 +198,7 @@ class Runnable(Generic[Input, Output]):
                 async for chunk in it:
                     yield chunk
             return
-        tapped = _Tap(input) if known_input is MISSING else None
+        tapped = Tap(input) if known_input is MISSING else None
         inputs = {} if known_input is MISSING else {"input": known_input}
         run, children = await start_run(manager, full, self.get_name(), inputs)
         output: Any = MISSING
@@ -248,7 +246,9 @@ class Runnable(Generic[Input, Output]):
                     return [cast("Output", exc)]
                 raise
         results: list[Any] = [None] * len(inputs)
-        async with closing(self._run_batch(inputs, configs, return_exceptions, kwargs)) as it:
+        async with closing(
+            run_batch(self.ainvoke, inputs, configs, return_exceptions, kwargs)
+        ) as it:
             async for index, result in it:
                 results[index] = result
         return results
@@ -265,53 +265,11 @@ class Runnable(Generic[Input, Output]):
         configs = get_config_list(config, len(inputs))
         if not inputs:
             return
-        async with closing(self._run_batch(inputs, configs, return_exceptions, kwargs)) as it:
+        async with closing(
+            run_batch(self.ainvoke, inputs, configs, return_exceptions, kwargs)
+        ) as it:
             async for item in it:
                 yield item
-
-    async def _run_batch(
-        self,
-        inputs: Sequence[Input],
-        configs: list[RunnableConfig],
-        return_exceptions: bool,
-        kwargs: dict[str, Any],
-    ) -> AsyncIterator[tuple[int, Any]]:
-        limit = configs[0].get("max_concurrency")
-        limiter = anyio.Semaphore(limit) if limit else None
-        send, receive = anyio.create_memory_object_stream[tuple[int, Any]](len(inputs))
-        failure: list[Exception] = []
-
-        async def one(
-            index: int, scope: anyio.CancelScope, out: MemoryObjectSendStream[Any]
-        ) -> None:
-            with out:
-                try:
-                    if limiter is None:
-                        result: Any = await self.ainvoke(inputs[index], configs[index], **kwargs)
-                    else:
-                        async with limiter:
-                            result = await self.ainvoke(inputs[index], configs[index], **kwargs)
-                except Exception as exc:  # noqa: BLE001 - returned or re-raised by the caller
-                    if not return_exceptions:
-                        if not failure:
-                            failure.append(exc)
-                        scope.cancel()
-                        return
-                    result = exc
-                out.send_nowait((index, result))
-
-        def start(group: TaskGroup) -> None:
-            with send:
-                for index in range(len(inputs)):
-                    group.start_soon(one, index, group.cancel_scope, send.clone())
-
-        # A failure cancels the group's scope, which ends the iteration; it is
-        # raised here, with its own type.
-        async with closing(yield_while_running(receive, start)) as results:
-            async for item in results:
-                yield item
-        if failure:
-            raise failure[0]
 
     # ------------------------------------------------------------- sync faces
 
@@ -670,18 +628,3 @@ class Runnable(Generic[Input, Output]):
         async with closing(stream) as it:
             async for item in it:
                 yield item
-
-
-class _Tap(Generic[Input]):
-    """Passes a stream through while adding its chunks up (the run's input)."""
-
-    __slots__ = ("source", "total")
-
-    def __init__(self, source: AsyncIterator[Input]) -> None:
-        self.source = source
-        self.total: Any = MISSING
-
-    async def iterate(self) -> AsyncIterator[Input]:
-        async for chunk in self.source:
-            self.total = add_chunks(self.total, chunk)
-            yield chunk
