@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from actorgraph.errors import RunnableInputError
 from actorgraph.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
@@ -23,9 +23,7 @@ RL = RunnableLambda
 
 
 class InMemoryHistory(BaseChatMessageHistory, BaseModel):
-    """The seed's pydantic history (messages are msgspec structs, hence arbitrary types)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    """The seed's pydantic history, as written there."""
 
     messages: list[BaseMessage] = Field(default_factory=list)
 
