@@ -14,6 +14,7 @@ both backends.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, cast
@@ -66,7 +67,21 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
     callbacks and ``configurable`` values. The result is a new dict; neither
     input is changed. Extra keys are kept: LangChain users put their own keys in
     a config, and LangGraph reads several of them.
+
+    A standard key placed inside ``configurable`` (``{"configurable":
+    {"max_concurrency": 4}}``) would be silently ignored, so it draws a
+    ``UserWarning`` naming the key.
     """
+    if config is not None:
+        configurable = config.get("configurable")
+        if configurable and not _CONFIG_KEYS.isdisjoint(configurable):
+            misplaced = sorted(_CONFIG_KEYS.intersection(configurable))
+            warnings.warn(
+                f"config['configurable'] holds {misplaced}, which are top-level config keys "
+                f"and are ignored there: write {{'{misplaced[0]}': ...}} beside 'configurable'",
+                UserWarning,
+                stacklevel=3,
+            )
     empty: RunnableConfig = {
         "tags": [],
         "metadata": {},
@@ -185,8 +200,3 @@ def get_config_list(
         return [base] * length if length else []
     rest = cast("RunnableConfig", {k: v for k, v in base.items() if k != "run_id"})
     return [base] + [rest] * (length - 1)
-
-
-def is_config_key(key: str) -> bool:
-    """Whether ``key`` is one of the standard ``RunnableConfig`` keys."""
-    return key in _CONFIG_KEYS

@@ -541,3 +541,8 @@ async def test_engine_class_mixed_into_runnable() -> None:
 
 async def _one(value: Any) -> Any:
     yield value
+
+
+def test_standard_key_inside_configurable_warns() -> None:
+    with pytest.warns(UserWarning, match=r"\['max_concurrency'\], which are top-level config keys"):
+        RL(add_one).invoke(1, {"configurable": {"max_concurrency": 2}})
