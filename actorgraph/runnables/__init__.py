@@ -77,6 +77,7 @@ from actorgraph.runnables._retry import RunnableRetry
 from actorgraph.runnables._sequence import RunnableSequence, coerce_to_runnable
 from actorgraph.runnables._serializable import RunnableSerializable
 from actorgraph.runnables._store_history import KeyValueStore, StoreChatMessageHistory
+from actorgraph.runnables._tool import RunnableTool
 from actorgraph.runnables._tracing import (
     Run,
     RunHandler,
@@ -119,6 +120,7 @@ __all__ = [
     "RunnableRetry",
     "RunnableSequence",
     "RunnableSerializable",
+    "RunnableTool",
     "RunnableWithFallbacks",
     "RunnableWithMessageHistory",
     "StoreChatMessageHistory",

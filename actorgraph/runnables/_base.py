@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from actorgraph.runnables._fallbacks import RunnableWithFallbacks
     from actorgraph.runnables._retry import RunnableRetry
     from actorgraph.runnables._sequence import RunnableSequence
+    from actorgraph.runnables._tool import RunnableTool
 
 __all__ = ["Input", "Other", "Output", "Runnable"]
 
@@ -462,6 +463,23 @@ class Runnable(Generic[Input, Output]):
         from actorgraph.runnables._binding import RunnableListeners
 
         return RunnableListeners(self, on_start=on_start, on_end=on_end, on_error=on_error)
+
+    def as_tool(
+        self,
+        args_schema: Any = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        arg_types: Mapping[str, Any] | None = None,
+    ) -> RunnableTool:
+        """This Runnable as a tool: a name, a description and an argument
+        schema (``args_schema``, or built from ``arg_types``, or this Runnable's
+        input schema). See :class:`RunnableTool`."""
+        from actorgraph.runnables._tool import RunnableTool
+
+        return RunnableTool(
+            self, args_schema=args_schema, name=name, description=description, arg_types=arg_types
+        )
 
     # ---------------------------------------------------------------- schemas
 

@@ -56,9 +56,10 @@ def json_schema(tp: Any, title: str | None) -> dict[str, Any]:
     return schema
 
 
-def dict_schema(name: str, fields: Mapping[str, Any]) -> Any:
-    """A TypedDict type named ``name`` with one key per field (all optional)."""
-    return TypedDict(name, dict(fields), total=False)  # type: ignore[operator]
+def dict_schema(name: str, fields: Mapping[str, Any], *, total: bool = False) -> Any:
+    """A TypedDict type named ``name`` with one key per field (all required
+    with ``total``, else all optional)."""
+    return TypedDict(name, dict(fields), total=total)  # type: ignore[operator]
 
 
 def check_input(value: Any, tp: Any, who: str) -> None:
