@@ -115,3 +115,8 @@ runnable_configs = st.fixed_dictionaries(
 )
 batch_inputs = st.lists(st.integers(-100, 100), max_size=12)
 max_concurrency = st.one_of(st.none(), st.integers(1, 5))
+string_step_names = st.lists(
+    st.sampled_from(["append", "upper_stream", "passthrough", "explode", "reverse_lambda"]),
+    min_size=2,
+    max_size=5,
+)
