@@ -154,19 +154,6 @@ class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
 
 
-# --- messages -------------------------------------------------------------------------
-
-
-class InvalidMessageError(ActorGraphError, ValueError):
-    """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
-    is not in the list. The message names the position, the value or the id."""
-
-
-class ScriptExhaustedError(ActorGraphError, RuntimeError):
-    """A scripted fake chat model was called more times than it has replies; the
-    message says how many it had. Add replies to the script."""
-
-
 # --- runnables ------------------------------------------------------------------------
 
 
@@ -192,3 +179,16 @@ class SyncCalledFromAsyncError(ActorGraphError, RuntimeError):
     """A sync face (``invoke``, ``batch``, ``stream``) was called from inside a
     running event loop, where it would block the loop; ``await`` the async face
     (``ainvoke``, ``abatch``, ``astream``) instead."""
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+class InvalidMessageError(ActorGraphError, ValueError):
+    """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
+    is not in the list. The message names the position, the value or the id."""
+
+
+class ScriptExhaustedError(ActorGraphError, RuntimeError):
+    """A scripted fake chat model was called more times than it has replies; the
+    message says how many it had. Add replies to the script."""
