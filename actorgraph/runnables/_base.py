@@ -37,6 +37,7 @@ from actorgraph.runnables._chunks import (
 )
 from actorgraph.runnables._config import child_config, ensure_config, get_config_list
 from actorgraph.runnables._portal import iterate_sync, run_sync
+from actorgraph.runnables._tasks import gather
 from actorgraph.runnables._tracing import (
     callback_manager,
     end_run,
@@ -239,20 +240,13 @@ class Runnable(Generic[Input, Output]):
         configs = get_config_list(config, len(inputs))
         if not inputs:
             return []
-        if len(inputs) == 1:
-            try:
-                return [await self.ainvoke(inputs[0], configs[0], **kwargs)]
-            except Exception as exc:
-                if return_exceptions:
-                    return [cast("Output", exc)]
-                raise
-        results: list[Any] = [None] * len(inputs)
-        async with closing(
-            run_batch(self.ainvoke, inputs, configs, return_exceptions, kwargs)
-        ) as it:
-            async for index, result in it:
-                results[index] = result
-        return results
+        calls = [
+            functools.partial(self.ainvoke, item, item_config, **kwargs)
+            for item, item_config in zip(inputs, configs, strict=True)
+        ]
+        return await gather(
+            calls, configs[0].get("max_concurrency"), return_exceptions=return_exceptions
+        )
 
     async def abatch_as_completed(
         self,

@@ -37,15 +37,26 @@ class FirstError:
             raise self.error
 
 
-async def gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int | None = None) -> list[T]:
+async def gather(
+    calls: Sequence[Callable[[], Awaitable[T]]],
+    limit: int | None = None,
+    *,
+    return_exceptions: bool = False,
+) -> list[T]:
     """Await every call concurrently (at most ``limit`` at once) and return the
     results in order.
 
-    The first exception cancels the other calls, waits for them, and is raised.
+    The first exception cancels the other calls, waits for them, and is raised;
+    with ``return_exceptions`` it takes the call's place in the results instead.
     Cancelling the caller cancels every call.
     """
     if len(calls) == 1:
-        return [await calls[0]()]
+        try:
+            return [await calls[0]()]
+        except Exception as exc:
+            if return_exceptions:
+                return [exc]  # type: ignore[list-item]
+            raise
     results: list[Any] = [None] * len(calls)
     limiter = anyio.Semaphore(limit) if limit else None
 
@@ -56,8 +67,11 @@ async def gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int | None 
             else:
                 async with limiter:
                     results[index] = await calls[index]()
-        except Exception as exc:  # noqa: BLE001 - re-raised once the tasks are done
-            first.record(exc)
+        except Exception as exc:  # noqa: BLE001 - returned, or re-raised once the tasks are done
+            if return_exceptions:
+                results[index] = exc
+            else:
+                first.record(exc)
 
     async with anyio.create_task_group() as group:
         first = FirstError(group.cancel_scope)
