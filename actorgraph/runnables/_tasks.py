@@ -75,8 +75,10 @@ async def gather(
 
     async with anyio.create_task_group() as group:
         first = FirstError(group.cancel_scope)
-        for index in range(len(calls)):
+        for index in range(len(calls) - 1):
             group.start_soon(one, index, first)
+        # The calling task runs the last call itself: one task fewer to start.
+        await one(len(calls) - 1, first)
     first.reraise()
     return results
 
