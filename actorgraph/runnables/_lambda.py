@@ -273,7 +273,7 @@ class RunnableGenerator(Runnable[Input, Output]):
         # No implicit config here: a generator resumes in whatever context pulls
         # it, so a context variable set across its yields cannot be reset
         # reliably. Generator functions take ``config`` as a parameter instead.
-        if self._async_fn is not None:
+        if self._async_fn is not None and (self._sync_fn is None or not called_sync.get()):
             extra = {"config": config} if (self._afn_config or self._fn_config) else {}
             async with closing(self._async_fn(input, **extra)) as agen:
                 async for chunk in agen:

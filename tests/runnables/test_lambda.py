@@ -250,3 +250,23 @@ async def test_generator_with_config_parameter() -> None:
 
     assert await RunnableGenerator(tagged).ainvoke(1, {"tags": ["q"]}) == ["q"]
     assert await RunnableGenerator(sync_tagged).ainvoke(1, {"metadata": {"m": 1}}) == {"m": 1}
+
+
+def sync_tokens(_: Any) -> Iterator[str]:
+    yield "sync"
+
+
+async def async_tokens(_: Any) -> AsyncIterator[str]:
+    yield "async"
+
+
+def test_generator_with_both_functions_picks_by_face() -> None:
+    both = RunnableGenerator(sync_tokens, async_tokens)
+    assert both.invoke(None) == "sync"
+    assert list(both.stream(None)) == ["sync"]
+
+
+@pytest.mark.anyio
+async def test_generator_with_both_functions_async_face() -> None:
+    both = RunnableGenerator(sync_tokens, async_tokens)
+    assert await both.ainvoke(None) == "async"
