@@ -212,8 +212,10 @@ class RunnableGenerator(Runnable[Input, Output]):
 
     Chunks are emitted as soon as upstream chunks arrive; ``ainvoke`` returns
     the chunks added together. A sync generator runs in a worker thread and
-    pulls its input from the event loop, one chunk per hop. Generator functions
-    in a pipe become ``RunnableGenerator`` automatically.
+    pulls its input from the event loop, one chunk per hop. Given both a sync
+    ``transform`` and an async ``atransform``, the sync faces use the first and
+    the async faces the second. Generator functions in a pipe become
+    ``RunnableGenerator`` automatically.
 
     Raises:
         TypeError: ``transform`` is not a generator function.
