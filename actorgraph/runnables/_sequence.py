@@ -24,15 +24,20 @@ def coerce_to_runnable(
 ) -> Runnable[Any, Any]:
     """Turn a pipe operand into a Runnable.
 
-    A Runnable is kept, a dict becomes a :class:`RunnableParallel`, a generator
-    function (sync or async) a :class:`RunnableGenerator`, any other callable a
-    :class:`RunnableLambda`.
+    A Runnable is kept, an object with an ``ainvoke`` method (a chat model) is
+    called through a thin delegate, a dict becomes a :class:`RunnableParallel`, a
+    generator function (sync or async) a :class:`RunnableGenerator`, any other
+    callable a :class:`RunnableLambda`.
 
     Raises:
         RunnableInputError: anything else; the message names the position.
     """
     if isinstance(thing, Runnable):
         return thing
+    from actorgraph.runnables._delegate import RunnableDelegate, speaks_runnable
+
+    if speaks_runnable(thing):
+        return RunnableDelegate(thing)
     if inspect.isasyncgenfunction(thing) or inspect.isgeneratorfunction(thing):
         from actorgraph.runnables._lambda import RunnableGenerator
 

@@ -242,3 +242,30 @@ def test_failing_step_is_named_when_streaming() -> None:
 def test_non_runnable_in_a_dict_names_the_key() -> None:
     with pytest.raises(RunnableInputError, match="key 'b' of RunnableParallel is int 3"):
         RunnableParallel(a=add_one, b=3)
+
+
+def test_chat_model_in_a_pipe() -> None:
+    from actorgraph.testing import FakeChatModel
+
+    model = FakeChatModel(["hello there", "streamed reply"])
+    chain = (
+        RL(lambda topic: f"say hi about {topic}")
+        | model
+        | RL(lambda message: message.content.upper())
+    )
+    assert chain.invoke("cats") == "HELLO THERE"
+    chunks = list((RL(lambda topic: topic) | model).stream("dogs"))
+    assert "".join(chunk.content for chunk in chunks) == "streamed reply"
+    step = (RL(str) | model).steps[1]
+    assert step.get_name() == "FakeChatModel"
+    assert repr(step).startswith("RunnableDelegate(")
+
+
+def test_object_with_only_ainvoke_in_a_pipe() -> None:
+    class Service:
+        async def ainvoke(self, input: int, config: Any = None) -> int:
+            return input * 100
+
+    chain = RL(add_one) | Service()
+    assert chain.invoke(1) == 200
+    assert list(chain.stream(2)) == [300]
