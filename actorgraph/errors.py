@@ -26,8 +26,11 @@ from actorgraph.channels._errors import (
     NodeError,
     NodeInterrupt,
     ParentCommand,
+    RunnableConfigurationError,
+    RunnableInputError,
     ScriptExhaustedError,
     SerializationError,
+    SyncCalledFromAsyncError,
     TaskNotFound,
     create_error_message,
 )
@@ -58,8 +61,11 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "RunnableConfigurationError",
+    "RunnableInputError",
     "ScriptExhaustedError",
     "SerializationError",
+    "SyncCalledFromAsyncError",
     "TaskNotFound",
     "create_error_message",
 ]

@@ -38,8 +38,11 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "RunnableConfigurationError",
+    "RunnableInputError",
     "ScriptExhaustedError",
     "SerializationError",
+    "SyncCalledFromAsyncError",
     "TaskNotFound",
     "create_error_message",
 ]
@@ -206,6 +209,33 @@ class EventLoopThreadError(ActorGraphError, RuntimeError):
 
 class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
+
+
+# --- runnables ------------------------------------------------------------------------
+
+
+class RunnableInputError(ActorGraphError, TypeError, ValueError):
+    """A Runnable received input (or produced output) of the wrong shape or type.
+
+    The message names the step (its name and, inside a sequence, its position)
+    and what it expected. Both a ``TypeError`` and a ``ValueError``: LangChain
+    raises one or the other depending on the Runnable, and code catching either
+    keeps working.
+    """
+
+
+class RunnableConfigurationError(ActorGraphError, ValueError):
+    """``config["configurable"]`` is missing a required key or names an unknown
+    alternative, or a configurable field does not exist on the Runnable.
+
+    A ``ValueError`` so code written for LangChain keeps catching it.
+    """
+
+
+class SyncCalledFromAsyncError(ActorGraphError, RuntimeError):
+    """A sync face (``invoke``, ``batch``, ``stream``) was called from inside a
+    running event loop, where it would block the loop; ``await`` the async face
+    (``ainvoke``, ``abatch``, ``astream``) instead."""
 
 
 # --- messages -------------------------------------------------------------------------

@@ -362,3 +362,23 @@ def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
         st.tuples(st.just("advance"), st.sampled_from([0.5, 2.0, 6.0])),
         st.tuples(st.just("sweep")),
     )
+
+# --- runnables --------------------------------------------------------------------
+
+runnable_tags = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4, unique=True)
+runnable_configs = st.fixed_dictionaries(
+    {},
+    optional={
+        "tags": runnable_tags,
+        "metadata": st.dictionaries(st.sampled_from(["m", "n"]), st.integers(0, 3), max_size=2),
+        "configurable": st.dictionaries(st.sampled_from(["k", "l"]), st.integers(0, 3), max_size=2),
+        "recursion_limit": st.integers(1, 50),
+    },
+)
+batch_inputs = st.lists(st.integers(-100, 100), max_size=12)
+max_concurrency = st.one_of(st.none(), st.integers(1, 5))
+string_step_names = st.lists(
+    st.sampled_from(["append", "upper_stream", "passthrough", "explode", "reverse_lambda"]),
+    min_size=2,
+    max_size=5,
+)
