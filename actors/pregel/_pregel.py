@@ -1,0 +1,504 @@
+"""The compiled graph's run API: invoke, stream, batch; async engine, sync portals."""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.from_thread
+from anyio.abc import ObjectReceiveStream, TaskGroup
+
+from actorgraph.actors.pregel._adapter_loop import running_loop
+from actorgraph.actors.pregel._run import RunSupervisor
+from actorgraph.actors.pregel._spec import GraphSpec
+from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
+from actorgraph.actors.pregel._task import CURRENT_TASK
+from actorgraph.store._config import RunnableConfig
+
+__all__ = ["Pregel", "RunStream"]
+
+STREAM_BUFFER = 64
+"""How many chunks a live stream holds before the run waits for its consumer."""
+
+
+def _no_loop(what: str) -> None:
+    backend = running_loop()
+    if backend is not None:
+        raise RuntimeError(
+            f"{what}() was called inside a running {backend} event loop, where it would "
+            f"block the loop. Use `await graph.a{what}(...)` (or `async for` over "
+            "`graph.astream(...)`) instead."
+        )
+
+
+class RunStream:
+    """The chunks of one run, as ``astream()`` returns them.
+
+    Two ways to consume it:
+
+    * ``async for chunk in graph.astream(x)`` — the run advances in the
+      consumer's own task, one superstep per batch of chunks; nothing runs while
+      the consumer is not asking, and chunks of a step arrive when the step ends.
+    * ``async with graph.astream(x) as stream: async for chunk in stream`` — the
+      run is a producer task feeding a bounded stream, so ``custom`` and
+      ``messages`` chunks arrive while nodes run; a slow consumer slows the run.
+      Leaving the block early cancels the run.
+
+    Errors of the run are raised from the iteration.
+    """
+
+    def __init__(self, run: RunSupervisor, input: Any, *, modes_single: bool) -> None:
+        self._run = run
+        self._input = input
+        self._buffer: deque[Any] = deque()
+        self._started = False
+        self._finished = False
+        self._receive: ObjectReceiveStream[Any] | None = None
+        self._group: TaskGroup | None = None
+        self._error: BaseException | None = None
+
+    # pull mode ---------------------------------------------------------------------
+
+    def __aiter__(self) -> RunStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._receive is not None:
+            try:
+                return await self._receive.receive()
+            except anyio.EndOfStream:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    raise error from None
+                raise StopAsyncIteration from None
+        buffer = self._buffer
+        while not buffer:
+            if self._finished:
+                raise StopAsyncIteration
+            if not self._started:
+                self._started = True
+                self._run.start(self._input)
+                continue
+            if not await self._run.tick():
+                self._finished = True
+                self._run.finish_stream()
+        return buffer.popleft()
+
+    async def aclose(self) -> None:
+        """Stop consuming; a pull-mode run simply stops advancing."""
+        self._finished = True
+
+    # producer mode -----------------------------------------------------------------
+
+    async def __aenter__(self) -> RunStream:
+        send, receive = anyio.create_memory_object_stream[Any](STREAM_BUFFER)
+        sink = BoundedSink(send)
+        assert self._run.bus is not None  # noqa: S101 - streams always have a bus
+        self._run.bus.sink = sink
+        self._receive = receive
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+
+        async def produce() -> None:
+            async with send:
+                try:
+                    self._run.start(self._input)
+                    await sink.flush()
+                    while await self._run.tick():
+                        await sink.flush()
+                    self._run.finish_stream()
+                    await sink.flush()
+                except Exception as exc:
+                    self._error = exc
+
+        self._group.start_soon(produce)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._group is not None  # noqa: S101 - entered above
+        assert self._receive is not None  # noqa: S101
+        self._group.cancel_scope.cancel()
+        await self._receive.aclose()
+        return await self._group.__aexit__(exc_type, exc, tb)
+
+
+class Pregel:
+    """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
+
+    There is one engine, async, on anyio (asyncio or trio). The sync methods
+    are portals over it and raise RuntimeError when called inside a running
+    event loop.
+    """
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        interrupt_before: Sequence[str] | str = (),
+        interrupt_after: Sequence[str] | str = (),
+        debug: bool = False,
+        name: str = "LangGraph",
+        inline_sync_nodes: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.interrupt_before_nodes = interrupt_before
+        self.interrupt_after_nodes = interrupt_after
+        self.debug = debug
+        self.name = name
+        self.inline_sync_nodes = inline_sync_nodes
+
+    # -- hooks the facade refines ---------------------------------------------------
+
+    def _coerce_context(self, context: Any) -> Any:
+        return context
+
+    def _finish_output(self, run: RunSupervisor) -> Any:
+        out: Any = run.output()
+        if run.interrupts:
+            out["__interrupt__"] = list(run.interrupts)
+        return out
+
+    # -- runs -------------------------------------------------------------------------
+
+    def _new_run(
+        self,
+        config: RunnableConfig | None,
+        *,
+        bus: StreamBus | None,
+        context: Any,
+        private_loop: bool,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        forward: bool,
+    ) -> RunSupervisor:
+        config = config if config is not None else {}
+        ns: tuple[str, ...] = ()
+        store = self.store
+        parent = CURRENT_TASK.get()
+        if parent is not None:
+            parent_run = parent.run
+            ns = (*parent_run.ns, f"{parent.name}:{parent.id}")
+            if forward and bus is None:
+                bus = parent_run.bus
+            if context is None:
+                context = parent_run.runtime.context
+            if store is None:
+                store = parent_run.store
+        return RunSupervisor(
+            self.spec,
+            config=config,
+            bus=bus,
+            ns=ns,
+            context=self._coerce_context(context),
+            store=store,
+            inline_sync=private_loop or self.inline_sync_nodes,
+            inline_all_sync=self.inline_sync_nodes,
+            interrupt_before=(
+                interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
+            ),
+            interrupt_after=(
+                interrupt_after if interrupt_after is not None else self.interrupt_after_nodes
+            ),
+        )
+
+    async def _ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        *,
+        context: Any,
+        stream_mode: str | Sequence[str],
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        private_loop: bool,
+    ) -> Any:
+        if stream_mode == "values":
+            run = self._new_run(
+                config,
+                bus=None,
+                context=context,
+                private_loop=private_loop,
+                interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after,
+                forward=True,
+            )
+            run.start(input)
+            while await run.tick():
+                pass
+            return self._finish_output(run)
+        chunks: list[Any] = []
+        single = isinstance(stream_mode, str)
+        modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        bus = StreamBus(modes, chunks.append, single=single)
+        run = self._new_run(
+            config,
+            bus=bus,
+            context=context,
+            private_loop=private_loop,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            forward=False,
+        )
+        run.start(input)
+        while await run.tick():
+            pass
+        run.finish_stream()
+        return chunks
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] = "values",
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end and return its output.
+
+        With ``stream_mode="values"`` (the default) the result is the output
+        state (plus ``"__interrupt__"`` when the run paused); with another mode,
+        the list of chunks ``stream()`` would give. Raises what a node raised
+        (after its retries), :class:`GraphRecursionError`, or
+        :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
+        the caller cancels the running step; its writes are dropped.
+        """
+        return await self._ainvoke(
+            input,
+            config,
+            context=context,
+            stream_mode=stream_mode,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            private_loop=False,
+        )
+
+    def invoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] = "values",
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Sync :meth:`ainvoke`: runs the engine on a private event loop in this thread.
+
+        Raises RuntimeError inside a running event loop. Sync nodes of one-task
+        steps run inline here (the loop is private, so blocking it blocks no one).
+        """
+        _no_loop("invoke")
+        return anyio.run(
+            functools.partial(
+                self._ainvoke,
+                input,
+                config,
+                context=context,
+                stream_mode=stream_mode,
+                interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after,
+                private_loop=True,
+            )
+        )
+
+    def _stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        *,
+        context: Any,
+        stream_mode: str | Sequence[str] | None,
+        subgraphs: bool,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        private_loop: bool,
+    ) -> RunStream:
+        if stream_mode is None:
+            stream_mode = "updates"
+        single = isinstance(stream_mode, str)
+        modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        buffer: deque[Any] = deque()
+        bus = StreamBus(modes, buffer.append, single=single, subgraphs=subgraphs)
+        run = self._new_run(
+            config,
+            bus=bus,
+            context=context,
+            private_loop=private_loop,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            forward=False,
+        )
+        stream = RunStream(run, input, modes_single=single)
+        stream._buffer = buffer
+        return stream
+
+    def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> RunStream:
+        """Stream a run's chunks (see :class:`RunStream` for the two ways to consume them).
+
+        ``stream_mode`` defaults to ``"updates"`` (``{node: update}`` per task), as
+        in LangGraph 1.x; older LangGraph documentation says ``"values"``. A list
+        of modes gives ``(mode, chunk)`` pairs; ``subgraphs=True`` prefixes the
+        namespace tuple.
+        """
+        return self._stream(
+            input,
+            config,
+            context=context,
+            stream_mode=stream_mode,
+            subgraphs=subgraphs,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            private_loop=False,
+        )
+
+    def stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Sync :meth:`astream`: a generator over the run's chunks.
+
+        ``stream_mode`` defaults to ``"updates"`` (LangGraph 1.x behaviour; older
+        docs say ``"values"``). The engine runs on an event loop in a helper
+        thread and advances only as chunks are taken. Raises RuntimeError inside
+        a running event loop; closing the generator early stops the run.
+        """
+        _no_loop("stream")
+        return self._sync_stream(
+            input,
+            config,
+            context=context,
+            stream_mode=stream_mode,
+            subgraphs=subgraphs,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+        )
+
+    def _sync_stream(self, input: Any, config: RunnableConfig | None, **options: Any) -> Iterator[Any]:
+        done = object()
+
+        async def next_chunk(stream: RunStream) -> Any:
+            try:
+                return await stream.__anext__()
+            except StopAsyncIteration:
+                return done
+
+        with anyio.from_thread.start_blocking_portal() as portal:
+            stream = self._stream(input, config, private_loop=True, **options)
+            while True:
+                chunk = portal.call(next_chunk, stream)
+                if chunk is done:
+                    return
+                yield chunk
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Run :meth:`ainvoke` on each input concurrently; results in input order.
+
+        ``config`` is one config for all or one per input; ``max_concurrency`` in
+        the (first) config bounds how many run at once. With
+        ``return_exceptions=True`` a failed run's exception takes its place.
+        """
+        configs: list[RunnableConfig | None]
+        if config is None or isinstance(config, dict):
+            configs = [config] * len(inputs)  # type: ignore[list-item]
+        else:
+            configs = list(config)
+        if len(configs) != len(inputs):
+            raise ValueError(
+                f"abatch got {len(inputs)} inputs but {len(configs)} configs; pass one "
+                "config or one per input."
+            )
+        first = configs[0] if configs else None
+        limit = (first or {}).get("max_concurrency") if first is not None else None
+        limiter = anyio.CapacityLimiter(limit) if limit else None
+        results: list[Any] = [None] * len(inputs)
+        errors: list[BaseException] = []
+
+        async def one(index: int) -> None:
+            try:
+                if limiter is not None:
+                    async with limiter:
+                        results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
+                else:
+                    results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
+            except Exception as exc:
+                if not return_exceptions:
+                    errors.append(exc)
+                    group.cancel_scope.cancel()
+                results[index] = exc
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(inputs)):
+                group.start_soon(one, index)
+        if errors:
+            raise errors[0]
+        return results
+
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
+        _no_loop("batch")
+        return anyio.run(
+            functools.partial(
+                self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        )
+
+
+async def _aiter(stream: RunStream) -> AsyncIterator[Any]:  # pragma: no cover - typing aid
+    async for chunk in stream:
+        yield chunk

@@ -1,0 +1,305 @@
+"""The run supervisor: drives one run's supersteps from input to output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anyio
+
+from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._node import run_task
+from actorgraph.actors.pregel._runtime import Runtime
+from actorgraph.actors.pregel._spec import GraphSpec
+from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
+from actorgraph.actors.pregel._task import PULL, Task
+from actorgraph.actors.pregel._types import Interrupt
+from actorgraph.channels._errors import (
+    ErrorCode,
+    GraphInterrupt,
+    GraphRecursionError,
+    create_error_message,
+)
+from actorgraph.store._config import RunnableConfig
+
+__all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunSupervisor"]
+
+START = "__start__"
+DEFAULT_RECURSION_LIMIT = 25
+
+
+def _no_op(_chunk: Any) -> None:
+    return None
+
+
+class RunSupervisor:
+    """Owns one run: its channels, versions, step counter and stream.
+
+    Each :meth:`tick` plans a step, hands the tasks to their node actors
+    (concurrently when there are several, inline when there is one), applies
+    the writes in task order and emits stream events. Nothing here outlives
+    the call that drives it: cancelling the caller cancels the step's tasks,
+    and their partial writes are dropped.
+    """
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        config: RunnableConfig,
+        bus: StreamBus | None,
+        ns: tuple[str, ...] = (),
+        context: Any = None,
+        store: Any = None,
+        inline_sync: bool = False,
+        inline_all_sync: bool = False,
+        interrupt_before: Sequence[str] | str = (),
+        interrupt_after: Sequence[str] | str = (),
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.bus = bus
+        self.ns = ns
+        self.ns_str = "|".join(ns)
+        self.run_key = str(config.get("run_id") or "")
+        self.store = store
+        self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
+        self.channels = {key: channel.copy() for key, channel in spec.channels.items()}
+        self.versions: dict[str, int] = {}
+        self.seen: dict[str, dict[str, int]] = {}
+        self.version = 0
+        self.step = 0
+        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        if limit < 1:
+            raise ValueError(f"recursion_limit must be at least 1, got {limit}")
+        self.limit = limit
+        self.stop = limit
+        self.updated: set[str] = set()
+        self.sends: list[Any] = []
+        # A fresh run has nothing holding a one-step value; a run restored from a
+        # checkpoint starts with every channel here instead.
+        self.written_last: Any = ()
+        self.inline_sync = inline_sync
+        self.inline_all_sync = inline_all_sync
+        self.inline_now = False
+        self.thread_limiter: Any = None
+        max_concurrency = config.get("max_concurrency")
+        self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
+        self.writer: Callable[[Any], None] = (
+            self._custom if "custom" in self.modes else _no_op
+        )
+        self.runtime: Runtime[Any] = Runtime(context=context, store=store, stream_writer=self.writer)
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.interrupts: list[Interrupt] = []
+        self.breakpoint: str | None = None
+        self.last_names: tuple[str, ...] = ()
+        self._error: BaseException | None = None
+
+    # -- stream -------------------------------------------------------------------
+
+    def _custom(self, chunk: Any) -> None:
+        bus = self.bus
+        if bus is not None:
+            bus.emit(self.ns, "custom", chunk)
+
+    def emit_values(self) -> None:
+        """Emit the output keys that have values (``values`` mode)."""
+        assert self.bus is not None  # noqa: S101 - only called when a bus exists
+        self.bus.emit(self.ns, "values", self.output())
+
+    def _task_done(self, task: Task) -> None:
+        modes = self.modes
+        if "updates" in modes:
+            update = self.task_update(task)
+            self.bus.emit(self.ns, "updates", {task.name: update})  # type: ignore[union-attr]
+        if "tasks" in modes or "debug" in modes:
+            payload = {
+                "id": task.id,
+                "name": task.name,
+                "error": None,
+                "result": dict(self.task_update(task) or {}),
+                "interrupts": [],
+            }
+            self._emit_task_event("task_result", payload)
+
+    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
+        bus = self.bus
+        assert bus is not None  # noqa: S101 - modes are only set with a bus
+        if "tasks" in self.modes:
+            bus.emit(self.ns, "tasks", payload)
+        if "debug" in self.modes:
+            bus.emit(
+                self.ns,
+                "debug",
+                {"type": kind, "step": self.step, "timestamp": _now(), "payload": payload},
+            )
+
+    def task_update(self, task: Task) -> dict[str, Any] | None:
+        """The state update of ``task`` as ``updates`` shows it (None for no update)."""
+        keys = self.spec.stream_keys
+        update: dict[str, Any] | None = None
+        for key, value in task.writes:
+            if key in keys:
+                if update is None:
+                    update = {}
+                update[key] = value
+        return update
+
+    def resume_for(self, task: Task) -> tuple[Any] | None:
+        """The answer to ``task``'s next ``interrupt()``, if the caller resumed it.
+
+        Resuming from a checkpoint is durable execution's part; a run that was
+        not resumed has no answers.
+        """
+        return None
+
+    # -- the run ------------------------------------------------------------------
+
+    def output(self) -> dict[str, Any]:
+        """The output keys that have a value."""
+        channels = self.channels
+        out: dict[str, Any] = {}
+        for key in self.spec.output_keys:
+            channel = channels[key]
+            if channel.is_available():
+                out[key] = channel.get()
+        return out
+
+    def start(self, input: Any) -> None:
+        """Apply the input as the writes of step 0 (the START node)."""
+        task = Task(self, None, START, (PULL, START), (), input)
+        self.spec.map_input(task, input)
+        updated = apply_writes(self, [task])
+        if "values" in self.modes and not updated.isdisjoint(self.spec.output_set):
+            self.emit_values()
+        self.step = 1
+
+    def task_config(self, task: Task) -> RunnableConfig:
+        """The config a task sees: the caller's, plus step/node/path metadata."""
+        config = self.config
+        metadata = dict(config.get("metadata") or {})
+        metadata.update(
+            langgraph_step=self.step,
+            langgraph_node=task.name,
+            langgraph_triggers=task.triggers,
+            langgraph_path=task.path,
+            langgraph_checkpoint_ns=task.checkpoint_ns,
+        )
+        configurable = dict(config.get("configurable") or {})
+        configurable["checkpoint_ns"] = task.checkpoint_ns
+        out: RunnableConfig = {**config, "metadata": metadata, "configurable": configurable}
+        return out
+
+    def _recursion_error(self) -> GraphRecursionError:
+        last = ", ".join(repr(n) for n in self.last_names) or "none"
+        return GraphRecursionError(
+            create_error_message(
+                message=(
+                    f"Recursion limit of {self.limit} reached without hitting a stop "
+                    f"condition (the last step ran {last}). You can increase the limit by "
+                    "setting the `recursion_limit` config key."
+                ),
+                error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+            )
+        )
+
+    async def tick(self) -> bool:
+        """Run one superstep; False when the run is over.
+
+        Raises :class:`GraphRecursionError` past ``recursion_limit`` steps and
+        whatever a node raised (after its retries; siblings are cancelled and
+        the step's writes are dropped).
+        """
+        if self.step > self.stop:
+            raise self._recursion_error()
+        tasks = plan_step(self)
+        if not tasks:
+            return False
+        if self.interrupt_before and self._should_interrupt(self.interrupt_before, tasks):
+            self.breakpoint = "before"
+            return False
+        modes = self.modes
+        if "tasks" in modes or "debug" in modes:
+            for task in tasks:
+                self._emit_task_event(
+                    "task",
+                    {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers},
+                )
+        await self._execute(tasks)
+        if self.interrupts:
+            if "updates" in modes:
+                self.bus.emit(self.ns, "updates", {"__interrupt__": tuple(self.interrupts)})  # type: ignore[union-attr]
+            return False
+        updated = apply_writes(self, tasks)
+        if "values" in modes and not updated.isdisjoint(self.spec.output_set):
+            self.emit_values()
+        self.last_names = tuple(dict.fromkeys(t.name for t in tasks))
+        self.step += 1
+        if self.interrupt_after and self._should_interrupt(self.interrupt_after, tasks):
+            self.breakpoint = "after"
+            return False
+        return True
+
+    def _should_interrupt(self, names: Sequence[str] | str, tasks: list[Task]) -> bool:
+        if names == "*":
+            return True
+        return any(task.name in names for task in tasks)
+
+    async def _execute(self, tasks: list[Task]) -> None:
+        sink = self.bus.sink if self.bus is not None else None
+        if len(tasks) == 1:
+            task = tasks[0]
+            self.inline_now = self.inline_sync
+            try:
+                await run_task(task)
+            except GraphInterrupt as exc:
+                self.interrupts.extend(exc.interrupts)
+                return
+            if self.modes:
+                self._task_done(task)
+                if isinstance(sink, BoundedSink):
+                    await sink.flush()
+            return
+        self.inline_now = self.inline_all_sync
+        done = [False] * len(tasks)
+        released = 0
+        self._error = None
+
+        async def one(index: int, task: Task, cancel: anyio.CancelScope) -> None:
+            nonlocal released
+            try:
+                if self.limiter is not None:
+                    async with self.limiter:
+                        await run_task(task)
+                else:
+                    await run_task(task)
+            except GraphInterrupt as exc:
+                self.interrupts.extend(exc.interrupts)
+            except Exception as exc:
+                if self._error is None:
+                    self._error = exc
+                cancel.cancel()
+                return
+            done[index] = True
+            # Updates are released in task order, each as soon as every task
+            # before it has finished: the stream never depends on timing.
+            while released < len(tasks) and done[released]:
+                if self.modes:
+                    self._task_done(tasks[released])
+                released += 1
+            if isinstance(sink, BoundedSink):
+                await sink.flush()
+
+        async with anyio.create_task_group() as group:
+            for index, task in enumerate(tasks):
+                group.start_soon(one, index, task, group.cancel_scope)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
