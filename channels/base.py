@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar, Final, Generic, TypeVar
+from enum import Enum
+from typing import Any, Final, Generic, TypeVar
 
 from typing_extensions import Self
 
@@ -17,15 +18,14 @@ Update = TypeVar("Update")
 Checkpoint = TypeVar("Checkpoint")
 
 
-class Missing:
-    """The type of :data:`MISSING`: "no value", distinct from ``None``."""
+class Missing(Enum):
+    """The type of :data:`MISSING`: "no value", distinct from ``None``.
 
-    _instance: ClassVar[Missing | None] = None
+    A one-member enum, so type checkers narrow ``x is MISSING`` and the hot
+    path can test identity instead of calling ``isinstance``.
+    """
 
-    def __new__(cls) -> Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    MISSING = "MISSING"
 
     def __repr__(self) -> str:
         return "MISSING"
@@ -34,25 +34,33 @@ class Missing:
         return False
 
 
-MISSING: Final = Missing()
+MISSING: Final = Missing.MISSING
 
 
 class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
     """One key of the state: how a step's writes fold into its value.
 
-    ``commutative`` declares that the order of writes within one step does not
-    change the result, so the engine may apply them as they arrive;
-    otherwise it applies them in the deterministic task order. ``idempotent``
-    declares that applying the same write twice equals applying it once.
+    The engine calls :meth:`update` once per channel per superstep with every
+    write of that step. ``commutative`` declares that the order of those writes
+    does not change the result (value, checkpoint, or the error raised), so the
+    engine may pass them in arrival order; otherwise it passes them in the
+    deterministic task order. ``idempotent`` declares that a write repeated in a
+    step, or replayed in a later one, changes nothing more than the first did.
+    Both are class attributes; a channel whose algebra depends on its
+    configuration (a user reducer, a guard) sets them per instance.
+
+    ``typ`` is the value type the channel was declared with (``Any`` when
+    unknown); channels use it only to build an initial value.
     """
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "typ")
 
-    commutative: ClassVar[bool] = False
-    idempotent: ClassVar[bool] = False
+    commutative: bool = False
+    idempotent: bool = False
 
-    def __init__(self, key: str = "") -> None:
+    def __init__(self, key: str = "", *, typ: Any = Any) -> None:
         self.key = key
+        self.typ = typ
 
     @abstractmethod
     def get(self) -> Value:
@@ -68,7 +76,12 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
 
     @abstractmethod
     def update(self, values: Sequence[Update]) -> bool:
-        """Fold one step's writes in; return whether the channel changed."""
+        """Fold one step's writes in; return whether the channel changed.
+
+        Raises :class:`InvalidUpdateError` when the writes break the channel's
+        rule (for example two writes to a key without a reducer); the channel is
+        then left as it was before the call only where the channel says so.
+        """
 
     def consume(self) -> bool:
         """Called after a task triggered by this channel ran; return whether it changed."""
@@ -80,18 +93,91 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
 
     @abstractmethod
     def checkpoint(self) -> Checkpoint | Missing:
-        """The value to persist, or :data:`MISSING` when there is nothing to store."""
+        """The value to persist, or :data:`MISSING` when there is nothing to store.
+
+        The object returned is shared, not copied: the channel never mutates it
+        afterwards, so a saver may keep it as an in-memory snapshot.
+        """
 
     @abstractmethod
     def from_checkpoint(self, checkpoint: Checkpoint | Missing) -> Self:
         """A new channel of the same configuration holding ``checkpoint``."""
 
     def copy(self) -> Self:
-        """A cheap copy; values are shared, never deep-copied."""
+        """A cheap copy; values are shared, never deep-copied.
+
+        Updating the copy never changes the original, nor the other way round.
+        """
         return self.from_checkpoint(self.checkpoint())
+
+    def _blank(self) -> Self:
+        """A new, empty channel of the same class, key and type, without ``__init__``.
+
+        Subclasses fill in their own slots; this keeps :meth:`copy` and
+        :meth:`from_checkpoint` free of constructor work on the hot path.
+        """
+        new = object.__new__(type(self))
+        new.key = self.key
+        new.typ = self.typ
+        return new
+
+    def _config(self) -> tuple[object, ...]:
+        """What, besides the class, makes two channels the same declaration."""
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        # Equal declarations, not equal values: the graph builder uses this to
+        # accept one key declared identically by several schemas.
+        return type(other) is type(self) and other._config() == self._config()
+
+    __hash__ = None  # type: ignore[assignment]  # channels are mutable
 
     def _empty(self) -> EmptyChannelError:
         return EmptyChannelError(f"channel {self.key!r} has no value yet")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(key={self.key!r})"
+
+
+class _ValueChannel(BaseChannel[Value, Update, Value]):
+    """A channel whose state is one value (or :data:`MISSING`), checkpointed as is.
+
+    Subclasses with configuration of their own extend :meth:`_blank` to copy it.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, key: str = "", *, typ: Any = Any) -> None:
+        super().__init__(key, typ=typ)
+        self.value: Value | Missing = MISSING
+
+    def _blank(self) -> Self:
+        new = super()._blank()
+        new.value = MISSING
+        return new
+
+    def get(self) -> Value:
+        """The value; raises :class:`EmptyChannelError` when there is none."""
+        if self.value is MISSING:
+            raise self._empty()
+        return self.value
+
+    def is_available(self) -> bool:
+        """Whether there is a value."""
+        return self.value is not MISSING
+
+    def checkpoint(self) -> Value | Missing:
+        """The value itself (shared, not copied), or :data:`MISSING`."""
+        return self.value
+
+    def from_checkpoint(self, checkpoint: Value | Missing) -> Self:
+        """A channel of the same configuration holding ``checkpoint``."""
+        new = self._blank()
+        new.value = checkpoint
+        return new
+
+    def copy(self) -> Self:
+        """A copy sharing the value."""
+        new = self._blank()
+        new.value = self.value
+        return new

@@ -37,7 +37,7 @@ class _Box(BaseChannel[int, int, int]):
 
 
 def test_missing_is_a_falsy_singleton() -> None:
-    assert Missing() is MISSING
+    assert Missing("MISSING") is MISSING
     assert not MISSING
     assert repr(MISSING) == "MISSING"
 
