@@ -7,11 +7,7 @@ from typing import TYPE_CHECKING, Any
 from actorgraph.actors.pregel._spec import TASKS
 from actorgraph.actors.pregel._task import PULL, PUSH, Task
 from actorgraph.actors.pregel._types import Send
-from actorgraph.channels._errors import (
-    ErrorCode,
-    InvalidUpdateError,
-    create_error_message,
-)
+from actorgraph.channels._errors import InvalidUpdateError
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -74,27 +70,20 @@ def plan_step(run: RunSupervisor) -> list[Task]:
     if run.sends:
         nodes = spec.nodes
         for idx, packet in enumerate(run.sends):
-            node = nodes.get(packet.node)
-            if node is None:
+            target = nodes.get(packet.node)
+            if target is None:
                 raise InvalidUpdateError(
                     f"Send to unknown node {packet.node!r}; the graph's nodes are "
                     f"{sorted(nodes)}. Add the node or fix the name in Send({packet.node!r}, ...)."
                 )
-            tasks.append(Task(run, node, packet.node, (PUSH, idx), (PUSH,), packet.arg))
+            tasks.append(Task(run, target, packet.node, (PUSH, idx), (PUSH,), packet.arg))
     return tasks
 
 
 def _conflict_message(run: RunSupervisor, key: str, tasks: list[Task], exc: Exception) -> str:
     writers = sorted({t.name for t in tasks if any(k == key for k, _ in t.writes)})
     named = " and ".join(repr(w) for w in writers) or "the input"
-    return create_error_message(
-        message=(
-            f"At key {key!r}: {exc} Nodes {named} wrote it in the same step "
-            f"(step {run.step}). Give the key a reducer, for example "
-            f"`{key}: Annotated[list, operator.add]`, or make only one node write it."
-        ),
-        error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-    )
+    return f"{exc}\nIn step {run.step}, {key!r} was written by {named}."
 
 
 def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:

@@ -66,7 +66,11 @@ def _injection_plan(fn: Callable[..., Any]) -> tuple[bool, tuple[tuple[str, str]
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         kind = _annotation_kind(hints.get(param.name, param.annotation))
-        if kind is None and param.name in INJECTABLE and (index > 0 or param.kind == param.KEYWORD_ONLY):
+        if (
+            kind is None
+            and param.name in INJECTABLE
+            and (index > 0 or param.kind == param.KEYWORD_ONLY)
+        ):
             kind = param.name
         if index == 0 and param.kind != param.KEYWORD_ONLY and kind is None:
             takes_state = True
@@ -98,14 +102,15 @@ def _is_async_callable(fn: Any) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
-def make_node_call(fn: Any) -> NodeCall:
+def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
     """Wrap a node's callable so the engine can await it for a task.
 
     Coroutine functions are awaited; objects with ``ainvoke`` (Runnables,
     compiled graphs) get the task's config; plain functions run on a worker
     thread under anyio's default thread limiter (size it with
     ``anyio.to_thread.current_default_thread_limiter().total_tokens = n``), or
-    inline when the run allows it (see ``compile(inline_sync_nodes=...)``).
+    inline when the run allows it (see ``compile(inline_sync_nodes=...)``) or
+    ``inline`` is set (routers: they are meant to be cheap).
     """
     ainvoke = getattr(fn, "ainvoke", None)
     if ainvoke is not None and not inspect.isfunction(fn):
@@ -145,7 +150,7 @@ def make_node_call(fn: Any) -> NodeCall:
 
     async def call_sync(task: Task) -> Any:
         run = task.run
-        if run.inline_now:
+        if inline or run.inline_now:
             if not plan and takes_state:
                 return fn(task.input)
             return bound(task)()
@@ -155,7 +160,9 @@ def make_node_call(fn: Any) -> NodeCall:
 
 
 def _retry_delay(policy: RetryPolicy, attempt: int) -> float:
-    delay = min(policy.initial_interval * policy.backoff_factor ** (attempt - 1), policy.max_interval)
+    delay = min(
+        policy.initial_interval * policy.backoff_factor ** (attempt - 1), policy.max_interval
+    )
     if policy.jitter:
         delay *= 1 + random.random() * 0.5  # noqa: S311 - jitter, not cryptography
     return delay
@@ -188,6 +195,6 @@ async def run_task(task: Task) -> None:
                     raise
                 task.writes.clear()
                 await anyio.sleep(_retry_delay(policy, attempt))
-        node.writer(task, result)
+        await node.writer(task, result)
     finally:
         CURRENT_TASK.reset(token)

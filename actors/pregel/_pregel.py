@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -81,11 +81,10 @@ class RunStream:
                 raise StopAsyncIteration
             if not self._started:
                 self._started = True
-                self._run.start(self._input)
+                await self._run.start(self._input)
                 continue
             if not await self._run.tick():
                 self._finished = True
-                self._run.finish_stream()
         return buffer.popleft()
 
     async def aclose(self) -> None:
@@ -106,13 +105,12 @@ class RunStream:
         async def produce() -> None:
             async with send:
                 try:
-                    self._run.start(self._input)
+                    await self._run.start(self._input)
                     await sink.flush()
                     while await self._run.tick():
                         await sink.flush()
-                    self._run.finish_stream()
-                    await sink.flush()
-                except Exception as exc:
+                        await sink.flush()
+                except Exception as exc:  # noqa: BLE001 - re-raised to the consumer
                     self._error = exc
 
         self._group.start_soon(produce)
@@ -237,7 +235,7 @@ class Pregel:
                 interrupt_after=interrupt_after,
                 forward=True,
             )
-            run.start(input)
+            await run.start(input)
             while await run.tick():
                 pass
             return self._finish_output(run)
@@ -254,10 +252,9 @@ class Pregel:
             interrupt_after=interrupt_after,
             forward=False,
         )
-        run.start(input)
+        await run.start(input)
         while await run.tick():
             pass
-        run.finish_stream()
         return chunks
 
     async def ainvoke(
@@ -415,7 +412,9 @@ class Pregel:
             interrupt_after=interrupt_after,
         )
 
-    def _sync_stream(self, input: Any, config: RunnableConfig | None, **options: Any) -> Iterator[Any]:
+    def _sync_stream(
+        self, input: Any, config: RunnableConfig | None, **options: Any
+    ) -> Iterator[Any]:
         done = object()
 
         async def next_chunk(stream: RunStream) -> Any:
@@ -448,7 +447,7 @@ class Pregel:
         """
         configs: list[RunnableConfig | None]
         if config is None or isinstance(config, dict):
-            configs = [config] * len(inputs)  # type: ignore[list-item]
+            configs = [config] * len(inputs)
         else:
             configs = list(config)
         if len(configs) != len(inputs):
@@ -469,7 +468,7 @@ class Pregel:
                         results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
                 else:
                     results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - returned or re-raised below
                 if not return_exceptions:
                     errors.append(exc)
                     group.cancel_scope.cancel()
@@ -497,8 +496,3 @@ class Pregel:
                 self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
             )
         )
-
-
-async def _aiter(stream: RunStream) -> AsyncIterator[Any]:  # pragma: no cover - typing aid
-    async for chunk in stream:
-        yield chunk

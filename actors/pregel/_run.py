@@ -85,16 +85,15 @@ class RunSupervisor:
         self.thread_limiter: Any = None
         max_concurrency = config.get("max_concurrency")
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
-        self.writer: Callable[[Any], None] = (
-            self._custom if "custom" in self.modes else _no_op
+        self.writer: Callable[[Any], None] = self._custom if "custom" in self.modes else _no_op
+        self.runtime: Runtime[Any] = Runtime(
+            context=context, store=store, stream_writer=self.writer
         )
-        self.runtime: Runtime[Any] = Runtime(context=context, store=store, stream_writer=self.writer)
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.interrupts: list[Interrupt] = []
         self.breakpoint: str | None = None
         self.last_names: tuple[str, ...] = ()
-        self._error: BaseException | None = None
 
     # -- stream -------------------------------------------------------------------
 
@@ -114,7 +113,7 @@ class RunSupervisor:
             update = self.task_update(task)
             self.bus.emit(self.ns, "updates", {task.name: update})  # type: ignore[union-attr]
         if "tasks" in modes or "debug" in modes:
-            payload = {
+            payload: dict[str, Any] = {
                 "id": task.id,
                 "name": task.name,
                 "error": None,
@@ -166,10 +165,10 @@ class RunSupervisor:
                 out[key] = channel.get()
         return out
 
-    def start(self, input: Any) -> None:
+    async def start(self, input: Any) -> None:
         """Apply the input as the writes of step 0 (the START node)."""
         task = Task(self, None, START, (PULL, START), (), input)
-        self.spec.map_input(task, input)
+        await self.spec.map_input(task, input)
         updated = apply_writes(self, [task])
         if "values" in self.modes and not updated.isdisjoint(self.spec.output_set):
             self.emit_values()
@@ -224,12 +223,19 @@ class RunSupervisor:
             for task in tasks:
                 self._emit_task_event(
                     "task",
-                    {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers},
+                    {
+                        "id": task.id,
+                        "name": task.name,
+                        "input": task.input,
+                        "triggers": task.triggers,
+                    },
                 )
         await self._execute(tasks)
         if self.interrupts:
-            if "updates" in modes:
-                self.bus.emit(self.ns, "updates", {"__interrupt__": tuple(self.interrupts)})  # type: ignore[union-attr]
+            payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
+            for mode in ("updates", "values"):
+                if mode in modes:
+                    self.bus.emit(self.ns, mode, payload)  # type: ignore[union-attr]
             return False
         updated = apply_writes(self, tasks)
         if "values" in modes and not updated.isdisjoint(self.spec.output_set):
@@ -264,7 +270,7 @@ class RunSupervisor:
         self.inline_now = self.inline_all_sync
         done = [False] * len(tasks)
         released = 0
-        self._error = None
+        errors: list[Exception] = []
 
         async def one(index: int, task: Task, cancel: anyio.CancelScope) -> None:
             nonlocal released
@@ -276,9 +282,8 @@ class RunSupervisor:
                     await run_task(task)
             except GraphInterrupt as exc:
                 self.interrupts.extend(exc.interrupts)
-            except Exception as exc:
-                if self._error is None:
-                    self._error = exc
+            except Exception as exc:  # noqa: BLE001 - re-raised once the group is done
+                errors.append(exc)
                 cancel.cancel()
                 return
             done[index] = True
@@ -294,9 +299,8 @@ class RunSupervisor:
         async with anyio.create_task_group() as group:
             for index, task in enumerate(tasks):
                 group.start_soon(one, index, task, group.cancel_scope)
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        if errors:
+            raise errors[0]
 
 
 def _now() -> str:

@@ -19,7 +19,7 @@ TASKS = "__pregel_tasks"
 NodeCall = Callable[["Task"], Awaitable[Any]]
 """Runs a node's user code for one task and returns what it returned."""
 
-NodeWriter = Callable[["Task", Any], None]
+NodeWriter = Callable[["Task", Any], Awaitable[None]]
 """Turns a node's return value into writes appended to ``task.writes``."""
 
 
@@ -86,7 +86,7 @@ class GraphSpec:
         *,
         channels: Mapping[str, BaseChannel[Any, Any, Any]],
         nodes: Mapping[str, NodeSpec],
-        map_input: Callable[[Task, Any], None],
+        map_input: Callable[[Task, Any], Awaitable[None]],
         output_keys: Sequence[str],
         stream_keys: Sequence[str],
         name: str = "LangGraph",

@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 import anyio.from_thread
-from anyio.abc import ObjectSendStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 __all__ = ["BoundedSink", "StreamBus"]
 
@@ -23,7 +23,7 @@ class StreamBus:
     except ``custom`` and ``messages``, which reach the caller from any depth.
     """
 
-    __slots__ = ("modes", "sink", "single", "subgraphs")
+    __slots__ = ("modes", "single", "sink", "subgraphs")
 
     def __init__(
         self,
@@ -63,7 +63,7 @@ class BoundedSink:
 
     __slots__ = ("_loop_thread", "overflow", "send")
 
-    def __init__(self, send: ObjectSendStream[Any]) -> None:
+    def __init__(self, send: MemoryObjectSendStream[Any]) -> None:
         self.send = send
         self.overflow: deque[Any] = deque()
         self._loop_thread = threading.get_ident()

@@ -63,9 +63,7 @@ class Task:
             run = self.run
             parts = (run.run_key, run.ns_str, str(run.step), self.name, *map(str, self.path[1:]))
             digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
-            self._id = (
-                f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
-            )
+            self._id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
         return self._id
 
     @property
