@@ -90,9 +90,13 @@ class Branch:
             out.append(item)
         return out
 
-    async def route(self, task: Task, read: tuple[str, ...], mapper: Any) -> list[str | Send]:
-        """Run the router against ``task``'s fresh state."""
+    async def route(
+        self, task: Task, read: tuple[str, ...], managed: tuple[tuple[str, Any], ...], mapper: Any
+    ) -> list[str | Send]:
+        """Run the router against ``task``'s fresh state (managed values included)."""
         state: Any = task.read_fresh(read)
+        for key, value in managed:
+            state[key] = value.get(task.run.step, task.run.stop)
         if mapper is not None:
             state = mapper(state)
         saved = task.input

@@ -43,6 +43,7 @@ class NodeWrites:
         branches: tuple[Branch, ...],
         read: tuple[str, ...],
         mapper: Callable[[dict[str, Any]], Any] | None,
+        managed: tuple[tuple[str, Any], ...],
         strict: bool,
     ) -> None:
         self.name = name
@@ -54,6 +55,7 @@ class NodeWrites:
         self.branches = branches
         self.read = read
         self.mapper = mapper
+        self.managed = managed
         self.strict = strict
 
     async def __call__(self, task: Task, result: Any) -> None:
@@ -88,7 +90,9 @@ class NodeWrites:
         if self.static:
             writes.extend(self.static)
         for branch in self.branches:
-            self._goto(writes, await branch.route(task, self.read, self.mapper), branch.name)
+            self._goto(
+                writes, await branch.route(task, self.read, self.managed, self.mapper), branch.name
+            )
 
     def _update(self, writes: list[tuple[str, Any]], update: dict[str, Any]) -> None:
         keys = self.keys

@@ -405,6 +405,7 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
             branches=tuple(builder.branches.get(name, {}).values()),
             read=state_read,
             mapper=state_info.mapper,
+            managed=tuple(state_info.managed.items()),
             strict=strict,
         )
 

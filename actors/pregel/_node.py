@@ -23,7 +23,7 @@ from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
 from actorgraph.actors.pregel._types import RetryPolicy
-from actorgraph.channels._errors import GraphBubbleUp
+from actorgraph.channels._errors import GraphBubbleUp, ParentCommand
 
 __all__ = ["INJECTABLE", "make_node_call", "run_task"]
 
@@ -183,6 +183,14 @@ async def run_task(task: Task) -> None:
         while True:
             try:
                 result = await node.call(task)
+                break
+            except ParentCommand as exc:
+                # A subgraph this node ran sent a command to its closest parent:
+                # this graph. It counts as what the node returned.
+                command = exc.command
+                result = type(command)(
+                    update=command.update, goto=command.goto, resume=command.resume
+                )
                 break
             except GraphBubbleUp:
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -124,9 +124,13 @@ class RunStream:
     ) -> bool | None:
         assert self._group is not None  # noqa: S101 - entered above
         assert self._receive is not None  # noqa: S101
+        # The producer never raises (its errors reach the consumer through
+        # __anext__), so the group exits cleanly and an exception from the
+        # consumer's own block propagates unchanged, not wrapped in a group.
         self._group.cancel_scope.cancel()
         await self._receive.aclose()
-        return await self._group.__aexit__(exc_type, exc, tb)
+        await self._group.__aexit__(None, None, None)
+        return None
 
 
 class Pregel:
@@ -393,7 +397,7 @@ class Pregel:
         interrupt_after: Sequence[str] | str | None = None,
         durability: str | None = None,
         **kwargs: Any,
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """Sync :meth:`astream`: a generator over the run's chunks.
 
         ``stream_mode`` defaults to ``"updates"`` (LangGraph 1.x behaviour; older
@@ -414,7 +418,7 @@ class Pregel:
 
     def _sync_stream(
         self, input: Any, config: RunnableConfig | None, **options: Any
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         done = object()
 
         async def next_chunk(stream: RunStream) -> Any:

@@ -12,12 +12,14 @@ from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import GraphSpec
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
-from actorgraph.actors.pregel._task import PULL, Task
+from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.actors.pregel._types import Interrupt
 from actorgraph.channels._errors import (
     ErrorCode,
     GraphInterrupt,
     GraphRecursionError,
+    InvalidUpdateError,
+    ParentCommand,
     create_error_message,
 )
 from actorgraph.store._config import RunnableConfig
@@ -262,6 +264,8 @@ class RunSupervisor:
             except GraphInterrupt as exc:
                 self.interrupts.extend(exc.interrupts)
                 return
+            except ParentCommand as exc:
+                raise self._no_parent(task, exc) from None
             if self.modes:
                 self._task_done(task)
                 if isinstance(sink, BoundedSink):
@@ -300,7 +304,18 @@ class RunSupervisor:
             for index, task in enumerate(tasks):
                 group.start_soon(one, index, task, group.cancel_scope)
         if errors:
-            raise errors[0]
+            error = errors[0]
+            if isinstance(error, ParentCommand):
+                raise self._no_parent(tasks[0], error) from None
+            raise error
+
+    def _no_parent(self, task: Task, exc: ParentCommand) -> Exception:
+        if CURRENT_TASK.get() is not None:
+            return exc
+        return InvalidUpdateError(
+            f"A node returned {exc.command!r} with graph=Command.PARENT, but this graph "
+            "has no parent: it runs at the top level. Drop graph=Command.PARENT."
+        )
 
 
 def _now() -> str:
