@@ -22,11 +22,13 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidMessageError",
     "InvalidNamespaceError",
     "InvalidUpdateError",
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "ScriptExhaustedError",
     "SerializationError",
     "TaskNotFound",
     "create_error_message",
@@ -147,3 +149,16 @@ class ParentCommand(GraphBubbleUp):
 
 class InvalidNamespaceError(ActorGraphError, ValueError):
     """A store namespace is invalid (empty, a label with a dot, a reserved root)."""
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+class InvalidMessageError(ActorGraphError, ValueError):
+    """A value cannot be read as a message, or a ``RemoveMessage`` names an id that
+    is not in the list. The message names the position, the value or the id."""
+
+
+class ScriptExhaustedError(ActorGraphError, RuntimeError):
+    """A scripted fake chat model was called more times than it has replies; the
+    message says how many it had. Add replies to the script."""

@@ -1,0 +1,67 @@
+"""Deterministic ids for messages stored without one.
+
+``add_messages`` never draws random ids: replaying or resuming the same write
+must give the same ids, so a message is replaced rather than stored twice.
+
+- Inside :func:`message_id_scope` (the engine opens one around applying each
+  task's writes, seeded with the task id, which is stable across retries and
+  resumes) the n-th id-less message gets ``uuid5(seed, n)``.
+- Outside any scope (``add_messages`` called directly) the seed is derived from
+  the state being extended: the id of its last message and its length. The same
+  call on the same state gives the same ids; a list that has grown or shrunk gives
+  new ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = ["IdScope", "derive_message_id", "message_id_scope", "next_scoped_id"]
+
+_NAMESPACE = uuid.UUID("6f1c9a52-3d1e-5b7a-9a43-0f8d2c6b1e07")
+
+
+class IdScope:
+    """A seed and how many ids were drawn from it so far."""
+
+    __slots__ = ("count", "seed")
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self.count = 0
+
+
+_SCOPE: ContextVar[IdScope | None] = ContextVar("actorgraph_message_id_scope", default=None)
+
+
+@contextmanager
+def message_id_scope(seed: str) -> Iterator[IdScope]:
+    """Give id-less messages stored inside the block ids derived from ``seed``.
+
+    Scopes nest (the innermost wins) and are restored on exit, on errors and on
+    cancellation alike.
+    """
+    scope = IdScope(seed)
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+def derive_message_id(seed: str, position: int) -> str:
+    """The id for the message at ``position`` under ``seed``."""
+    return str(uuid.uuid5(_NAMESPACE, f"{seed}#{position}"))
+
+
+def next_scoped_id() -> str | None:
+    """The next id of the current scope, or ``None`` outside any scope."""
+    scope = _SCOPE.get()
+    if scope is None:
+        return None
+    position = scope.count
+    scope.count += 1
+    return derive_message_id(scope.seed, position)

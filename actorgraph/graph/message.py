@@ -1,0 +1,128 @@
+"""The ``add_messages`` reducer and ``MessagesState``.
+
+``add_messages(left, right)`` merges a write into a list of messages:
+
+- ``right`` may be one message-like value or a list of them (see
+  :func:`actorgraph.messages.convert_to_messages`): strings become
+  ``HumanMessage``s, dicts and ``(role, content)`` tuples are read as messages;
+  chunks are stored as the full messages they add up to;
+- a message whose ``id`` is already in ``left`` replaces that message in place;
+  any other message is appended (a later message with the same id in ``right``
+  replaces an earlier one);
+- ``RemoveMessage(id=...)`` deletes that message, and names an id that is not in
+  the list raises :class:`~actorgraph.errors.InvalidMessageError` (a
+  ``ValueError``) naming it;
+- ``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` drops every message before it, those
+  of ``left`` and those earlier in ``right``; the messages after it are the result;
+- a message without an id gets a deterministic one (see
+  :mod:`actorgraph.graph._message_ids`), never a random one, so replaying or
+  resuming a write never stores a message twice. Stored messages are copies:
+  the objects a node returned are never mutated.
+
+Neither argument is mutated; the result is a new list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from typing_extensions import TypedDict
+
+from actorgraph._messages.chunks import message_chunk_to_message
+from actorgraph._messages.convert import Messages, convert_to_messages
+from actorgraph._messages.types import (
+    REMOVE_ALL_MESSAGES,
+    AIMessageChunk,
+    AnyMessage,
+    BaseMessage,
+    RemoveMessage,
+)
+from actorgraph.channels._errors import InvalidMessageError
+from actorgraph.graph._message_ids import derive_message_id, next_scoped_id
+
+__all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
+
+
+def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMessage]:
+    """Merge ``right`` into ``left`` by message id; see the module docstring.
+
+    Raises :class:`~actorgraph.errors.InvalidMessageError` when a value is not
+    message-like (naming its position) or a ``RemoveMessage`` names an unknown id.
+    """
+    old = _as_stored(left, "left", None)
+    new = _as_stored(right, "right", old)
+    cut = _last_remove_all(new)
+    if cut is not None:
+        old, new = [], new[cut + 1 :]
+    merged: list[BaseMessage | None] = list(old)
+    where = {m.id: i for i, m in enumerate(old)}
+    for message in new:
+        at = where.get(message.id)
+        if isinstance(message, RemoveMessage):
+            if at is None or merged[at] is None:
+                raise InvalidMessageError(
+                    f"RemoveMessage(id={message.id!r}) names a message that is not in "
+                    f"the list (ids present: {_some_ids(merged)}); remove only ids "
+                    f"you read from the state"
+                )
+            merged[at] = None
+        elif at is None:
+            where[message.id] = len(merged)
+            merged.append(message)
+        else:
+            merged[at] = message
+    return [m for m in merged if m is not None]
+
+
+def _as_stored(
+    value: Messages | None, side: str, left: list[BaseMessage] | None
+) -> list[BaseMessage]:
+    if value is None:
+        return []
+    try:
+        messages = convert_to_messages(value)
+    except InvalidMessageError as exc:
+        raise InvalidMessageError(f"add_messages ({side} side): {exc}") from None
+    seed: str | None = None
+    for i, message in enumerate(messages):
+        if isinstance(message, AIMessageChunk):
+            message = messages[i] = message_chunk_to_message(message)
+        if message.id is None:
+            new_id = next_scoped_id() if left is not None else None
+            if new_id is None:
+                if seed is None:
+                    seed = _seed_from(left, side)
+                new_id = derive_message_id(seed, i)
+            messages[i] = msgspec.structs.replace(message, id=new_id)
+    return messages
+
+
+def _seed_from(left: list[BaseMessage] | None, side: str) -> str:
+    if left is None:
+        return side
+    last = left[-1].id if left else ""
+    return f"{side}|{last}|{len(left)}"
+
+
+def _last_remove_all(messages: list[BaseMessage]) -> int | None:
+    for i in range(len(messages) - 1, -1, -1):
+        message = messages[i]
+        if isinstance(message, RemoveMessage) and message.id == REMOVE_ALL_MESSAGES:
+            return i
+    return None
+
+
+def _some_ids(messages: list[BaseMessage | None]) -> str:
+    ids = [m.id for m in messages if m is not None]
+    shown = ", ".join(repr(i) for i in ids[:5])
+    return shown + (f", ... {len(ids) - 5} more" if len(ids) > 5 else "") if ids else "none"
+
+
+class MessagesState(TypedDict):
+    """A state with one key, ``messages``, merged by :func:`add_messages`.
+
+    Subclass it to add keys: ``class State(MessagesState): summary: str``.
+    """
+
+    messages: Annotated[list[AnyMessage], add_messages]
