@@ -1,8 +1,8 @@
 """Time a chain of no-op nodes per superstep (µs/step) on asyncio and trio.
 
 Run with ``python -m benchmarks.bench_chain``. Reports async nodes (the engine's
-own cost), sync nodes through the sync ``invoke`` portal (inline on its private
-loop), sync nodes under ``ainvoke`` (one worker-thread hop per node), and, for
+own cost), sync nodes (one worker-thread hop per node, the default), sync nodes
+compiled with ``inline_sync_nodes=True``, the sync ``invoke`` portal, and, for
 scale, what one anyio memory-stream hop costs (the price of a mailbox per node).
 """
 
@@ -22,7 +22,7 @@ class State(TypedDict):
     x: int
 
 
-def _chain(length: int, *, asynchronous: bool) -> CompiledStateGraph[Any]:
+def _chain(length: int, *, asynchronous: bool, inline: bool = False) -> CompiledStateGraph[Any]:
     builder = StateGraph(State)
     for i in range(length):
         if asynchronous:
@@ -37,7 +37,7 @@ def _chain(length: int, *, asynchronous: bool) -> CompiledStateGraph[Any]:
 
         builder.add_node(f"n{i}", node)
         builder.add_edge(START if i == 0 else f"n{i - 1}", f"n{i}")
-    return builder.compile()
+    return builder.compile(inline_sync_nodes=inline)
 
 
 def _per_step(seconds: float, length: int, runs: int) -> float:
@@ -89,17 +89,19 @@ def main() -> None:
         for length, runs in cases:
             async_graph = _chain(length, asynchronous=True)
             sync_graph = _chain(length, asynchronous=False)
+            inline_graph = _chain(length, asynchronous=False, inline=True)
             a = anyio.run(_time_async, async_graph, length, runs, backend=backend)
             t = anyio.run(_time_async, sync_graph, length, max(1, runs // 4), backend=backend)
+            i = anyio.run(_time_async, inline_graph, length, runs, backend=backend)
             print(
-                f"{backend:8} {length:5} nodes: async nodes {a:7.1f}  "
-                f"sync nodes via ainvoke (thread hop) {t:7.1f}"
+                f"{backend:8} {length:5} nodes: async nodes {a:7.1f}  sync nodes "
+                f"(thread hop) {t:7.1f}  sync nodes inline {i:7.1f}"
             )
         hop = anyio.run(_mailbox_hop, backend=backend)
         print(f"{backend:8} one mailbox hop (memory stream send+receive): {hop:.1f} µs")
     for length, runs in cases:
-        s = _time_sync(_chain(length, asynchronous=False), length, runs)
-        print(f"invoke() {length:5} nodes: sync nodes inline on the private loop {s:7.1f}")
+        s = _time_sync(_chain(length, asynchronous=True), length, runs)
+        print(f"invoke() {length:5} nodes, async nodes (a fresh event loop per call): {s:7.1f}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from actorgraph.channels import (
 )
 from actorgraph.channels._errors import EmptyInputError, GraphValidationError, InvalidUpdateError
 from actorgraph.graph._branch import END, START, Branch
+from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
 from actorgraph.graph._write import NodeWrites, branch_channel
 
@@ -417,7 +418,7 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
             name,
             triggers=triggers_of[name],
             reads=info.keys,
-            call=make_node_call(node.action),
+            call=stream_messages(make_node_call(node.action)),
             writer=writer(name, strict=not runnable),
             mapper=info.mapper,
             managed=tuple(info.managed.items()),

@@ -10,9 +10,9 @@ from typing import Any
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 from anyio.abc import ObjectReceiveStream, TaskGroup
 
-from actorgraph.actors.pregel._adapter_loop import running_loop
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
@@ -26,13 +26,24 @@ STREAM_BUFFER = 64
 
 
 def _no_loop(what: str) -> None:
-    backend = running_loop()
-    if backend is not None:
-        raise RuntimeError(
-            f"{what}() was called inside a running {backend} event loop, where it would "
-            f"block the loop. Use `await graph.a{what}(...)` (or `async for` over "
-            "`graph.astream(...)`) instead."
-        )
+    try:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
+        return
+    raise RuntimeError(
+        f"{what}() was called inside a running event loop, where it would block the "
+        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
+        "`graph.astream(...)`) instead."
+    )
+
+
+def _in_worker_thread() -> bool:
+    """Whether this is a worker thread of a running loop (a sync node, for example)."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except anyio.NoEventLoopError:
+        return False
+    return True
 
 
 class RunStream:
@@ -183,7 +194,6 @@ class Pregel:
         *,
         bus: StreamBus | None,
         context: Any,
-        private_loop: bool,
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
         forward: bool,
@@ -208,7 +218,7 @@ class Pregel:
             ns=ns,
             context=self._coerce_context(context),
             store=store,
-            inline_sync=private_loop or self.inline_sync_nodes,
+            inline_sync=self.inline_sync_nodes,
             inline_all_sync=self.inline_sync_nodes,
             interrupt_before=(
                 interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
@@ -227,14 +237,12 @@ class Pregel:
         stream_mode: str | Sequence[str],
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
-        private_loop: bool,
     ) -> Any:
         if stream_mode == "values":
             run = self._new_run(
                 config,
                 bus=None,
                 context=context,
-                private_loop=private_loop,
                 interrupt_before=interrupt_before,
                 interrupt_after=interrupt_after,
                 forward=True,
@@ -251,7 +259,6 @@ class Pregel:
             config,
             bus=bus,
             context=context,
-            private_loop=private_loop,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             forward=False,
@@ -289,7 +296,6 @@ class Pregel:
             stream_mode=stream_mode,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
-            private_loop=False,
         )
 
     def invoke(
@@ -306,22 +312,25 @@ class Pregel:
     ) -> Any:
         """Sync :meth:`ainvoke`: runs the engine on a private event loop in this thread.
 
-        Raises RuntimeError inside a running event loop. Sync nodes of one-task
-        steps run inline here (the loop is private, so blocking it blocks no one).
+        Raises RuntimeError inside a running event loop. Called from a sync node
+        (a worker thread), the run joins that node's event loop as its child.
         """
         _no_loop("invoke")
-        return anyio.run(
-            functools.partial(
-                self._ainvoke,
-                input,
-                config,
-                context=context,
-                stream_mode=stream_mode,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                private_loop=True,
-            )
+        # From a worker thread (a sync node calling a subgraph) the run goes onto
+        # the thread's loop, in the caller's context, so it is the node's child.
+        worker = _in_worker_thread()
+        call = functools.partial(
+            self._ainvoke,
+            input,
+            config,
+            context=context,
+            stream_mode=stream_mode,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
         )
+        if worker:
+            return anyio.from_thread.run(call)
+        return anyio.run(call)
 
     def _stream(
         self,
@@ -333,7 +342,6 @@ class Pregel:
         subgraphs: bool,
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
-        private_loop: bool,
     ) -> RunStream:
         if stream_mode is None:
             stream_mode = "updates"
@@ -345,7 +353,6 @@ class Pregel:
             config,
             bus=bus,
             context=context,
-            private_loop=private_loop,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             forward=False,
@@ -382,7 +389,6 @@ class Pregel:
             subgraphs=subgraphs,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
-            private_loop=False,
         )
 
     def stream(
@@ -427,8 +433,15 @@ class Pregel:
             except StopAsyncIteration:
                 return done
 
+        if _in_worker_thread():
+            stream = self._stream(input, config, **options)
+            while True:
+                chunk = anyio.from_thread.run(next_chunk, stream)
+                if chunk is done:
+                    return
+                yield chunk
         with anyio.from_thread.start_blocking_portal() as portal:
-            stream = self._stream(input, config, private_loop=True, **options)
+            stream = self._stream(input, config, **options)
             while True:
                 chunk = portal.call(next_chunk, stream)
                 if chunk is done:
@@ -495,6 +508,12 @@ class Pregel:
     ) -> list[Any]:
         """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
         _no_loop("batch")
+        if _in_worker_thread():
+            return anyio.from_thread.run(
+                functools.partial(
+                    self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
+                )
+            )
         return anyio.run(
             functools.partial(
                 self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs

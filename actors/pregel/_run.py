@@ -96,6 +96,9 @@ class RunSupervisor:
         self.interrupts: list[Interrupt] = []
         self.breakpoint: str | None = None
         self.last_names: tuple[str, ...] = ()
+        # Per-run state of facade features (for example message ids already
+        # streamed), keyed by the feature; the engine itself never reads it.
+        self.extras: dict[str, Any] = {}
 
     # -- stream -------------------------------------------------------------------
 
@@ -103,6 +106,16 @@ class RunSupervisor:
         bus = self.bus
         if bus is not None:
             bus.emit(self.ns, "custom", chunk)
+
+    async def emit_live(self, mode: str, payload: Any) -> None:
+        """Emit an event from inside a running task, waiting if the consumer is behind."""
+        bus = self.bus
+        if bus is None:
+            return
+        bus.emit(self.ns, mode, payload)
+        sink = bus.sink
+        if isinstance(sink, BoundedSink):
+            await sink.flush()
 
     def emit_values(self) -> None:
         """Emit the output keys that have values (``values`` mode)."""

@@ -1,0 +1,132 @@
+"""MessagesState graphs and the ``messages`` stream mode (tokens with metadata)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from typing_extensions import TypedDict
+
+from actorgraph.config import RunnableConfig
+from actorgraph.graph import END, START, MessagesState, StateGraph
+from actorgraph.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from actorgraph.testing import FakeChatModel
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_hello_world_messages_state() -> None:
+    def mock_llm(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [{"role": "ai", "content": "hello world"}]}
+
+    graph = StateGraph(MessagesState).add_node(mock_llm)
+    graph.add_edge(START, "mock_llm").add_edge("mock_llm", END)
+    out = await graph.compile().ainvoke({"messages": [{"role": "user", "content": "hi!"}]})
+    assert [m.type for m in out["messages"]] == ["human", "ai"]
+    assert [m.content for m in out["messages"]] == ["hi!", "hello world"]
+    assert all(m.id for m in out["messages"])
+
+
+async def test_message_ids_are_the_same_on_every_run() -> None:
+    def reply(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("hello")]}
+
+    app = StateGraph(MessagesState).add_node(reply).add_edge(START, "reply").compile()
+    first = await app.ainvoke({"messages": "hi"})
+    second = await app.ainvoke({"messages": "hi"})
+    assert [m.id for m in first["messages"]] == [m.id for m in second["messages"]]
+
+
+class Joke(TypedDict):
+    topic: str
+    joke: str
+
+
+async def test_messages_mode_streams_tokens_with_metadata() -> None:
+    model = FakeChatModel(["Why did the ice cream cross the road"])
+
+    async def call_model(state: Joke) -> dict[str, Any]:
+        reply = await model.ainvoke([HumanMessage(f"joke about {state['topic']}")])
+        return {"joke": reply.content}
+
+    app = StateGraph(Joke).add_node(call_model).add_edge(START, "call_model").compile()
+    chunks = [c async for c in app.astream({"topic": "ice cream"}, stream_mode="messages")]
+    assert len(chunks) > 1
+    assert (
+        "".join(str(chunk.content) for chunk, _ in chunks) == "Why did the ice cream cross the road"
+    )
+    assert all(isinstance(chunk, AIMessageChunk) for chunk, _ in chunks)
+    meta = chunks[0][1]
+    assert meta["langgraph_node"] == "call_model"
+    assert meta["langgraph_step"] == 1
+    assert meta["ls_model_type"] == "chat"
+
+
+async def test_messages_mode_live_from_sync_nodes_and_filters_by_node_and_tags() -> None:
+    joke_model = FakeChatModel(["a b c"], tags=["joke"])
+    poem_model = FakeChatModel(["x y z"], tags=["poem"])
+
+    def write_joke(state: Joke, config: RunnableConfig) -> dict[str, Any]:
+        return {"joke": joke_model.invoke("joke", config).content}
+
+    async def write_poem(state: Joke) -> dict[str, Any]:
+        await poem_model.ainvoke("poem")
+        return {}
+
+    graph = StateGraph(Joke).add_node(write_joke).add_node(write_poem)
+    graph.add_edge(START, "write_joke").add_edge(START, "write_poem")
+    app = graph.compile()
+    async with app.astream({"topic": "t"}, stream_mode=["messages", "updates"]) as stream:
+        chunks = [c async for c in stream]
+    tokens = [payload for mode, payload in chunks if mode == "messages"]
+    poem = "".join(str(c.content) for c, m in tokens if m["langgraph_node"] == "write_poem")
+    joke = "".join(str(c.content) for c, m in tokens if m["tags"] == ["joke"])
+    assert poem == "x y z"
+    assert joke == "a b c"
+
+
+async def test_messages_returned_by_nodes_appear_once() -> None:
+    model = FakeChatModel(["streamed"])
+
+    async def agent(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    def tool(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [ToolMessage("tool says hi", tool_call_id="c1", id="t1")]}
+
+    graph = StateGraph(MessagesState).add_node(agent).add_node(tool)
+    graph.add_edge(START, "agent").add_edge("agent", "tool")
+    chunks = [c async for c in graph.compile().astream({"messages": "hi"}, stream_mode="messages")]
+    contents = [(type(m).__name__, m.content) for m, _ in chunks]
+    assert contents == [("AIMessageChunk", "streamed"), ("ToolMessage", "tool says hi")]
+
+
+async def test_messages_from_a_subgraph_reach_the_parent() -> None:
+    model = FakeChatModel(["deep token"])
+
+    async def inner(state: Joke) -> dict[str, Any]:
+        await model.ainvoke("x")
+        return {"joke": "done"}
+
+    child = StateGraph(Joke).add_node(inner).add_edge(START, "inner").compile()
+    parent = StateGraph(Joke).add_node("child", child).add_edge(START, "child").compile()
+    with anyio.fail_after(5):
+        chunks = [c async for c in parent.astream({"topic": "t"}, stream_mode="messages")]
+    assert "".join(str(c.content) for c, _ in chunks) == "deep token"
+    assert chunks[0][1]["langgraph_node"] == "inner"
+
+
+def test_sync_node_calling_a_subgraph_with_invoke() -> None:
+    class S(TypedDict):
+        x: int
+
+    child = StateGraph(S).add_node("inc", lambda s: {"x": s["x"] + 1}).add_edge(START, "inc")
+    compiled_child = child.compile()
+
+    def outer(state: S) -> dict[str, Any]:
+        return {"x": compiled_child.invoke({"x": state["x"]})["x"] * 10}
+
+    parent = StateGraph(S).add_node(outer).add_edge(START, "outer").compile()
+    assert parent.invoke({"x": 1}) == {"x": 20}
+    assert parent.batch([{"x": 2}]) == [{"x": 30}]
