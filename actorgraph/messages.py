@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from actorgraph._messages.chunks import message_chunk_to_message
 from actorgraph._messages.convert import MessageLike, Messages, convert_to_messages
+from actorgraph._messages.trim import (
+    count_tokens_approximately,
+    get_buffer_string,
+    trim_messages,
+)
 from actorgraph._messages.types import (
     AIMessage,
     AIMessageChunk,
@@ -55,5 +60,8 @@ __all__ = [
     "ToolMessage",
     "UsageMetadata",
     "convert_to_messages",
+    "count_tokens_approximately",
+    "get_buffer_string",
     "message_chunk_to_message",
+    "trim_messages",
 ]

@@ -277,3 +277,14 @@ async def test_a_stream_with_no_chunks_gives_an_empty_reply() -> None:
         reply = await Silent().ainvoke("hi")
     assert reply.content == ""
     assert reply.id is not None
+
+
+def test_the_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "fake_chat_model.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "'city': 'SF'" in out
+    assert "new topic" in out
