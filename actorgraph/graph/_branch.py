@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Final, Literal, get_args, get_origin
 
 from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._task import Task
@@ -14,8 +14,10 @@ from actorgraph.channels._errors import InvalidUpdateError
 
 __all__ = ["END", "START", "Branch"]
 
-START = "__start__"
-END = "__end__"
+START: Final = "__start__"
+"""The virtual first node: edges from it receive the graph's input."""
+END: Final = "__end__"
+"""The virtual last node: routing to it ends that branch of the run."""
 
 
 def _literal_ends(path: Callable[..., Any]) -> tuple[str, ...] | None:

@@ -10,6 +10,7 @@ from typing import Any, Generic, Literal, get_args, get_origin
 
 from typing_extensions import Self, TypeVar
 
+from actorgraph._drawing import Graph
 from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
@@ -27,6 +28,7 @@ from actorgraph.graph._branch import END, START, Branch
 from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
 from actorgraph.graph._write import NodeWrites, branch_channel
+from actorgraph.store._config import RunnableConfig
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -479,6 +481,43 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
             if validate is not None:
                 return validate(context)
         return context
+
+    def get_graph(self, config: RunnableConfig | None = None, *, xray: bool | int = False) -> Graph:
+        """A drawable view: ``get_graph().draw_mermaid()`` or ``.draw_ascii()``.
+
+        Conditional edges are drawn to the destinations their ``path_map``,
+        ``Literal`` return annotation or ``destinations=`` name (to every node
+        when nothing names them); Command-routing nodes likewise.
+        """
+        builder = self.builder
+        graph = Graph()
+        graph.add_node(name=START)
+        for name, node in builder.nodes.items():
+            graph.add_node(node.action, id=name, metadata=node.metadata)
+        targets: list[tuple[str, str, str | None, bool]] = []
+        for start, end in sorted(builder.edges):
+            targets.append((start, end, None, False))
+        for starts, end in sorted(builder.waiting_edges):
+            targets.extend((start, end, None, False) for start in starts)
+        everywhere = (*builder.nodes, END)
+        for source, branches in builder.branches.items():
+            for branch in branches.values():
+                if branch.mapping is not None:
+                    for label, end in branch.mapping.items():
+                        shown = None if str(label) == end else str(label)
+                        targets.append((source, end, shown, True))
+                else:
+                    targets.extend((source, end, None, True) for end in branch.ends or everywhere)
+        for name, node in builder.nodes.items():
+            targets.extend((name, end, None, True) for end in node.ends)
+        if any(end == END for _, end, _, _ in targets):
+            graph.add_node(name=END)
+        seen: set[tuple[str, str, str | None, bool]] = set()
+        for edge in targets:
+            if edge not in seen and edge[1] in graph.nodes:
+                seen.add(edge)
+                graph.add_edge(edge[0], edge[1], edge[2], conditional=edge[3])
+        return graph
 
     def __repr__(self) -> str:
         return f"CompiledStateGraph(name={self.name!r}, nodes={sorted(self.nodes)!r})"
