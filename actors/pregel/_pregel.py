@@ -13,6 +13,7 @@ import anyio.from_thread
 import anyio.lowlevel
 from anyio.abc import ObjectReceiveStream, TaskGroup
 
+from actorgraph.actors.pregel._cache import namespace as cache_namespace
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
@@ -175,6 +176,17 @@ class Pregel:
         self.name = name
         self.inline_sync_nodes = inline_sync_nodes
 
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget cached node results (of ``nodes``, or of every node)."""
+        if self.cache is not None:
+            names = self.spec.nodes if nodes is None else nodes
+            await self.cache.aclear([cache_namespace(name) for name in names])
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
+        _no_loop("clear_cache")
+        anyio.run(self.aclear_cache, nodes)
+
     # -- hooks the facade refines ---------------------------------------------------
 
     def _coerce_context(self, context: Any) -> Any:
@@ -197,6 +209,7 @@ class Pregel:
         interrupt_before: Sequence[str] | str | None,
         interrupt_after: Sequence[str] | str | None,
         forward: bool,
+        output_keys: Sequence[str] | str | None,
     ) -> RunSupervisor:
         config = config if config is not None else {}
         ns: tuple[str, ...] = ()
@@ -226,6 +239,8 @@ class Pregel:
             interrupt_after=(
                 interrupt_after if interrupt_after is not None else self.interrupt_after_nodes
             ),
+            cache=self.cache,
+            output_keys=output_keys,
         )
 
     async def _ainvoke(
@@ -233,20 +248,11 @@ class Pregel:
         input: Any,
         config: RunnableConfig | None,
         *,
-        context: Any,
         stream_mode: str | Sequence[str],
-        interrupt_before: Sequence[str] | str | None,
-        interrupt_after: Sequence[str] | str | None,
+        **options: Any,
     ) -> Any:
         if stream_mode == "values":
-            run = self._new_run(
-                config,
-                bus=None,
-                context=context,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                forward=True,
-            )
+            run = self._new_run(config, bus=None, forward=True, **options)
             await run.start(input)
             while await run.tick():
                 pass
@@ -254,14 +260,8 @@ class Pregel:
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
-        bus = StreamBus(modes, chunks.append, single=single)
         run = self._new_run(
-            config,
-            bus=bus,
-            context=context,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            forward=False,
+            config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
         )
         await run.start(input)
         while await run.tick():
@@ -275,6 +275,7 @@ class Pregel:
         *,
         context: Any = None,
         stream_mode: str | Sequence[str] = "values",
+        output_keys: Sequence[str] | str | None = None,
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
         durability: str | None = None,
@@ -292,8 +293,9 @@ class Pregel:
         return await self._ainvoke(
             input,
             config,
-            context=context,
             stream_mode=stream_mode,
+            context=context,
+            output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
         )
@@ -305,6 +307,7 @@ class Pregel:
         *,
         context: Any = None,
         stream_mode: str | Sequence[str] = "values",
+        output_keys: Sequence[str] | str | None = None,
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
         durability: str | None = None,
@@ -323,8 +326,9 @@ class Pregel:
             self._ainvoke,
             input,
             config,
-            context=context,
             stream_mode=stream_mode,
+            context=context,
+            output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
         )
@@ -337,11 +341,9 @@ class Pregel:
         input: Any,
         config: RunnableConfig | None,
         *,
-        context: Any,
         stream_mode: str | Sequence[str] | None,
         subgraphs: bool,
-        interrupt_before: Sequence[str] | str | None,
-        interrupt_after: Sequence[str] | str | None,
+        **options: Any,
     ) -> RunStream:
         if stream_mode is None:
             stream_mode = "updates"
@@ -349,14 +351,7 @@ class Pregel:
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
         buffer: deque[Any] = deque()
         bus = StreamBus(modes, buffer.append, single=single, subgraphs=subgraphs)
-        run = self._new_run(
-            config,
-            bus=bus,
-            context=context,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            forward=False,
-        )
+        run = self._new_run(config, bus=bus, forward=False, **options)
         stream = RunStream(run, input, modes_single=single)
         stream._buffer = buffer
         return stream
@@ -368,6 +363,7 @@ class Pregel:
         *,
         context: Any = None,
         stream_mode: str | Sequence[str] | None = None,
+        output_keys: Sequence[str] | str | None = None,
         subgraphs: bool = False,
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
@@ -384,9 +380,10 @@ class Pregel:
         return self._stream(
             input,
             config,
-            context=context,
             stream_mode=stream_mode,
             subgraphs=subgraphs,
+            context=context,
+            output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
         )
@@ -398,6 +395,7 @@ class Pregel:
         *,
         context: Any = None,
         stream_mode: str | Sequence[str] | None = None,
+        output_keys: Sequence[str] | str | None = None,
         subgraphs: bool = False,
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
@@ -415,9 +413,10 @@ class Pregel:
         return self._sync_stream(
             input,
             config,
-            context=context,
             stream_mode=stream_mode,
             subgraphs=subgraphs,
+            context=context,
+            output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
         )

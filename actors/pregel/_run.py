@@ -8,6 +8,9 @@ from typing import Any
 import anyio
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._cache import NodeCache
+from actorgraph.actors.pregel._cache import lookup as cache_lookup
+from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import GraphSpec
@@ -57,6 +60,8 @@ class RunSupervisor:
         inline_all_sync: bool = False,
         interrupt_before: Sequence[str] | str = (),
         interrupt_after: Sequence[str] | str = (),
+        cache: NodeCache | None = None,
+        output_keys: Sequence[str] | str | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -65,6 +70,20 @@ class RunSupervisor:
         self.ns_str = "|".join(ns)
         self.run_key = str(config.get("run_id") or "")
         self.store = store
+        self.cache = cache
+        if output_keys is None:
+            self.output_keys: tuple[str, ...] = spec.output_keys
+        else:
+            self.output_keys = (
+                (output_keys,) if isinstance(output_keys, str) else tuple(output_keys)
+            )
+            unknown = [key for key in self.output_keys if key not in spec.channels]
+            if unknown:
+                raise ValueError(
+                    f"output_keys names {unknown!r}, which the graph does not have; its keys "
+                    f"are {', '.join(spec.output_keys)}."
+                )
+        self.output_set = frozenset(self.output_keys)
         self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
         self.channels = {key: channel.copy() for key, channel in spec.channels.items()}
         self.versions: dict[str, int] = {}
@@ -125,8 +144,10 @@ class RunSupervisor:
     def _task_done(self, task: Task) -> None:
         modes = self.modes
         if "updates" in modes:
-            update = self.task_update(task)
-            self.bus.emit(self.ns, "updates", {task.name: update})  # type: ignore[union-attr]
+            chunk: dict[str, Any] = {task.name: self.task_update(task)}
+            if task.cached:
+                chunk["__metadata__"] = {"cached": True}
+            self.bus.emit(self.ns, "updates", chunk)  # type: ignore[union-attr]
         if "tasks" in modes or "debug" in modes:
             payload: dict[str, Any] = {
                 "id": task.id,
@@ -174,7 +195,7 @@ class RunSupervisor:
         """The output keys that have a value."""
         channels = self.channels
         out: dict[str, Any] = {}
-        for key in self.spec.output_keys:
+        for key in self.output_keys:
             channel = channels[key]
             if channel.is_available():
                 out[key] = channel.get()
@@ -185,7 +206,7 @@ class RunSupervisor:
         task = Task(self, None, START, (PULL, START), (), input)
         await self.spec.map_input(task, input)
         updated = apply_writes(self, [task])
-        if "values" in self.modes and not updated.isdisjoint(self.spec.output_set):
+        if "values" in self.modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.step = 1
 
@@ -193,6 +214,8 @@ class RunSupervisor:
         """The config a task sees: the caller's, plus step/node/path metadata."""
         config = self.config
         metadata = dict(config.get("metadata") or {})
+        if task.node is not None and task.node.metadata:
+            metadata.update(task.node.metadata)
         metadata.update(
             langgraph_step=self.step,
             langgraph_node=task.name,
@@ -245,7 +268,12 @@ class RunSupervisor:
                         "triggers": task.triggers,
                     },
                 )
-        await self._execute(tasks)
+        if self.cache is not None:
+            keys = await cache_lookup(self.cache, tasks)
+            await self._execute(tasks)
+            await cache_store(self.cache, tasks, keys)
+        else:
+            await self._execute(tasks)
         if self.interrupts:
             payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
             for mode in ("updates", "values"):
@@ -253,7 +281,7 @@ class RunSupervisor:
                     self.bus.emit(self.ns, mode, payload)  # type: ignore[union-attr]
             return False
         updated = apply_writes(self, tasks)
-        if "values" in modes and not updated.isdisjoint(self.spec.output_set):
+        if "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_names = tuple(dict.fromkeys(t.name for t in tasks))
         self.step += 1
@@ -269,7 +297,7 @@ class RunSupervisor:
 
     async def _execute(self, tasks: list[Task]) -> None:
         sink = self.bus.sink if self.bus is not None else None
-        if len(tasks) == 1:
+        if len(tasks) == 1 and not tasks[0].cached:
             task = tasks[0]
             self.inline_now = self.inline_sync
             try:
@@ -285,8 +313,12 @@ class RunSupervisor:
                     await sink.flush()
             return
         self.inline_now = self.inline_all_sync
-        done = [False] * len(tasks)
+        done = [task.cached for task in tasks]
         released = 0
+        while released < len(tasks) and done[released]:
+            if self.modes:
+                self._task_done(tasks[released])
+            released += 1
         errors: list[Exception] = []
 
         async def one(index: int, task: Task, cancel: anyio.CancelScope) -> None:
@@ -315,7 +347,8 @@ class RunSupervisor:
 
         async with anyio.create_task_group() as group:
             for index, task in enumerate(tasks):
-                group.start_soon(one, index, task, group.cancel_scope)
+                if not task.cached:
+                    group.start_soon(one, index, task, group.cancel_scope)
         if errors:
             error = errors[0]
             if isinstance(error, ParentCommand):

@@ -30,7 +30,18 @@ class Task:
     on first use only: most tasks never need them.
     """
 
-    __slots__ = ("_config", "_id", "input", "name", "node", "path", "run", "triggers", "writes")
+    __slots__ = (
+        "_config",
+        "_id",
+        "cached",
+        "input",
+        "name",
+        "node",
+        "path",
+        "run",
+        "triggers",
+        "writes",
+    )
 
     def __init__(
         self,
@@ -48,6 +59,7 @@ class Task:
         self.triggers = triggers
         self.input = input
         self.writes: list[tuple[str, Any]] = []
+        self.cached = False
         self._id: str | None = None
         self._config: RunnableConfig | None = None
 

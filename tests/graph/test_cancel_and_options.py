@@ -1,0 +1,99 @@
+"""Cancelling runs, output_keys, node metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from typing_extensions import TypedDict
+
+from actorgraph.config import RunnableConfig
+from actorgraph.graph import START, StateGraph
+from actorgraph.graph.state import CompiledStateGraph
+
+pytestmark = pytest.mark.anyio
+
+
+class S(TypedDict):
+    a: str
+    b: str
+
+
+def _slow_pair(started: list[str], cancelled: list[str]) -> CompiledStateGraph[S]:
+    def branch(name: str) -> Any:
+        async def node(state: S) -> dict[str, Any]:
+            started.append(name)
+            try:
+                await anyio.sleep(10)
+            except anyio.get_cancelled_exc_class():
+                cancelled.append(name)
+                raise
+            return {name: name}
+
+        return node
+
+    graph = StateGraph(S).add_node("a", branch("a")).add_node("b", branch("b"))
+    return graph.add_edge(START, "a").add_edge(START, "b").compile()
+
+
+async def test_cancelling_ainvoke_cancels_every_task_of_the_step() -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+    app = _slow_pair(started, cancelled)
+    with anyio.move_on_after(0.05) as scope:
+        await app.ainvoke({"a": "", "b": ""})
+    assert scope.cancelled_caught
+    assert sorted(started) == ["a", "b"]
+    assert sorted(cancelled) == ["a", "b"]
+
+
+async def test_cancelling_a_pull_stream_consumer() -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+    app = _slow_pair(started, cancelled)
+    stream = app.astream({"a": "", "b": ""})
+    with anyio.move_on_after(0.05):
+        await stream.__anext__()
+    assert sorted(cancelled) == ["a", "b"]
+    await stream.aclose()
+
+
+async def test_cancelling_a_single_inline_task() -> None:
+    cancelled: list[str] = []
+
+    async def slow(state: S) -> None:
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled.append("slow")
+            raise
+
+    app = StateGraph(S).add_node(slow).add_edge(START, "slow").compile()
+    with anyio.move_on_after(0.05):
+        await app.ainvoke({"a": ""})
+    assert cancelled == ["slow"]
+
+
+async def test_output_keys() -> None:
+    graph = StateGraph(S).add_node("n", lambda s: {"b": "B"}).add_edge(START, "n")
+    app = graph.compile()
+    assert await app.ainvoke({"a": "A"}, output_keys=["b"]) == {"b": "B"}
+    assert await app.ainvoke({"a": "A"}, output_keys="a") == {"a": "A"}
+    chunks = [c async for c in app.astream({"a": "A"}, stream_mode="values", output_keys=["b"])]
+    assert chunks == [{"b": "B"}]
+    with pytest.raises(ValueError, match="'nope'"):
+        await app.ainvoke({"a": "A"}, output_keys=["nope"])
+
+
+async def test_node_metadata_reaches_the_config() -> None:
+    seen: list[Any] = []
+
+    def node(state: S, config: RunnableConfig) -> None:
+        seen.append(config["metadata"])
+
+    graph = StateGraph(S).add_node("n", node, metadata={"team": "red"}).add_edge(START, "n")
+    await graph.compile().ainvoke({"a": ""}, {"metadata": {"user": "u"}})
+    assert seen[0]["team"] == "red"
+    assert seen[0]["user"] == "u"
+    assert seen[0]["langgraph_node"] == "n"
