@@ -36,6 +36,8 @@ class Missing(Enum):
 
 MISSING: Final = Missing.MISSING
 
+_new = object.__new__
+
 
 class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
     """One key of the state: how a step's writes fold into its value.
@@ -46,8 +48,12 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
     engine may pass them in arrival order; otherwise it passes them in the
     deterministic task order. ``idempotent`` declares that a write repeated in a
     step, or replayed in a later one, changes nothing more than the first did.
-    Both are class attributes; a channel whose algebra depends on its
-    configuration (a user reducer, a guard) sets them per instance.
+    Both are class attributes by default; a channel whose algebra depends on
+    its configuration (a user reducer, a guard) sets them per instance, so
+    read them from the instance.
+
+    Channels are synchronous and do no I/O: no method awaits, so cancellation
+    never leaves one half-updated.
 
     ``typ`` is the value type the channel was declared with (``Any`` when
     unknown); channels use it only to build an initial value.
@@ -79,8 +85,8 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
         """Fold one step's writes in; return whether the channel changed.
 
         Raises :class:`InvalidUpdateError` when the writes break the channel's
-        rule (for example two writes to a key without a reducer); the channel is
-        then left as it was before the call only where the channel says so.
+        rule (for example two writes to a key without a reducer); every built-in
+        channel is then left as it was before the call.
         """
 
     def consume(self) -> bool:
@@ -116,7 +122,7 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
         Subclasses fill in their own slots; this keeps :meth:`copy` and
         :meth:`from_checkpoint` free of constructor work on the hot path.
         """
-        new = object.__new__(type(self))
+        new = _new(type(self))
         new.key = self.key
         new.typ = self.typ
         return new
@@ -142,7 +148,9 @@ class BaseChannel(ABC, Generic[Value, Update, Checkpoint]):
 class _ValueChannel(BaseChannel[Value, Update, Value]):
     """A channel whose state is one value (or :data:`MISSING`), checkpointed as is.
 
-    Subclasses with configuration of their own extend :meth:`_blank` to copy it.
+    Subclasses with configuration of their own extend :meth:`_blank` to copy it;
+    :meth:`_blank` leaves ``value`` unset, :meth:`copy` and
+    :meth:`from_checkpoint` fill it.
     """
 
     __slots__ = ("value",)
@@ -150,11 +158,6 @@ class _ValueChannel(BaseChannel[Value, Update, Value]):
     def __init__(self, key: str = "", *, typ: Any = Any) -> None:
         super().__init__(key, typ=typ)
         self.value: Value | Missing = MISSING
-
-    def _blank(self) -> Self:
-        new = super()._blank()
-        new.value = MISSING
-        return new
 
     def get(self) -> Value:
         """The value; raises :class:`EmptyChannelError` when there is none."""

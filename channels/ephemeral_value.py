@@ -29,19 +29,17 @@ class _Guarded(_ValueChannel[Value, Value]):
         return (self.guard,)
 
     def _blank(self) -> Self:
-        new = super()._blank()
+        new = _ValueChannel._blank(self)  # not super(): this runs on every copy
         new.guard = self.guard
         new.commutative = self.guard
         return new
 
-    def _store(self, values: Sequence[Value]) -> None:
-        if len(values) != 1 and self.guard:
-            name = type(self).__name__
-            raise InvalidUpdateError(
-                f"At key '{self.key}': {name}(guard=True) can receive only one value per "
-                f"step. Use {name}(guard=False) to keep any one of several values."
-            )
-        self.value = values[-1]
+    def _too_many(self) -> InvalidUpdateError:
+        name = type(self).__name__
+        return InvalidUpdateError(
+            f"At key '{self.key}': {name}(guard=True) can receive only one value per "
+            f"step. Use {name}(guard=False) to keep any one of several values."
+        )
 
 
 class EphemeralValue(Generic[Value], _Guarded[Value]):
@@ -58,7 +56,11 @@ class EphemeralValue(Generic[Value], _Guarded[Value]):
     def update(self, values: Sequence[Value]) -> bool:
         """Store the step's write, or clear the value when there is none."""
         if values:
-            self._store(values)
+            # Inlined rather than shared with UntrackedValue: every node trigger
+            # is an EphemeralValue, updated every step.
+            if self.guard and len(values) != 1:
+                raise self._too_many()
+            self.value = values[-1]
             return True
         if self.value is MISSING:
             return False
@@ -103,7 +105,9 @@ class UntrackedValue(Generic[Value], _Guarded[Value]):
         """Store the step's write; raises :class:`InvalidUpdateError` on two when guarded."""
         if not values:
             return False
-        self._store(values)
+        if self.guard and len(values) != 1:
+            raise self._too_many()
+        self.value = values[-1]
         return True
 
     def checkpoint(self) -> Missing:
@@ -112,4 +116,6 @@ class UntrackedValue(Generic[Value], _Guarded[Value]):
 
     def from_checkpoint(self, checkpoint: Value | Missing) -> Self:
         """An empty channel of the same configuration; nothing is ever restored."""
-        return self._blank()
+        new = self._blank()
+        new.value = MISSING
+        return new

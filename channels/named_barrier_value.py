@@ -57,7 +57,7 @@ class _Barrier(BaseChannel[None, Value, _Checkpoint]):
         return (self.names,)
 
     def _blank(self) -> Self:
-        new = super()._blank()
+        new = BaseChannel._blank(self)  # not super(): this runs on every copy
         new.names = self.names
         new.seen = set()
         return new
@@ -133,7 +133,7 @@ class NamedBarrierValueAfterFinish(Generic[Value], _Barrier[Value, tuple[set[Val
         self.finished = False
 
     def _blank(self) -> Self:
-        new = super()._blank()
+        new = _Barrier._blank(self)
         new.finished = False
         return new
 

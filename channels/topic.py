@@ -12,6 +12,25 @@ from actorgraph.channels.base import MISSING, BaseChannel, Missing, Value
 __all__ = ["Topic"]
 
 
+def _append_new(current: list[Any], values: Sequence[Any]) -> None:
+    """Append the flattened ``values`` not already in ``current``.
+
+    A set makes this linear for hashable values; unhashable ones fall back to
+    scanning the list.
+    """
+    flat = [item for value in values for item in (value if type(value) is list else (value,))]
+    try:
+        seen = set(current)
+        for item in flat:
+            if item not in seen:
+                seen.add(item)
+                current.append(item)
+    except TypeError:
+        for item in flat:
+            if item not in current:
+                current.append(item)
+
+
 class Topic(Generic[Value], BaseChannel[Sequence[Value], Value | list[Value], list[Value]]):
     """Collects every value written, in write order; a list write adds its items.
 
@@ -67,13 +86,7 @@ class Topic(Generic[Value], BaseChannel[Sequence[Value], Value | list[Value], li
             current = []
         size = len(current)
         if self.unique:
-            for value in values:
-                if type(value) is list:
-                    for item in value:
-                        if item not in current:
-                            current.append(item)
-                elif value not in current:
-                    current.append(value)  # type: ignore[arg-type]  # lists handled above
+            _append_new(current, values)
         else:
             for value in values:
                 if type(value) is list:
@@ -90,7 +103,7 @@ class Topic(Generic[Value], BaseChannel[Sequence[Value], Value | list[Value], li
         return self.values
 
     def _blank(self) -> Self:
-        new = super()._blank()
+        new = BaseChannel._blank(self)  # not super(): this runs on every copy
         new.accumulate = self.accumulate
         new.unique = self.unique
         new.values = []

@@ -73,3 +73,121 @@ def graph_shapes(draw: st.DrawFn) -> GraphShape:
 def task_delays() -> st.SearchStrategy[list[float]]:
     """Per-task sleep times in seconds (0 or a few milliseconds)."""
     return st.lists(st.sampled_from([0.0, 0.0005, 0.001, 0.003]), min_size=1, max_size=12)
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+
+from actorgraph.channels import (
+    GCounter,
+    GSet,
+    LWWMap,
+    LWWRegister,
+    MVRegister,
+    ORMap,
+    ORSet,
+    PNCounter,
+    TwoPhaseSet,
+)
+
+# --- channels ---------------------------------------------------------------------
+
+REPLICAS = ("r0", "r1", "r2")
+"""Replica ids: each simulated replica owns one, as the CRDT contract asks."""
+
+
+def _lww_set(state: LWWRegister[int], replica: str, x: int) -> LWWRegister[int]:
+    # Half of the writes use explicit, colliding timestamps to exercise tie-breaks.
+    if x < 3:
+        return state.set(x, replica=replica)
+    if x == 5:
+        return state.clear(replica=replica, timestamp=1.0)
+    return state.set(x, replica=replica, timestamp=float(x - 3))
+
+
+def _two_phase(state: TwoPhaseSet[int], replica: str, x: int) -> TwoPhaseSet[int]:
+    if x in state:
+        return state.remove(x)
+    if x in state.removed:
+        return state
+    return state.add(x)
+
+
+def _or_set(state: ORSet[int], replica: str, x: int) -> ORSet[int]:
+    # Two elements and frequent removes, so adds and removes race often.
+    element = x % 2
+    if x >= 2 and element in state:
+        return state.remove(element)
+    return state.add(element, replica=replica)
+
+
+def _lww_map(state: LWWMap[str, int], replica: str, x: int) -> LWWMap[str, int]:
+    key = "ab"[x % 2]
+    if x == 5:
+        return state.remove(key, replica=replica)
+    if x == 4:
+        return state.set(key, x, replica=replica, timestamp=2.0)
+    return state.set(key, x, replica=replica)
+
+
+def _or_map(state: ORMap[str, GCounter], replica: str, x: int) -> ORMap[str, GCounter]:
+    key = "ab"[x % 2]
+    if x >= 4 and key in state:
+        return state.remove(key)
+    current = state.get(key) or GCounter()
+    return state.update(key, current.increment(replica, x), replica=replica)
+
+
+CRDT_KINDS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, int], Any]]] = {
+    "GCounter": (GCounter, lambda s, r, x: s.increment(r, x)),
+    "PNCounter": (PNCounter, lambda s, r, x: s.increment(r, x - 2)),
+    "LWWRegister": (LWWRegister[int], _lww_set),
+    "MVRegister": (MVRegister[int], lambda s, r, x: s.set(x, replica=r)),
+    "GSet": (GSet[int], lambda s, r, x: s.add(x)),
+    "TwoPhaseSet": (TwoPhaseSet[int], _two_phase),
+    "ORSet": (ORSet[int], _or_set),
+    "LWWMap": (LWWMap[str, int], _lww_map),
+    "ORMap": (ORMap[str, GCounter], _or_map),
+}
+"""Each CRDT by name: its empty state and one local operation ``op(state, replica, x)``."""
+
+_events = st.lists(
+    st.tuples(
+        st.integers(0, len(REPLICAS) - 1),
+        st.integers(0, len(REPLICAS) - 1),
+        st.booleans(),
+        st.integers(0, 5),
+    ),
+    max_size=14,
+)
+
+
+@st.composite
+def crdt_histories(draw: st.DrawFn, kind: str) -> tuple[list[Any], list[Any]]:
+    """A random run of three replicas of ``kind``: local operations and merges.
+
+    Returns ``(seen, final)``: every state any replica reached (the states a
+    merge can meet in a correct run) and each replica's state at the end.
+    """
+    empty, operate = CRDT_KINDS[kind]
+    replicas = [empty() for _ in REPLICAS]
+    seen = list(replicas)
+    for i, j, is_merge, x in draw(_events):
+        if is_merge:
+            replicas[i] = replicas[i].merge(replicas[j])
+        else:
+            replicas[i] = operate(replicas[i], REPLICAS[i], x)
+        seen.append(replicas[i])
+    return seen, replicas
+
+
+@st.composite
+def crdt_states(draw: st.DrawFn, kind: str, count: int) -> list[Any]:
+    """``count`` states of ``kind`` reachable in one run (possibly the same state twice)."""
+    seen, _ = draw(crdt_histories(kind))
+    return [draw(st.sampled_from(seen)) for _ in range(count)]
+
+
+small_ints = st.integers(0, 3)
+int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
+barrier_names = st.sampled_from(["a", "b", "c", "z"])

@@ -72,3 +72,9 @@ def test_topic_copy_and_restore_are_independent() -> None:
     assert not channel.from_checkpoint(MISSING).is_available()
     assert channel == Topic(int, accumulate=True)
     assert channel != Topic(int)
+
+
+def test_unique_topic_with_unhashable_values() -> None:
+    channel: Topic[dict[str, int]] = Topic(dict, accumulate=True, unique=True)
+    assert channel.update([{"a": 1}, [{"a": 1}, {"b": 2}]])
+    assert channel.get() == [{"a": 1}, {"b": 2}]
