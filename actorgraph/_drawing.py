@@ -42,6 +42,10 @@ _MERMAID_STYLES = (
     "\tclassDef first fill-opacity:0\n"
     "\tclassDef last fill:#bfb6fc\n"
 )
+_NO_IMAGES = (
+    "{method}() is not available: actorgraph draws graphs as text only; use "
+    "print(graph.draw_mermaid()) and paste it into a Mermaid viewer, or graph.draw_ascii()"
+)
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 _PLAIN_LABEL = re.compile(r"[A-Za-z0-9_\- .]*")
 
@@ -147,6 +151,19 @@ class Graph:
         if with_styles:
             out.append(_MERMAID_STYLES)
         return "".join(out)
+
+    def draw_mermaid_png(self, *args: Any, **kwargs: Any) -> bytes:
+        """Not offered: rendering Mermaid to PNG needs a browser or a web service.
+
+        Always raises ``NotImplementedError``; print :meth:`draw_mermaid` and paste
+        it into any Mermaid viewer, or use :meth:`draw_ascii` in a terminal.
+        """
+        raise NotImplementedError(_NO_IMAGES.format(method="draw_mermaid_png"))
+
+    def draw_png(self, *args: Any, **kwargs: Any) -> bytes:
+        """Not offered (it needs graphviz); raises ``NotImplementedError`` like
+        :meth:`draw_mermaid_png`."""
+        raise NotImplementedError(_NO_IMAGES.format(method="draw_png"))
 
     # --- ASCII ----------------------------------------------------------------------
 

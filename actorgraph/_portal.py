@@ -15,25 +15,28 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.from_thread
-import anyio.lowlevel
 
 __all__ = ["iterate_sync", "run_sync"]
 
 T = TypeVar("T")
 
 
+# Both probes raise a RuntimeError subclass when there is nothing to find (which
+# one depends on the anyio version), and nothing else.
+
+
 def _in_worker_thread() -> bool:
     try:
         anyio.from_thread.check_cancelled()
-    except anyio.NoEventLoopError:
+    except RuntimeError:
         return False
     return True
 
 
 def _refuse_inside_loop(async_name: str) -> None:
     try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
+        anyio.get_current_task()
+    except RuntimeError:
         return
     raise RuntimeError(
         f"this sync method was called from inside a running event loop, where it "

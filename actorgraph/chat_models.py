@@ -16,6 +16,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from contextlib import aclosing
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
@@ -75,6 +76,14 @@ class BaseChatModel(ABC):
     at its next checkpoint; nothing is retried.
     """
 
+    # Class-level defaults keep a subclass working even when its own __init__
+    # does not call this one; instances only ever rebind them, never mutate them.
+    name: str | None = None
+    tags: Sequence[str] = ()
+    disable_streaming: bool = False
+    bound_tools: tuple[Any, ...] = ()
+    bound_kwargs: Mapping[str, Any] = MappingProxyType({})
+
     def __init__(
         self,
         *,
@@ -83,10 +92,8 @@ class BaseChatModel(ABC):
         disable_streaming: bool = False,
     ) -> None:
         self.name = name
-        self.tags: list[str] = list(tags or ())
+        self.tags = tuple(tags or ())
         self.disable_streaming = disable_streaming
-        self.bound_tools: tuple[Any, ...] = ()
-        self.bound_kwargs: dict[str, Any] = {}
 
     # --- what subclasses write -----------------------------------------------
 

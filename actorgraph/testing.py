@@ -82,7 +82,8 @@ class FakeChatModel(BaseChatModel):
     script and the record. ``delay`` seconds pass before each chunk.
 
     Raises :class:`~actorgraph.errors.ScriptExhaustedError` once the script is used
-    up, naming how many replies it had.
+    up, naming how many replies it had. A call cancelled during its ``delay``
+    has used its reply. ``examples/fake_chat_model.py`` shows it in use.
     """
 
     def __init__(

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from actorgraph.store.serde import Serializer
+from actorgraph.store.serde import Serializer, TypeRegistry
 
 
 def _messages() -> list[dict[str, Any]]:
@@ -33,6 +33,36 @@ def _messages() -> list[dict[str, Any]]:
     ]
 
 
+class _Message(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """Shaped like the runtime's chat messages: a few set fields, many defaults."""
+
+    content: str
+    id: str | None = None
+    name: str | None = None
+    additional_kwargs: dict[str, Any] = {}
+    response_metadata: dict[str, Any] = {}
+    tool_calls: list[dict[str, Any]] = []
+    usage_metadata: dict[str, int] | None = None
+
+
+class _NativeMessage(_Message, omit_defaults=True, kw_only=True):
+    """The same message, registered ``native=True``."""
+
+
+def _structs(cls: type[_Message] = _Message) -> list[_Message]:
+    return [
+        cls(
+            content=f"message number {i} " * 4,
+            id=f"msg-{i}",
+            tool_calls=[{"id": f"call-{i}", "name": "search", "args": {"q": "x", "k": i}}]
+            if i % 5 == 0
+            else [],
+            usage_metadata={"input_tokens": i, "output_tokens": 2 * i},
+        )
+        for i in range(100)
+    ]
+
+
 def _state() -> dict[str, Any]:
     return {
         f"key_{i}": (i, f"value {i}", i * 0.5, None, True, [i, i + 1])[i % 6] for i in range(300)
@@ -45,7 +75,10 @@ def _per_op(fn: Callable[[], object], number: int) -> float:
 
 
 def main() -> None:
-    serializer = Serializer()
+    registry = TypeRegistry()
+    registry.register(_Message)
+    registry.register(_NativeMessage, native=True)
+    serializer = Serializer(registry)
     plain_encode = msgspec.msgpack.Encoder().encode
     plain_decode = msgspec.msgpack.Decoder().decode
     print(
@@ -53,6 +86,8 @@ def main() -> None:
     )
     for label, value, number in (
         ("100 messages (list[dict])", _messages(), 2000),
+        ("100 messages (Structs)", _structs(), 2000),
+        ("100 messages (native)", _structs(_NativeMessage), 2000),
         ("300-key state", _state(), 2000),
     ):
         data = serializer.dumps(value)

@@ -9,6 +9,7 @@ imported; users call :func:`actorgraph.store.serde.register` for anything else.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import enum
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
 import msgspec
+import msgspec.inspect
 import typing_extensions
 
 __all__ = ["TypeRegistry"]
@@ -29,10 +31,17 @@ _Decode = Callable[[Any], Any]
 class _Entry:
     """How one registered class turns into a payload and back."""
 
-    __slots__ = ("attrs", "cls", "decode", "encode", "name")
+    __slots__ = ("attrs", "cls", "decode", "encode", "name", "native", "prefix")
 
     def __init__(
-        self, cls: type, name: str, encode: _Encode, decode: _Decode, *, attrs: bool
+        self,
+        cls: type,
+        name: str,
+        encode: _Encode,
+        decode: _Decode,
+        *,
+        attrs: bool,
+        native: msgspec.msgpack.Decoder[Any] | None = None,
     ) -> None:
         self.cls = cls
         self.name = name
@@ -40,6 +49,10 @@ class _Entry:
         self.decode = decode
         # Payload keys are attribute names, so error paths read ``.field``.
         self.attrs = attrs
+        # For native=True: the typed decoder; msgspec encodes instances itself.
+        self.native = native
+        encoded = name.encode("utf-8")
+        self.prefix = bytes((len(encoded),)) + encoded if len(encoded) < 256 else b""
 
 
 def _pydantic_base() -> type | None:
@@ -91,13 +104,54 @@ def _dataclass_codec(cls: type) -> tuple[_Encode, _Decode]:
     return encode, decode
 
 
+_SIMPLE_DEFAULTS: tuple[type, ...] = (type(None), bool, int, float, str, bytes)
+_EMPTY_FACTORIES: tuple[Any, ...] = (list, dict, set, frozenset, tuple, bytearray)
+_KEEP = object()
+
+
+def _omittable_default(default: Any) -> Any:
+    """What a field value must be to be left out, or ``_KEEP`` to always write it.
+
+    Only defaults that compare safely and exactly are candidates: simple
+    scalars (compared by type and value) and empty-collection factories.
+    """
+    # msgspec keeps ``default_factory`` (and mutable literal defaults such as
+    # ``{}``) as a private Factory object with a ``factory`` attribute.
+    factory = getattr(default, "factory", None)
+    if factory is not None:
+        return factory() if factory in _EMPTY_FACTORIES else _KEEP
+    if type(default) in _SIMPLE_DEFAULTS or isinstance(default, enum.Enum):
+        return default
+    return _KEEP
+
+
 def _struct_codec(cls: type[msgspec.Struct]) -> tuple[_Encode, _Decode]:
     names: tuple[str, ...] = cls.__struct_fields__
     unset = msgspec.UNSET
+    defaults: tuple[Any, ...] = cls.__struct_defaults__
+    omit: dict[str, Any] = {}
+    if cls.__struct_config__.omit_defaults:
+        # As msgspec does for this class: leave out fields that hold their
+        # default, which keeps message-like structs small and fast.
+        first = len(names) - len(defaults)
+        for name, default in zip(names[first:], defaults, strict=True):
+            value = _omittable_default(default)
+            if value is not _KEEP:
+                omit[name] = value
+
+    omit_items = tuple(omit.items())
+    asdict = msgspec.structs.asdict
 
     def encode(obj: Any) -> Any:
+        values = asdict(obj)
+        for name, default in omit_items:
+            value = values[name]
+            if type(value) is type(default) and value == default:
+                del values[name]
         # An UNSET field is left out, so it comes back UNSET (its default).
-        return {name: value for name in names if (value := getattr(obj, name)) is not unset}
+        if unset in values.values():
+            values = {name: value for name, value in values.items() if value is not unset}
+        return values
 
     def decode(payload: Any) -> Any:
         return cls(**_payload_dict(cls, payload))
@@ -151,6 +205,68 @@ def _pydantic_codec(cls: Any) -> tuple[_Encode, _Decode]:
     return encode, decode
 
 
+def _native_decoder(cls: type) -> msgspec.msgpack.Decoder[Any]:
+    if issubclass(cls, enum.Enum) or _is_pydantic_model(cls):
+        raise TypeError(
+            f"register({cls.__qualname__}, native=True): only Structs, dataclasses "
+            "and NamedTuples can be native"
+        )
+    try:
+        custom = _custom_types(msgspec.inspect.type_info(cls), set())
+        decoder = msgspec.msgpack.Decoder(cls)
+    except TypeError as error:
+        raise TypeError(f"register({cls.__qualname__}, native=True): {error}") from error
+    if custom:
+        # msgspec would accept the class and then fail on every decode.
+        names = ", ".join(sorted(c.__qualname__ for c in custom))
+        raise TypeError(
+            f"register({cls.__qualname__}, native=True): fields of type {names} are not "
+            "supported by msgspec; register without native=True"
+        )
+    return decoder
+
+
+def _custom_types(node: Any, seen: set[int]) -> set[type]:
+    """The classes msgspec's type info for a class marks as custom (no native codec)."""
+    if id(node) in seen:
+        return set()
+    seen.add(id(node))
+    if isinstance(node, msgspec.inspect.CustomType):
+        return {node.cls}
+    found: set[type] = set()
+    if isinstance(node, (msgspec.inspect.Type, msgspec.inspect.Field)):
+        for value in msgspec.structs.astuple(node):
+            found |= _custom_types(value, seen)
+    elif isinstance(node, tuple):
+        for value in node:
+            found |= _custom_types(value, seen)
+    return found
+
+
+def _exception_codec(cls: type[BaseException], *, builtin: bool) -> tuple[_Encode, _Decode]:
+    def encode(obj: Any) -> Any:
+        # Attributes set in __init__ live in __dict__; the traceback and the
+        # cause chain do not travel (they hold frames, not data).
+        return [list(obj.args), vars(obj)]
+
+    def decode(payload: Any) -> Any:
+        if type(payload) is not list or len(payload) != 2:
+            raise TypeError(f"expected [args, attributes] for {cls.__qualname__}")
+        args, state = payload
+        if builtin:
+            # Builtin constructors set their C-level fields (errno, ...) from args.
+            obj = cls(*args)
+        else:
+            # Like pickle, do not call a user __init__ whose signature need not
+            # match args (``NodeError(message, node=...)``): restore the state.
+            obj = cls.__new__(cls, *args)
+            obj.args = tuple(args)
+        obj.__dict__.update(state)
+        return obj
+
+    return encode, decode
+
+
 def _default_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -167,7 +283,8 @@ class TypeRegistry:
     """
 
     def __init__(self, *, parent: TypeRegistry | None = None) -> None:
-        self._parent = parent
+        # Every chain ends at the registry of builtin exceptions.
+        self._parent: TypeRegistry | None = _BUILTINS if parent is None else parent
         self._by_type: dict[type, _Entry] = {}
         self._by_name: dict[str, _Entry] = {}
 
@@ -180,6 +297,7 @@ class TypeRegistry:
         name: str | None = None,
         encode: Callable[[T], Any] | None = None,
         decode: Callable[[Any], T] | None = None,
+        native: bool = False,
     ) -> type[T]: ...
 
     @overload
@@ -191,6 +309,7 @@ class TypeRegistry:
         name: str | None = None,
         encode: Callable[[Any], Any] | None = None,
         decode: Callable[[Any], Any] | None = None,
+        native: bool = False,
     ) -> Callable[[type[T]], type[T]]: ...
 
     def register(
@@ -201,11 +320,13 @@ class TypeRegistry:
         name: str | None = None,
         encode: Callable[[Any], Any] | None = None,
         decode: Callable[[Any], Any] | None = None,
+        native: bool = False,
     ) -> type[T] | Callable[[type[T]], type[T]]:
         """Allow ``cls`` to be encoded and decoded; returns ``cls``.
 
-        Dataclasses, msgspec Structs, NamedTuples, Enums and pydantic v2 models
-        need nothing more. Any other class needs ``encode`` (instance to a
+        Dataclasses, msgspec Structs, NamedTuples, Enums, pydantic v2 models
+        and exceptions need nothing more (an exception keeps its ``args`` and
+        attributes, not its traceback; builtin exceptions are always known). Any other class needs ``encode`` (instance to a
         serializable payload) and ``decode`` (payload back to an instance); the
         payload may hold anything the serializer encodes, registered types too.
         Works as a decorator, with or without arguments.
@@ -216,17 +337,27 @@ class TypeRegistry:
         another class moves to the new one, so redefining a class (in a
         notebook, say) works.
 
-        Raises ``TypeError`` when ``cls`` is not a class, or is none of the kinds
-        above and lacks an ``encode``/``decode`` pair.
+        ``native=True`` (msgspec Structs, dataclasses, NamedTuples) hands the
+        whole instance to msgspec, which encodes it in C and decodes it against
+        the class's field annotations: several times faster, exact wherever the
+        annotations name the type, but a value under an ``Any`` (or
+        ``dict[str, Any]``) field comes back in its plain MessagePack form
+        (a tuple as a list, a dataclass as a dict). Use it for hot, plainly
+        typed classes such as chat messages.
+
+        Raises ``TypeError`` when ``cls`` is not a class, is none of the kinds
+        above and lacks an ``encode``/``decode`` pair, or cannot be native.
         """
         if cls is None:
 
             def decorator(target: type[T]) -> type[T]:
-                return self.register(target, name=name, encode=encode, decode=decode)
+                return self.register(target, name=name, encode=encode, decode=decode, native=native)
 
             return decorator
         if not isinstance(cls, type):
             raise TypeError(f"register() takes a class, got {cls!r}")
+        if native and encode is not None:
+            raise TypeError(f"register({cls.__qualname__}): native=True takes no encode/decode")
         if (encode is None) != (decode is None):
             raise TypeError(
                 f"register({cls.__qualname__}): pass both encode= and decode=, or neither"
@@ -245,12 +376,21 @@ class TypeRegistry:
             encode, decode = _dataclass_codec(cls)
         elif _is_namedtuple(cls):
             encode, decode = _namedtuple_codec(cls)
+        elif issubclass(cls, BaseException):
+            encode, decode = _exception_codec(cls, builtin=cls.__module__ == "builtins")
+            attrs = False
         else:
             raise TypeError(
                 f"cannot register {cls.__qualname__}: it is not a dataclass, msgspec Struct, "
-                "NamedTuple, Enum or pydantic model; pass encode= and decode= functions"
+                "NamedTuple, Enum, pydantic model or exception; pass encode= and decode= "
+                "functions"
             )
-        entry = _Entry(cls, name or _default_name(cls), encode, decode, attrs=attrs)
+        typed = _native_decoder(cls) if native else None
+        if native and len((name or _default_name(cls)).encode("utf-8")) > 255:
+            raise TypeError(
+                f"register({cls.__qualname__}, native=True): name= must be under 256 bytes"
+            )
+        entry = _Entry(cls, name or _default_name(cls), encode, decode, attrs=attrs, native=typed)
         previous = self._by_name.get(entry.name)
         if previous is not None and previous.cls is not cls:
             self._by_type.pop(previous.cls, None)
@@ -344,29 +484,64 @@ class TypeRegistry:
         return entry
 
     def __iter__(self) -> Iterator[type]:
-        """The registered classes, this registry's first, then its parent's."""
+        """The registered classes, this registry's first, then its parent's.
+
+        The builtin exceptions every registry knows are not listed.
+        """
         yield from self._by_type
-        if self._parent is not None:
+        if self._parent is not None and self._parent is not _BUILTINS:
             yield from self._parent
+
+
+def _builtin_exceptions() -> TypeRegistry:
+    """The root of every registry: builtin exceptions (``ValueError``, ...)."""
+    root = TypeRegistry.__new__(TypeRegistry)
+    root._parent = None
+    root._by_type = {}
+    root._by_name = {}
+    for value in vars(builtins).values():
+        if isinstance(value, type) and issubclass(value, BaseException):
+            root.register(value)
+    return root
+
+
+_BUILTINS = _builtin_exceptions()
 
 
 def _field_hints(tp: type) -> list[Any]:
     """The field annotations of a class, resolved where possible.
 
-    An annotation that does not resolve (a forward reference to a name that is
-    not importable here) is skipped rather than failing the compile; values of
-    the types it would have reached fail loudly, by name, when encoded.
+    When the class's hints do not resolve as a whole (a forward reference to a
+    name that does not exist at run time), each field is resolved on its own and
+    the ones that fail are skipped rather than failing the compile: values of
+    the types they would have reached fail loudly, by name, when encoded.
     """
     try:
         hints = typing_extensions.get_type_hints(tp, include_extras=True)
-    except Exception:  # noqa: BLE001 - any failure to resolve hints means "walk what is plain"
-        hints = {
-            key: value
-            for klass in reversed(tp.__mro__)
-            for key, value in getattr(klass, "__annotations__", {}).items()
-            if not isinstance(value, str)
-        }
+    except Exception:  # noqa: BLE001 - any failure to resolve means "resolve field by field"
+        hints = {}
+        for klass in reversed(tp.__mro__):
+            module = sys.modules.get(klass.__module__)
+            for key, value in getattr(klass, "__annotations__", {}).items():
+                resolved = _resolve_one(value, vars(module) if module else {}, dict(vars(klass)))
+                if resolved is not _UNRESOLVED:
+                    hints[key] = resolved
     return [hint for hint in hints.values() if not _is_classvar(hint)]
+
+
+_UNRESOLVED = object()
+
+
+def _resolve_one(annotation: Any, globalns: dict[str, Any], localns: dict[str, Any]) -> Any:
+    """One annotation resolved the way ``get_type_hints`` does, or ``_UNRESOLVED``."""
+    holder = type("_Field", (), {"__annotations__": {"field": annotation}})
+    try:
+        hints = typing_extensions.get_type_hints(
+            holder, globalns=globalns, localns=localns, include_extras=True
+        )
+    except Exception:  # noqa: BLE001 - an unresolvable annotation is skipped, see above
+        return _UNRESOLVED
+    return hints["field"]
 
 
 def _is_classvar(hint: Any) -> bool:

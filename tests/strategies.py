@@ -74,6 +74,8 @@ def task_delays() -> st.SearchStrategy[list[float]]:
     """Per-task sleep times in seconds (0 or a few milliseconds)."""
     return st.lists(st.sampled_from([0.0, 0.0005, 0.001, 0.003]), min_size=1, max_size=12)
 from collections.abc import Callable
+import datetime
+from collections import deque
 from typing import Any
 
 from hypothesis import strategies as st
@@ -191,3 +193,68 @@ def crdt_states(draw: st.DrawFn, kind: str, count: int) -> list[Any]:
 small_ints = st.integers(0, 3)
 int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
 barrier_names = st.sampled_from(["a", "b", "c", "z"])
+# --- serde ---------------------------------------------------------------------
+from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
+
+_SERDE_TEXT = st.text(max_size=12)
+_SERDE_INTS = st.integers(min_value=-(2**70), max_value=2**70)
+
+
+def serde_hashables() -> st.SearchStrategy[Any]:
+    """Hashable leaves (dict keys, set members) that compare exactly: no NaN."""
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        _SERDE_INTS,
+        st.floats(allow_nan=False),
+        _SERDE_TEXT,
+        st.binary(max_size=8),
+        st.uuids(),
+        st.dates(),
+        st.sampled_from(list(Color) + list(Level)),
+        st.tuples(_SERDE_INTS, _SERDE_TEXT),
+        st.frozensets(_SERDE_INTS, max_size=3),
+    )
+
+
+def serde_leaves() -> st.SearchStrategy[Any]:
+    """Every scalar the serializer round-trips, NaN and time zones included."""
+    return st.one_of(
+        serde_hashables(),
+        st.floats(),
+        st.binary(max_size=8).map(bytearray),
+        st.complex_numbers(allow_nan=False),
+        st.decimals(places=None),
+        st.datetimes(timezones=st.none() | st.timezones() | st.just(datetime.timezone.utc)),
+        st.times(timezones=st.none() | st.just(datetime.timezone(datetime.timedelta(hours=2)))),
+        st.timedeltas(),
+    )
+
+
+def serde_values(*, registered: bool = True) -> st.SearchStrategy[Any]:
+    """Nested values: containers of leaves, and (``registered``) the sample classes
+    of ``tests/store/_serde_samples.py`` around them."""
+
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        options: list[st.SearchStrategy[Any]] = [
+            st.lists(children, max_size=4),
+            st.lists(children, max_size=4).map(tuple),
+            st.dictionaries(_SERDE_TEXT, children, max_size=4),
+            st.dictionaries(serde_hashables(), children, max_size=3),
+            st.sets(serde_hashables(), max_size=3),
+            st.frozensets(serde_hashables(), max_size=3),
+            st.builds(deque, st.lists(children, max_size=3), st.none() | st.integers(3, 5)),
+        ]
+        if registered:
+            options += [
+                st.builds(Point, children, children),
+                st.builds(Tagged, st.lists(_SERDE_TEXT, max_size=3).map(tuple)),
+                st.tuples(_SERDE_TEXT, children).map(lambda args: Packet(*args)),
+                st.tuples(_SERDE_TEXT, st.dictionaries(_SERDE_TEXT, children)).map(
+                    lambda args: Note(text=args[0], meta=args[1])
+                ),
+                st.builds(Pair, children, children),
+            ]
+        return st.one_of(*options)
+
+    return st.recursive(serde_leaves(), extend, max_leaves=12)

@@ -12,11 +12,13 @@ every field is equal, ``id`` included. An :class:`AIMessage` never equals an
 
 from __future__ import annotations
 
+import copy
 import sys
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import msgspec
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import NotRequired, Self, TypedDict
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
@@ -150,6 +152,38 @@ class BaseMessage(_Content, kw_only=True):
         """
         return _blocks_of(self.content)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets pydantic models hold messages (state schemas, tool arguments):
+        instances pass as they are, message-like values are read as messages."""
+        from pydantic_core import core_schema
+
+        from actorgraph._messages.convert import to_message
+
+        def validate(value: object) -> BaseMessage:
+            message = to_message(value)
+            if not isinstance(message, cls):
+                raise ValueError(f"expected a {cls.__name__}, got a {type(message).__name__}")
+            return message
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda message: message.model_dump()
+            ),
+        )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with the fields in ``update`` replaced (``deep``: nested values
+        copied too). Raises ``TypeError`` naming an unknown field."""
+        copied = copy.deepcopy(self) if deep else self
+        return msgspec.structs.replace(copied, **(update or {}))
+
+    def model_dump(self) -> dict[str, Any]:
+        """The message as plain data with its ``type``, as it is encoded."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
     def pretty_repr(self) -> str:
         """A human-readable rendering: a title rule, then the content."""
         title = f" {_title_of(self)} Message "
@@ -259,7 +293,9 @@ class AIMessageChunk(AIMessage, kw_only=True, tag="AIMessageChunk"):
 class ToolMessage(BaseMessage, kw_only=True, tag="tool"):
     """The result of a tool call (dict role ``"tool"``).
 
-    ``tool_call_id`` must match the id of the call in the :class:`AIMessage`;
+    ``tool_call_id`` must match the id of the call in the :class:`AIMessage`
+    (non-str ids are converted with ``str``); ``content`` that is neither text nor
+    a block list is written as JSON text (``str()`` when JSON cannot hold it);
     ``status`` is ``"error"`` when the tool failed; ``artifact`` is kept for
     programs and never sent to the model.
     """
@@ -269,6 +305,18 @@ class ToolMessage(BaseMessage, kw_only=True, tag="tool"):
     artifact: Any = None
 
     type: ClassVar[str] = "tool"
+
+    def __post_init__(self) -> None:
+        # Tools return all sorts of values: keep text as it is, write anything else
+        # as JSON (or its str() when JSON cannot hold it), as a model would read it.
+        if type(self.content) is not str and not isinstance(self.content, list):
+            try:
+                self.content = msgspec.json.encode(self.content).decode()
+            except (TypeError, msgspec.EncodeError):
+                self.content = str(self.content)
+        if type(self.tool_call_id) is not str:
+            self.tool_call_id = str(self.tool_call_id)
+        super().__post_init__()
 
 
 class RemoveMessage(BaseMessage, kw_only=True, tag="remove"):

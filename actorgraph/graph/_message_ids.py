@@ -5,7 +5,7 @@ must give the same ids, so a message is replaced rather than stored twice.
 
 - Inside :func:`message_id_scope` (the engine opens one around applying each
   task's writes, seeded with the task id, which is stable across retries and
-  resumes) the n-th id-less message gets ``uuid5(seed, n)``.
+  resumes) the n-th id-less message gets a hash of ``(seed, n)``.
 - Outside any scope (``add_messages`` called directly) the seed is derived from
   the state being extended: the id of its last message and its length. The same
   call on the same state gives the same ids; a list that has grown or shrunk gives
@@ -14,14 +14,14 @@ must give the same ids, so a message is replaced rather than stored twice.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 __all__ = ["IdScope", "derive_message_id", "message_id_scope", "next_scoped_id"]
 
-_NAMESPACE = uuid.UUID("6f1c9a52-3d1e-5b7a-9a43-0f8d2c6b1e07")
+_PREFIX = b"actorgraph-message-id\0"
 
 
 class IdScope:
@@ -53,8 +53,10 @@ def message_id_scope(seed: str) -> Iterator[IdScope]:
 
 
 def derive_message_id(seed: str, position: int) -> str:
-    """The id for the message at ``position`` under ``seed``."""
-    return str(uuid.uuid5(_NAMESPACE, f"{seed}#{position}"))
+    """The id for the message at ``position`` under ``seed``: a 128-bit hash of
+    both, written like a UUID (it is not a UUID of any version)."""
+    h = hashlib.blake2b(_PREFIX + f"{seed}#{position}".encode(), digest_size=16).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def next_scoped_id() -> str | None:

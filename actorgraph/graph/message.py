@@ -33,10 +33,14 @@ from actorgraph._messages.chunks import message_chunk_to_message
 from actorgraph._messages.convert import Messages, convert_to_messages
 from actorgraph._messages.types import (
     REMOVE_ALL_MESSAGES,
+    AIMessage,
     AIMessageChunk,
     AnyMessage,
     BaseMessage,
+    HumanMessage,
     RemoveMessage,
+    SystemMessage,
+    ToolMessage,
 )
 from actorgraph.channels._errors import InvalidMessageError
 from actorgraph.graph._message_ids import derive_message_id, next_scoped_id
@@ -50,13 +54,12 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
     Raises :class:`~actorgraph.errors.InvalidMessageError` when a value is not
     message-like (naming its position) or a ``RemoveMessage`` names an unknown id.
     """
-    old = _as_stored(left, "left", None)
+    old, where = _index_left(left)
     new = _as_stored(right, "right", old)
     cut = _last_remove_all(new)
     if cut is not None:
-        old, new = [], new[cut + 1 :]
+        old, new, where = [], new[cut + 1 :], {}
     merged: list[BaseMessage | None] = list(old)
-    where = {m.id: i for i, m in enumerate(old)}
     for message in new:
         at = where.get(message.id)
         if isinstance(message, RemoveMessage):
@@ -73,6 +76,25 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
         else:
             merged[at] = message
     return [m for m in merged if m is not None]
+
+
+# What a stored history holds: messages with ids, no chunks, no removals.
+_STORED_TYPES = frozenset({HumanMessage, AIMessage, SystemMessage, ToolMessage})
+
+
+def _index_left(left: Messages | None) -> tuple[list[BaseMessage], dict[str | None, int]]:
+    # The left side is almost always a history this reducer stored: check and index
+    # it in one pass instead of coercing it again.
+    if type(left) is list:
+        where: dict[str | None, int] = {}
+        for i, message in enumerate(left):
+            if type(message) not in _STORED_TYPES or message.id is None:
+                break
+            where[message.id] = i
+        else:
+            return left, where
+    old = _as_stored(left, "left", None)
+    return old, {m.id: i for i, m in enumerate(old)}
 
 
 def _as_stored(

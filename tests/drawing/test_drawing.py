@@ -198,3 +198,13 @@ def test_ascii_crowded_fan_out_keeps_every_arrow() -> None:
     assert "s -.-> x: to x with a long label" in drawing.splitlines()
     for name in "sxyzw":
         assert f" {name} " in drawing
+
+
+def test_image_renderings_say_what_to_use_instead() -> None:
+    graph = agent_loop()
+    with pytest.raises(
+        NotImplementedError, match=r"draw_mermaid_png\(\) is not available.*draw_ascii"
+    ):
+        graph.draw_mermaid_png()
+    with pytest.raises(NotImplementedError, match=r"draw_png\(\) is not available"):
+        graph.draw_png()

@@ -236,3 +236,18 @@ def test_messages_state_values_round_trip() -> None:
     }
     decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(state), type=MessagesState)
     assert decoded == state
+
+
+def test_stamped_writes_keep_their_ids_in_any_order() -> None:
+    from actorgraph.graph._message_writes import stamp_message_ids
+
+    first = stamp_message_ids(["a", AIMessage("b", id="keep")], "task-1:0")
+    second = stamp_message_ids(("ai", "c"), "task-2:0")
+    assert first == stamp_message_ids(["a", AIMessage("b", id="keep")], "task-1:0")
+    assert first[1].id == "keep"
+    one_way = add_messages(add_messages([], first), second)
+    other_way = add_messages(add_messages([], second), first)
+    assert {m.id for m in one_way} == {m.id for m in other_way}
+    assert add_messages(one_way, first) == one_way
+    with pytest.raises(InvalidMessageError, match=r"\(write side\).*position 0"):
+        stamp_message_ids([3], "t")  # type: ignore[list-item]

@@ -288,3 +288,22 @@ def test_the_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "'city': 'SF'" in out
     assert "new topic" in out
+
+
+class OwnInit(BaseChatModel):
+    """A model whose __init__ does not call the base one."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def _agenerate(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+        return AIMessage(f"{self.prefix}{sorted(kwargs)}")
+
+
+async def test_a_subclass_need_not_call_the_base_init() -> None:
+    model = OwnInit("> ")
+    assert (await model.ainvoke("q")).content == "> []"
+    assert (await model.bind_tools(["t"]).ainvoke("q")).content == "> ['tools']"
+    with message_sink(Collector()):
+        assert (await model.ainvoke("q")).content == "> []"
+    assert model.bound_kwargs == {}

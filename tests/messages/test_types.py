@@ -177,3 +177,23 @@ def test_encoding_carries_the_type_tag_and_leaves_out_defaults() -> None:
 def test_decoding_checks_field_types() -> None:
     with pytest.raises(msgspec.ValidationError, match="tool_call_id"):
         msgspec.json.decode(b'{"type":"tool","content":"x"}', type=AnyMessage)
+
+
+def test_tool_message_writes_other_values_as_text() -> None:
+    assert ToolMessage(42, tool_call_id="c").content == "42"  # type: ignore[arg-type]
+    assert ToolMessage({"a": [1]}, tool_call_id="c").content == '{"a":[1]}'  # type: ignore[arg-type]
+    assert ToolMessage(object, tool_call_id="c").content == str(object)  # type: ignore[arg-type]
+    assert ToolMessage("x", tool_call_id=7).tool_call_id == "7"  # type: ignore[arg-type]
+
+
+def test_model_copy_and_model_dump() -> None:
+    message = AIMessage("old", id="1", response_metadata={"k": [1]})
+    changed = message.model_copy(update={"content": "new"})
+    assert (changed.content, changed.id, message.content) == ("new", "1", "old")
+    assert changed.response_metadata is message.response_metadata
+    deep = message.model_copy(deep=True)
+    assert deep == message
+    assert deep.response_metadata is not message.response_metadata
+    with pytest.raises(TypeError, match="nope"):
+        message.model_copy(update={"nope": 1})
+    assert HumanMessage("hi", id="1").model_dump() == {"type": "human", "content": "hi", "id": "1"}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import enum
 import uuid
 from collections import deque
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,98 +16,30 @@ import pytest
 from actorgraph.errors import DeserializationError, SerializationError
 from actorgraph.store import serde
 from actorgraph.store.serde import Serializer, TypeRegistry, UnknownValue
-
-
-@dataclasses.dataclass
-class Point:
-    x: Any
-    y: Any = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Tagged:
-    tags: tuple[str, ...]
-    derived: int = dataclasses.field(init=False, default=0)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "derived", len(self.tags))
-
-
-class Packet(msgspec.Struct, frozen=True):
-    node: str
-    arg: Any = msgspec.UNSET
-
-
-class Pair(NamedTuple):
-    left: Any
-    right: Any
-
-
-class Color(enum.Enum):
-    RED = "red"
-    BLUE = ("b", 1)
-
-
-class Level(enum.IntEnum):
-    LOW = 1
-
-
-class Opaque:
-    """A class with no known shape; it needs an explicit encode/decode pair."""
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Opaque) and other.secret == self.secret
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class NotRegistered:
-    pass
-
-
-class OddZone(datetime.tzinfo):
-    """A tzinfo that is neither ``timezone`` nor ``ZoneInfo``."""
-
-    def utcoffset(self, dt: datetime.datetime | None) -> datetime.timedelta:
-        return datetime.timedelta(0)
-
-    def dst(self, dt: datetime.datetime | None) -> datetime.timedelta:
-        return datetime.timedelta(0)
-
-    def tzname(self, dt: datetime.datetime | None) -> str:
-        return "odd"
+from tests.store._serde_samples import (
+    Color,
+    Level,
+    Note,
+    NotRegistered,
+    OddZone,
+    Opaque,
+    Packet,
+    Pair,
+    Point,
+    Tagged,
+    assert_same,
+    sample_registry,
+)
 
 
 @pytest.fixture
 def registry() -> TypeRegistry:
-    reg = TypeRegistry()
-    for cls in (Point, Tagged, Packet, Pair, Color, Level):
-        reg.register(cls)
-    reg.register(Opaque, encode=lambda o: {"s": o.secret}, decode=lambda p: Opaque(p["s"]))
-    return reg
+    return sample_registry()
 
 
 @pytest.fixture
 def ser(registry: TypeRegistry) -> Serializer:
     return Serializer(registry)
-
-
-def _same(a: Any, b: Any) -> None:
-    """Equal, and of the same types all the way down (1 == 1.0 == True is not enough)."""
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _same(a[key], b[key])
-    elif isinstance(a, (list, tuple, deque)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _same(x, y)
-    else:
-        assert a == b
 
 
 SCALARS: list[Any] = [
@@ -155,7 +86,7 @@ SCALARS: list[Any] = [
 
 @pytest.mark.parametrize("value", SCALARS, ids=repr)
 def test_scalars_round_trip_exactly(ser: Serializer, value: Any) -> None:
-    _same(ser.loads(ser.dumps(value)), value)
+    assert_same(ser.loads(ser.dumps(value)), value)
 
 
 def test_timezone_identity_survives(ser: Serializer) -> None:
@@ -183,7 +114,7 @@ def test_containers_round_trip_exactly(ser: Serializer) -> None:
         None: "none key",
         b"k": "bytes key",
     }
-    _same(ser.loads(ser.dumps(value)), value)
+    assert_same(ser.loads(ser.dumps(value)), value)
 
 
 def test_dict_keys_msgpack_cannot_hold_round_trip(ser: Serializer) -> None:
@@ -196,7 +127,7 @@ def test_dict_keys_msgpack_cannot_hold_round_trip(ser: Serializer) -> None:
         "s": [1, (2,)],
     }
     out = ser.loads(ser.dumps(value))
-    _same(out, value)
+    assert_same(out, value)
 
 
 def test_registered_kinds_round_trip(ser: Serializer) -> None:
@@ -212,7 +143,7 @@ def test_registered_kinds_round_trip(ser: Serializer) -> None:
         Opaque("s3cr3t"),
     ]
     out = ser.loads(ser.dumps(value))
-    _same(out, value)
+    assert_same(out, value)
     assert out[1].derived == 2
     assert out[3].arg is msgspec.UNSET
 
@@ -347,3 +278,151 @@ def test_module_functions_use_the_default_registry() -> None:
 
     assert serde.default_registry.is_registered(Local)
     assert serde.loads(serde.dumps(Local(3))) == Local(3)
+
+
+# --- structs: defaults left out, native encoding ---------------------------------------
+
+
+def test_struct_defaults_are_left_out(ser: Serializer) -> None:
+    small = ser.dumps(Note(text="hi"))
+    for field in (b"tags", b"meta", b"count"):
+        assert field not in small
+    full = Note(text="hi", tags=["a"], meta={"k": (1,)}, count=0.0, extra=None)  # type: ignore[arg-type]
+    assert_same(ser.loads(ser.dumps(full)), full)  # 0.0 is not the default 0
+    assert_same(ser.loads(small), Note(text="hi"))
+
+
+class Fast(msgspec.Struct, kw_only=True):
+    text: str
+    when: datetime.date | None = None
+    pair: tuple[int, int] = (0, 0)
+    anything: Any = None
+
+
+class FastPoint(msgspec.Struct):
+    x: int
+
+
+@pytest.fixture
+def native_ser() -> Serializer:
+    reg = sample_registry()
+    reg.register(Fast, native=True)
+    reg.register(FastPoint, name="fast.point", native=True)
+    return Serializer(reg)
+
+
+def test_native_structs_round_trip_where_typed(native_ser: Serializer) -> None:
+    value = [Fast(text="a", when=datetime.date(2024, 1, 1), pair=(1, 2)), FastPoint(3), (4,)]
+    assert_same(native_ser.loads(native_ser.dumps(value)), value)
+
+
+def test_native_any_fields_come_back_plain(native_ser: Serializer) -> None:
+    out = native_ser.loads(native_ser.dumps(Fast(text="a", anything=(1, 2))))
+    assert out.anything == [1, 2]
+
+
+def test_native_unencodable_value_names_path(native_ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^s\[0\]: .*Fast is registered native=True"):
+        native_ser.dumps([Fast(text="a", anything=NotRegistered())], path="s")
+
+
+def test_native_and_plain_encodings_read_each_other() -> None:
+    plain_reg, native_reg = TypeRegistry(), TypeRegistry()
+    plain_reg.register(FastPoint, name="fast.point")
+    native_reg.register(FastPoint, name="fast.point", native=True)
+    plain, native = Serializer(plain_reg), Serializer(native_reg)
+    assert plain.dumps(FastPoint(1)) != native.dumps(FastPoint(1))
+    assert native.loads(plain.dumps(FastPoint(1))) == FastPoint(1)
+    assert plain.loads(native.dumps(FastPoint(1))) == FastPoint(1)
+
+
+def test_native_placeholder_round_trips_bytes(native_ser: Serializer) -> None:
+    data = native_ser.dumps({"p": FastPoint(7)})
+    bare = Serializer(TypeRegistry())
+    with pytest.raises(DeserializationError, match=r"'fast\.point': it is not registered"):
+        bare.loads(data)
+    out = bare.loads(data, unknown="placeholder")
+    assert out["p"].type_name == "fast.point"
+    assert out["p"].payload == {"x": 7}
+    assert bare.dumps(out) == data
+
+
+def test_native_changed_class_is_a_clear_error(native_ser: Serializer) -> None:
+    class Other(msgspec.Struct):
+        x: str
+
+    reg = TypeRegistry()
+    reg.register(Other, name="fast.point", native=True)
+    with pytest.raises(DeserializationError, match=r"cannot rebuild fast\.point"):
+        Serializer(reg).loads(native_ser.dumps(FastPoint(1)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\x00", b"\x05ab", b"\x02\xff\xfe\x01"],
+    ids=["empty", "no-name", "short", "bad-utf8"],
+)
+def test_native_malformed_header(native_ser: Serializer, data: bytes) -> None:
+    blob = bytes((0xC1, 1)) + msgspec.msgpack.encode(msgspec.msgpack.Ext(33, data))
+    with pytest.raises(DeserializationError):
+        native_ser.loads(blob)
+
+
+# --- exceptions -----------------------------------------------------------------------
+
+
+class AppError(Exception):
+    """An exception whose __init__ does not take its args back."""
+
+    def __init__(self, message: str, *, node: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def test_builtin_exceptions_are_always_known() -> None:
+    ser = Serializer(TypeRegistry())
+    errors = [
+        ValueError("x", 1),
+        KeyError("k"),
+        FileNotFoundError(2, "missing"),
+        RuntimeError("outer", [ValueError(1), TypeError("t")]),
+    ]
+    vars(errors[0])["__notes__"] = ["a note"]  # add_note() is 3.11+
+    out = ser.loads(ser.dumps(errors))
+    for before, after in zip(errors, out, strict=True):
+        assert type(after) is type(before)
+        assert repr(after.args) == repr(before.args)
+    assert out[0].__notes__ == ["a note"]
+    assert out[2].errno == 2
+    assert [type(e) for e in out[3].args[1]] == [ValueError, TypeError]
+    assert ValueError not in set(TypeRegistry())
+
+
+def test_registered_exception_keeps_its_attributes(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    out = Serializer(registry).loads(Serializer(registry).dumps(AppError("boom", node="n")))
+    assert type(out) is AppError
+    assert (out.args, out.node) == (("boom",), "n")
+
+
+def test_unregistered_exception_is_an_encoding_error(ser: Serializer) -> None:
+    with pytest.raises(SerializationError, match=r"^error: type .*AppError is not serializable"):
+        ser.dumps(AppError("boom", node="n"), path="error")
+
+
+def test_exception_with_unserializable_attribute_names_it(registry: TypeRegistry) -> None:
+    registry.register(AppError)
+    error = AppError("boom", node="n")
+    error.request = NotRegistered()  # type: ignore[attr-defined]
+    with pytest.raises(SerializationError, match=r"^error\[1\]\['request'\]: type"):
+        Serializer(registry).dumps(error, path="error")
+
+
+def test_malformed_exception_payload(ser: Serializer) -> None:
+    reg = TypeRegistry()
+    reg.register(AppError, name="e", encode=lambda e: "junk", decode=lambda p: AppError(p, node=""))
+    data = Serializer(reg).dumps(AppError("x", node="n"))
+    reg2 = TypeRegistry()
+    reg2.register(AppError, name="e")
+    with pytest.raises(DeserializationError, match=r"expected \[args, attributes\] for AppError"):
+        Serializer(reg2).loads(data)
