@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
+from actorgraph.channels import (
+    GCounter,
+    GSet,
+    LWWMap,
+    LWWRegister,
+    MVRegister,
+    ORMap,
+    ORSet,
+    PNCounter,
+    TwoPhaseSet,
+)
 from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
 # --- messages ---------------------------------------------------------------------
 
@@ -73,24 +89,7 @@ def graph_shapes(draw: st.DrawFn) -> GraphShape:
 def task_delays() -> st.SearchStrategy[list[float]]:
     """Per-task sleep times in seconds (0 or a few milliseconds)."""
     return st.lists(st.sampled_from([0.0, 0.0005, 0.001, 0.003]), min_size=1, max_size=12)
-from collections.abc import Callable
-import datetime
-from collections import deque
-from typing import Any
 
-from hypothesis import strategies as st
-
-from actorgraph.channels import (
-    GCounter,
-    GSet,
-    LWWMap,
-    LWWRegister,
-    MVRegister,
-    ORMap,
-    ORSet,
-    PNCounter,
-    TwoPhaseSet,
-)
 
 # --- channels ---------------------------------------------------------------------
 
@@ -194,7 +193,6 @@ small_ints = st.integers(0, 3)
 int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
 barrier_names = st.sampled_from(["a", "b", "c", "z"])
 # --- serde ---------------------------------------------------------------------
-from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
 _SERDE_TEXT = st.text(max_size=12)
 _SERDE_INTS = st.integers(min_value=-(2**70), max_value=2**70)
