@@ -320,6 +320,8 @@ class RunSupervisor:
                 self._task_done(tasks[released])
             released += 1
         errors: list[Exception] = []
+        # Interrupts are reported in task order, whatever order they happen in.
+        paused: dict[int, Sequence[Interrupt]] = {}
 
         async def one(index: int, task: Task, cancel: anyio.CancelScope) -> None:
             nonlocal released
@@ -330,7 +332,7 @@ class RunSupervisor:
                 else:
                     await run_task(task)
             except GraphInterrupt as exc:
-                self.interrupts.extend(exc.interrupts)
+                paused[index] = exc.interrupts
             except Exception as exc:  # noqa: BLE001 - re-raised once the group is done
                 errors.append(exc)
                 cancel.cancel()
@@ -339,7 +341,7 @@ class RunSupervisor:
             # Updates are released in task order, each as soon as every task
             # before it has finished: the stream never depends on timing.
             while released < len(tasks) and done[released]:
-                if self.modes:
+                if self.modes and released not in paused:
                     self._task_done(tasks[released])
                 released += 1
             if isinstance(sink, BoundedSink):
@@ -349,6 +351,8 @@ class RunSupervisor:
             for index, task in enumerate(tasks):
                 if not task.cached:
                     group.start_soon(one, index, task, group.cancel_scope)
+        for index in sorted(paused):
+            self.interrupts.extend(paused[index])
         if errors:
             error = errors[0]
             if isinstance(error, ParentCommand):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any
 
+import anyio
 import pytest
 from typing_extensions import TypedDict
 
@@ -157,3 +158,27 @@ def test_helpers_outside_a_run() -> None:
             helper()
     with pytest.raises(RuntimeError, match="outside"):
         interrupt("x")
+
+
+async def test_parallel_interrupts_in_task_order_and_siblings_stream() -> None:
+    class L(TypedDict):
+        log: Annotated[list[str], operator.add]
+
+    async def ask_late(state: L) -> dict[str, Any]:
+        await anyio.sleep(0.02)
+        return {"log": [interrupt("first by name")]}
+
+    async def ask_now(state: L) -> dict[str, Any]:
+        return {"log": [interrupt("second by name")]}
+
+    async def fine(state: L) -> dict[str, Any]:
+        return {"log": ["fine"]}
+
+    graph = StateGraph(L).add_node("a", ask_late).add_node("b", ask_now).add_node("c", fine)
+    graph.add_edge(START, "a").add_edge(START, "b").add_edge(START, "c")
+    app = graph.compile()
+    out = await app.ainvoke({"log": []})
+    assert [i.value for i in out["__interrupt__"]] == ["first by name", "second by name"]
+    chunks = [c async for c in app.astream({"log": []})]
+    assert chunks[0] == {"c": {"log": ["fine"]}}
+    assert list(chunks[1]) == ["__interrupt__"]
