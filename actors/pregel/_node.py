@@ -150,11 +150,11 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
 
     async def call_sync(task: Task) -> Any:
         run = task.run
-        if inline or run.inline_now:
+        if inline or run.inline_sync:
             if not plan and takes_state:
                 return fn(task.input)
             return bound(task)()
-        return await anyio.to_thread.run_sync(bound(task), limiter=run.thread_limiter)
+        return await anyio.to_thread.run_sync(bound(task))
 
     return call_sync
 

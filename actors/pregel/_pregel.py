@@ -38,6 +38,13 @@ def _no_loop(what: str) -> None:
     )
 
 
+def _check_durability(durability: str | None) -> None:
+    # Checkpoints are durable execution's part; the value is checked now so a
+    # typo fails today rather than when savers arrive.
+    if durability not in (None, "sync", "async", "exit"):
+        raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
+
+
 def _in_worker_thread() -> bool:
     """Whether this is a worker thread of a running loop (a sync node, for example)."""
     try:
@@ -232,7 +239,6 @@ class Pregel:
             context=self._coerce_context(context),
             store=store,
             inline_sync=self.inline_sync_nodes,
-            inline_all_sync=self.inline_sync_nodes,
             interrupt_before=(
                 interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
             ),
@@ -290,6 +296,7 @@ class Pregel:
         :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
         the caller cancels the running step; its writes are dropped.
         """
+        _check_durability(durability)
         return await self._ainvoke(
             input,
             config,
@@ -318,6 +325,7 @@ class Pregel:
         Raises RuntimeError inside a running event loop. Called from a sync node
         (a worker thread), the run joins that node's event loop as its child.
         """
+        _check_durability(durability)
         _no_loop("invoke")
         # From a worker thread (a sync node calling a subgraph) the run goes onto
         # the thread's loop, in the caller's context, so it is the node's child.
@@ -377,6 +385,7 @@ class Pregel:
         of modes gives ``(mode, chunk)`` pairs; ``subgraphs=True`` prefixes the
         namespace tuple.
         """
+        _check_durability(durability)
         return self._stream(
             input,
             config,
@@ -409,6 +418,7 @@ class Pregel:
         thread and advances only as chunks are taken. Raises RuntimeError inside
         a running event loop; closing the generator early stops the run.
         """
+        _check_durability(durability)
         _no_loop("stream")
         return self._sync_stream(
             input,

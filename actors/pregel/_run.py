@@ -57,7 +57,6 @@ class RunSupervisor:
         context: Any = None,
         store: Any = None,
         inline_sync: bool = False,
-        inline_all_sync: bool = False,
         interrupt_before: Sequence[str] | str = (),
         interrupt_after: Sequence[str] | str = (),
         cache: NodeCache | None = None,
@@ -100,10 +99,9 @@ class RunSupervisor:
         # A fresh run has nothing holding a one-step value; a run restored from a
         # checkpoint starts with every channel here instead.
         self.written_last: Any = ()
+        # Whether sync node functions run on the event loop instead of a worker
+        # thread (compile(inline_sync_nodes=True)).
         self.inline_sync = inline_sync
-        self.inline_all_sync = inline_all_sync
-        self.inline_now = False
-        self.thread_limiter: Any = None
         max_concurrency = config.get("max_concurrency")
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
         self.writer: Callable[[Any], None] = self._custom if "custom" in self.modes else _no_op
@@ -299,7 +297,6 @@ class RunSupervisor:
         sink = self.bus.sink if self.bus is not None else None
         if len(tasks) == 1 and not tasks[0].cached:
             task = tasks[0]
-            self.inline_now = self.inline_sync
             try:
                 await run_task(task)
             except GraphInterrupt as exc:
@@ -312,7 +309,6 @@ class RunSupervisor:
                 if isinstance(sink, BoundedSink):
                     await sink.flush()
             return
-        self.inline_now = self.inline_all_sync
         done = [task.cached for task in tasks]
         released = 0
         while released < len(tasks) and done[released]:

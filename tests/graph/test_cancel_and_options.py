@@ -97,3 +97,13 @@ async def test_node_metadata_reaches_the_config() -> None:
     assert seen[0]["team"] == "red"
     assert seen[0]["user"] == "u"
     assert seen[0]["langgraph_node"] == "n"
+
+
+async def test_durability_values_are_checked() -> None:
+    app = StateGraph(S).add_node("n", lambda s: None).add_edge(START, "n").compile()
+    for durability in ("sync", "async", "exit"):
+        assert await app.ainvoke({"a": "x"}, durability=durability) == {"a": "x"}
+    with pytest.raises(ValueError, match="durability"):
+        await app.ainvoke({"a": "x"}, durability="sometimes")
+    with pytest.raises(ValueError, match="durability"):
+        app.astream({"a": "x"}, durability="never")
