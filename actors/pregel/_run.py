@@ -25,6 +25,7 @@ from actorgraph.channels._errors import (
     ParentCommand,
     create_error_message,
 )
+from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunSupervisor"]
@@ -35,6 +36,23 @@ DEFAULT_RECURSION_LIMIT = 25
 
 def _no_op(_chunk: Any) -> None:
     return None
+
+
+class _RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
+    """A run's channels, each copied from its prototype the first time it is used.
+
+    A run that touches five channels of a graph with thousands pays for five.
+    """
+
+    __slots__ = ("_prototypes",)
+
+    def __init__(self, prototypes: dict[str, BaseChannel[Any, Any, Any]]) -> None:
+        super().__init__()
+        self._prototypes = prototypes
+
+    def __missing__(self, key: str) -> BaseChannel[Any, Any, Any]:
+        channel = self[key] = self._prototypes[key].copy()
+        return channel
 
 
 class RunSupervisor:
@@ -84,7 +102,7 @@ class RunSupervisor:
                 )
         self.output_set = frozenset(self.output_keys)
         self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
-        self.channels = {key: channel.copy() for key, channel in spec.channels.items()}
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
         self.versions: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {}
         self.version = 0
