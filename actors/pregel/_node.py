@@ -22,7 +22,7 @@ import anyio.to_thread
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
-from actorgraph.actors.pregel._types import RetryPolicy
+from actorgraph.actors.pregel._types import RetryPolicy, StreamWriter
 from actorgraph.channels._errors import GraphBubbleUp, ParentCommand
 
 __all__ = ["INJECTABLE", "make_node_call", "run_task"]
@@ -42,7 +42,7 @@ def _annotation_kind(annotation: Any) -> str | None:
         return "runtime"
     if text.startswith("RunnableConfig"):
         return "config"
-    if text.startswith("StreamWriter"):
+    if text.startswith("StreamWriter") or annotation == StreamWriter:
         return "writer"
     if "Store" in text and text.endswith("Store"):
         return "store"
