@@ -415,8 +415,10 @@ class Pregel:
 
         ``stream_mode`` defaults to ``"updates"`` (LangGraph 1.x behaviour; older
         docs say ``"values"``). The engine runs on an event loop in a helper
-        thread and advances only as chunks are taken. Raises RuntimeError inside
-        a running event loop; closing the generator early stops the run.
+        thread and streams live through a bounded buffer: chunks (tokens,
+        custom events) arrive while nodes run, and the run waits when the
+        consumer is behind. Raises RuntimeError inside a running event loop;
+        closing the generator early cancels the run.
         """
         _check_durability(durability)
         _no_loop("stream")
@@ -449,8 +451,12 @@ class Pregel:
                 if chunk is done:
                     return
                 yield chunk
-        with anyio.from_thread.start_blocking_portal() as portal:
-            stream = self._stream(input, config, **options)
+        # From plain code the run is a producer task on a helper thread's loop
+        # (entered and left by the portal's own task), so chunks arrive live.
+        with (
+            anyio.from_thread.start_blocking_portal() as portal,
+            portal.wrap_async_context_manager(self._stream(input, config, **options)) as stream,
+        ):
             while True:
                 chunk = portal.call(next_chunk, stream)
                 if chunk is done:

@@ -263,3 +263,21 @@ async def test_sync_faces_refuse_a_running_loop() -> None:
         app.stream({"topic": "a"})
     with pytest.raises(RuntimeError, match="running"):
         app.batch([{"topic": "a"}])
+
+
+def test_sync_stream_is_live() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def waits(state: X, writer: StreamWriter) -> dict[str, Any]:
+        writer("before")
+        # Only a live stream lets the consumer see "before" and release us.
+        assert release.wait(5)
+        return {"x": 1}
+
+    app = StateGraph(X).add_node(waits).add_edge(START, "waits").compile()
+    gen = app.stream({"x": 0}, stream_mode=["custom", "updates"])
+    assert next(gen) == ("custom", "before")
+    release.set()
+    assert list(gen) == [("updates", {"waits": {"x": 1}})]
