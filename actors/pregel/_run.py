@@ -120,7 +120,11 @@ class RunSupervisor:
         # Whether sync node functions run on the event loop instead of a worker
         # thread (compile(inline_sync_nodes=True)).
         self.inline_sync = inline_sync
-        max_concurrency = config.get("max_concurrency")
+        # Some LangGraph docs put max_concurrency under "configurable", where
+        # LangGraph silently ignores it; honour it there too.
+        max_concurrency = config.get("max_concurrency") or (config.get("configurable") or {}).get(
+            "max_concurrency"
+        )
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
         self.writer: Callable[[Any], None] = self._custom if "custom" in self.modes else _no_op
         self.runtime: Runtime[Any] = Runtime(

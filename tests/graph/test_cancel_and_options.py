@@ -107,3 +107,43 @@ async def test_durability_values_are_checked() -> None:
         await app.ainvoke({"a": "x"}, durability="sometimes")
     with pytest.raises(ValueError, match="durability"):
         app.astream({"a": "x"}, durability="never")
+
+
+async def test_max_concurrency_under_configurable_is_honoured() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def node(state: S) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+
+    graph = StateGraph(S).add_node("a", node).add_node("b", node).add_node("c", node)
+    graph.add_edge(START, "a").add_edge(START, "b").add_edge(START, "c")
+    await graph.compile().ainvoke({"a": ""}, {"configurable": {"max_concurrency": 1}})
+    assert peak == 1
+
+
+async def test_nothing_keeps_a_finished_run_alive() -> None:
+    import gc
+    import weakref
+
+    from actorgraph.actors.pregel._task import CURRENT_TASK
+
+    refs: list[weakref.ref[Any]] = []
+
+    async def node(state: S) -> dict[str, Any]:
+        task = CURRENT_TASK.get()
+        assert task is not None
+        refs.append(weakref.ref(task.run))
+        return {"a": "done"}
+
+    app = StateGraph(S).add_node(node).add_edge(START, "node").compile()
+    assert await app.ainvoke({"a": ""}) == {"a": "done"}
+    chunks = [c async for c in app.astream({"a": ""})]
+    assert chunks == [{"node": {"a": "done"}}]
+    del chunks
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None]
