@@ -460,8 +460,9 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
 class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
     """A compiled :class:`StateGraph`: run it with invoke/stream/batch (sync or async).
 
-    ``builder`` is the StateGraph it came from; ``nodes`` and ``channels`` map
-    names to the engine's node specs and channel prototypes.
+    ``builder`` is the StateGraph it came from; ``nodes`` maps names to nodes
+    you can invoke on their own (``app.nodes["a"].invoke(state)``, for tests);
+    ``channels`` maps state keys and internal channels to their prototypes.
     """
 
     def __init__(
@@ -469,8 +470,6 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
     ) -> None:
         super().__init__(spec, **kwargs)
         self.builder = builder
-        self.nodes = spec.nodes
-        self.channels = spec.channels
 
     def _coerce_context(self, context: Any) -> Any:
         schema = self.builder.context_schema

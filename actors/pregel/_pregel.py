@@ -15,9 +15,9 @@ from anyio.abc import ObjectReceiveStream, TaskGroup
 
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
 from actorgraph.actors.pregel._run import RunSupervisor
-from actorgraph.actors.pregel._spec import GraphSpec
+from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
-from actorgraph.actors.pregel._task import CURRENT_TASK
+from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["Pregel", "RunStream"]
@@ -152,6 +152,46 @@ class RunStream:
         return None
 
 
+class NodeView:
+    """One node of a compiled graph, callable on its own (for tests).
+
+    ``invoke(state)`` runs just the node's code with its injections and returns
+    what the node returned; no edges run, nothing is written or checkpointed.
+    """
+
+    def __init__(self, graph: Pregel, spec: NodeSpec) -> None:
+        self.graph = graph
+        self.spec = spec
+        self.name = spec.name
+        self.metadata = spec.metadata
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Run the node's code on ``input``; raises what the node raises."""
+        run = self.graph._new_run(
+            config,
+            bus=None,
+            forward=False,
+            context=kwargs.get("context"),
+            interrupt_before=(),
+            interrupt_after=(),
+            output_keys=None,
+        )
+        task = Task(run, self.spec, self.name, (PULL, self.name), self.spec.triggers, input)
+        token = CURRENT_TASK.set(task)
+        try:
+            return await self.spec.call(task)
+        finally:
+            CURRENT_TASK.reset(token)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
+        _no_loop("invoke")
+        return anyio.run(functools.partial(self.ainvoke, input, config, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"NodeView({self.name!r})"
+
+
 class Pregel:
     """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
 
@@ -182,6 +222,10 @@ class Pregel:
         self.debug = debug
         self.name = name
         self.inline_sync_nodes = inline_sync_nodes
+        self.nodes: dict[str, NodeView] = {
+            name: NodeView(self, n) for name, n in spec.nodes.items()
+        }
+        self.channels = spec.channels
 
     async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Forget cached node results (of ``nodes``, or of every node)."""

@@ -12,6 +12,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from actorgraph.channels import BinaryOperatorAggregate, LastValue
+from actorgraph.config import RunnableConfig
 from actorgraph.errors import GraphValidationError, InvalidUpdateError
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Command
@@ -385,3 +386,21 @@ def test_repr_names_nodes() -> None:
     app = StateGraph(State).add_node(step_1).add_edge(START, "step_1").compile(name="g")
     assert "step_1" in repr(app)
     assert app.name == "g"
+
+
+def test_a_single_node_can_be_invoked_on_its_own() -> None:
+    class K(TypedDict):
+        my_key: str
+
+    def node1(state: K, config: RunnableConfig) -> dict[str, Any]:
+        return {"my_key": f"hello from node1 ({config['configurable']['who']})"}
+
+    def node2(state: K) -> dict[str, Any]:
+        return {"my_key": "hello from node2"}
+
+    app = StateGraph(K).add_sequence([node1, node2]).add_edge(START, "node1").compile()
+    config: RunnableConfig = {"configurable": {"who": "me"}}
+    assert app.invoke({"my_key": "initial_value"}, config)["my_key"] == "hello from node2"
+    single = app.nodes["node1"].invoke({"my_key": "initial_value"}, config)
+    assert single == {"my_key": "hello from node1 (me)"}
+    assert repr(app.nodes["node2"]) == "NodeView('node2')"
