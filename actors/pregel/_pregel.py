@@ -13,6 +13,7 @@ import anyio.from_thread
 import anyio.lowlevel
 from anyio.abc import ObjectReceiveStream, TaskGroup
 
+from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
@@ -186,7 +187,7 @@ class NodeView:
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
         _no_loop("invoke")
-        return anyio.run(functools.partial(self.ainvoke, input, config, **kwargs))
+        return run_to_completion(functools.partial(self.ainvoke, input, config, **kwargs))
 
     def __repr__(self) -> str:
         return f"NodeView({self.name!r})"
@@ -236,7 +237,7 @@ class Pregel:
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
         _no_loop("clear_cache")
-        anyio.run(self.aclear_cache, nodes)
+        run_to_completion(functools.partial(self.aclear_cache, nodes))
 
     # -- hooks the facade refines ---------------------------------------------------
 
@@ -386,7 +387,7 @@ class Pregel:
         )
         if worker:
             return anyio.from_thread.run(call)
-        return anyio.run(call)
+        return run_to_completion(call)
 
     def _stream(
         self,
@@ -567,14 +568,9 @@ class Pregel:
     ) -> list[Any]:
         """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
         _no_loop("batch")
-        if _in_worker_thread():
-            return anyio.from_thread.run(
-                functools.partial(
-                    self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
-                )
-            )
-        return anyio.run(
-            functools.partial(
-                self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
-            )
+        call = functools.partial(
+            self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
         )
+        if _in_worker_thread():
+            return anyio.from_thread.run(call)
+        return run_to_completion(call)
