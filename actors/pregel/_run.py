@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
+import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._cache import NodeCache
@@ -32,6 +33,11 @@ __all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunSupervisor"]
 
 START = "__start__"
 DEFAULT_RECURSION_LIMIT = 25
+
+# Events are dropped (for the cost of one call) until the application
+# configures structlog; a library must not print on its own.
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
 
 
 def _no_op(_chunk: Any) -> None:
@@ -304,6 +310,15 @@ class RunSupervisor:
         if "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_names = tuple(dict.fromkeys(t.name for t in tasks))
+        if _log_enabled():
+            _logger.debug(
+                "run.step",
+                step=self.step,
+                ns=self.ns_str,
+                nodes=self.last_names,
+                tasks=len(tasks),
+                updated=sorted(updated),
+            )
         self.step += 1
         if self.interrupt_after and self._should_interrupt(self.interrupt_after, tasks):
             self.breakpoint = "after"

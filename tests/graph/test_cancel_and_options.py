@@ -147,3 +147,22 @@ async def test_nothing_keeps_a_finished_run_alive() -> None:
     del chunks
     gc.collect()
     assert [ref() for ref in refs] == [None, None]
+
+
+def test_steps_are_structlog_events_once_configured(capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+    from structlog.testing import capture_logs
+
+    app = StateGraph(S).add_node("n", lambda s: {"a": "x"}).add_edge(START, "n").compile()
+    assert not structlog.is_configured()
+    app.invoke({"a": ""})
+    assert capsys.readouterr() == ("", "")
+    try:
+        with capture_logs() as events:
+            app.invoke({"a": ""})
+    finally:
+        structlog.reset_defaults()
+    (step,) = [e for e in events if e["event"] == "run.step"]
+    assert step["nodes"] == ("n",)
+    assert step["step"] == 1
+    assert step["log_level"] == "debug"
