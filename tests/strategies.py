@@ -24,31 +24,6 @@ from actorgraph.channels import (
 from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
 
-# --- messages ---------------------------------------------------------------------
-
-message_ids = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", "e"]))
-message_texts = st.text(alphabet="abc xyz", max_size=12)
-
-
-@st.composite
-def messages(draw: st.DrawFn) -> BaseMessage:
-    """One message of a random kind, with a small id space so ids collide often."""
-    kind = draw(st.sampled_from(["human", "ai", "system", "tool"]))
-    text = draw(message_texts)
-    id_ = draw(message_ids)
-    if kind == "human":
-        return HumanMessage(text, id=id_)
-    if kind == "ai":
-        return AIMessage(text, id=id_)
-    if kind == "system":
-        return SystemMessage(text, id=id_)
-    return ToolMessage(text, id=id_, tool_call_id="call")
-
-
-message_lists = st.lists(messages(), max_size=6)
-from typing import Any
-
-
 # --- engine ---------------------------------------------------------------------
 
 
@@ -193,7 +168,6 @@ def crdt_states(draw: st.DrawFn, kind: str, count: int) -> list[Any]:
 small_ints = st.integers(0, 3)
 int_or_list_writes = st.one_of(small_ints, st.lists(small_ints, max_size=3))
 barrier_names = st.sampled_from(["a", "b", "c", "z"])
-from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 # --- serde ---------------------------------------------------------------------
 
