@@ -19,6 +19,7 @@ from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
+from actorgraph.channels._errors import GraphInterrupt
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["Pregel", "RunStream"]
@@ -245,6 +246,10 @@ class Pregel:
         return context
 
     def _finish_output(self, run: RunSupervisor) -> Any:
+        if run.interrupts and CURRENT_TASK.get() is not None:
+            # A subgraph paused inside a node: the pause belongs to the whole
+            # run, so it travels up through the node instead of being its result.
+            raise GraphInterrupt(tuple(run.interrupts))
         out: Any = run.output()
         if run.interrupts:
             out["__interrupt__"] = list(run.interrupts)

@@ -182,3 +182,19 @@ async def test_parallel_interrupts_in_task_order_and_siblings_stream() -> None:
     chunks = [c async for c in app.astream({"log": []})]
     assert chunks[0] == {"c": {"log": ["fine"]}}
     assert list(chunks[1]) == ["__interrupt__"]
+
+
+async def test_an_interrupt_inside_a_subgraph_pauses_the_parent() -> None:
+    def ask(state: S) -> dict[str, Any]:
+        return {"foo": interrupt("from the child")}
+
+    child = StateGraph(S).add_node(ask).add_edge(START, "ask").compile()
+
+    async def calls_child(state: S) -> dict[str, Any]:
+        return await child.ainvoke(state)
+
+    parent = StateGraph(S).add_node("as_node", child).add_node(calls_child)
+    parent.add_edge(START, "as_node").add_edge(START, "calls_child")
+    out = await parent.compile().ainvoke({"foo": ""})
+    assert [i.value for i in out["__interrupt__"]] == ["from the child", "from the child"]
+    assert out["foo"] == ""
