@@ -15,7 +15,14 @@ from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
 from actorgraph.actors.pregel._task import Task
-from actorgraph.actors.pregel._types import All, CachePolicy, Command, RetryPolicy
+from actorgraph.actors.pregel._types import (
+    All,
+    CachePolicy,
+    Command,
+    Interrupt,
+    RetryPolicy,
+    Send,
+)
 from actorgraph.channels import (
     BaseChannel,
     EphemeralValue,
@@ -29,6 +36,7 @@ from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
 from actorgraph.graph._write import NodeWrites, branch_channel
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.serde import register, register_annotation
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -350,6 +358,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             [interrupt_after] if isinstance(interrupt_after, str) else list(interrupt_after or ())
         )
         self.validate([*before, *after])
+        _register_for_serialization(self)
         spec = _lower(self)
         return CompiledStateGraph(
             spec,
@@ -363,6 +372,14 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             name=name or "LangGraph",
             inline_sync_nodes=inline_sync_nodes,
         )
+
+
+def _register_for_serialization(builder: StateGraph[Any, Any, Any, Any]) -> None:
+    """Let checkpoints and caches decode the graph's own types (never by import path)."""
+    for cls in (Send, Command, Interrupt):
+        register(cls, name=f"actorgraph.types.{cls.__name__}")
+    for schema in builder.schemas:
+        register_annotation(schema)
 
 
 def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:

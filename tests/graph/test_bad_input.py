@@ -190,7 +190,7 @@ async def test_an_interrupt_inside_a_subgraph_pauses_the_parent() -> None:
 
     child = StateGraph(S).add_node(ask).add_edge(START, "ask").compile()
 
-    async def calls_child(state: S) -> dict[str, Any]:
+    async def calls_child(state: S) -> Any:
         return await child.ainvoke(state)
 
     parent = StateGraph(S).add_node("as_node", child).add_node(calls_child)

@@ -404,3 +404,20 @@ def test_a_single_node_can_be_invoked_on_its_own() -> None:
     single = app.nodes["node1"].invoke({"my_key": "initial_value"}, config)
     assert single == {"my_key": "hello from node1 (me)"}
     assert repr(app.nodes["node2"]) == "NodeView('node2')"
+
+
+class Point(pydantic.BaseModel):
+    x: int
+
+
+class PointState(TypedDict):
+    points: list[Point]
+
+
+def test_compile_registers_the_state_types_with_the_serializer() -> None:
+    from actorgraph.store.serde import dumps, loads
+    from actorgraph.types import Command, Send
+
+    StateGraph(PointState).add_node(step_1).add_edge(START, "step_1").compile()
+    value = [Point(x=1), Send("a", {"p": Point(x=2)}), Command(goto="a")]
+    assert loads(dumps(value)) == value
