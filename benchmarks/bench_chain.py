@@ -2,7 +2,8 @@
 
 Run with ``python -m benchmarks.bench_chain``. Reports async nodes (the engine's
 own cost), sync nodes (one worker-thread hop per node, the default), sync nodes
-compiled with ``inline_sync_nodes=True``, the sync ``invoke`` portal, and, for
+compiled with ``inline_sync_nodes=True``, the sync ``invoke`` portal (where a
+sync node alone in its step runs in the calling thread, as in LangGraph), and, for
 scale, what one anyio memory-stream hop costs (the price of a mailbox per node).
 """
 
@@ -100,8 +101,12 @@ def main() -> None:
         hop = anyio.run(_mailbox_hop, backend=backend)
         print(f"{backend:8} one mailbox hop (memory stream send+receive): {hop:.1f} µs")
     for length, runs in cases:
-        s = _time_sync(_chain(length, asynchronous=True), length, runs)
-        print(f"invoke() {length:5} nodes, async nodes (a fresh event loop per call): {s:7.1f}")
+        a = _time_sync(_chain(length, asynchronous=True), length, runs)
+        s = _time_sync(_chain(length, asynchronous=False), length, runs)
+        print(
+            f"invoke() {length:5} nodes (a fresh event loop per call): async nodes {a:7.1f}  "
+            f"sync nodes {s:7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from actorgraph.actors.pregel._adapter_run import loop_hidden
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
@@ -154,6 +155,9 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
             if not plan and takes_state:
                 return fn(task.input)
             return bound(task)()
+        if run.private_loop and run.alone:
+            with loop_hidden():
+                return bound(task)()
         return await anyio.to_thread.run_sync(bound(task))
 
     return call_sync

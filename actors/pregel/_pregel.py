@@ -267,6 +267,7 @@ class Pregel:
         interrupt_after: Sequence[str] | str | None,
         forward: bool,
         output_keys: Sequence[str] | str | None,
+        private_loop: bool = False,
     ) -> RunSupervisor:
         config = config if config is not None else {}
         ns: tuple[str, ...] = ()
@@ -289,6 +290,7 @@ class Pregel:
             context=self._coerce_context(context),
             store=store,
             inline_sync=self.inline_sync_nodes,
+            private_loop=private_loop,
             interrupt_before=(
                 interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
             ),
@@ -374,6 +376,9 @@ class Pregel:
 
         Raises RuntimeError inside a running event loop. Called from a sync node
         (a worker thread), the run joins that node's event loop as its child.
+        A sync node that is the only task of its step runs in this thread, as
+        LangGraph's sync invoke does (no worker-thread hop); nodes of a fan-out
+        still run on worker threads, concurrently.
         """
         _check_durability(durability)
         _no_loop("invoke")
@@ -389,6 +394,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            private_loop=not worker,
         )
         if worker:
             return anyio.from_thread.run(call)

@@ -81,6 +81,7 @@ class RunSupervisor:
         context: Any = None,
         store: Any = None,
         inline_sync: bool = False,
+        private_loop: bool = False,
         interrupt_before: Sequence[str] | str = (),
         interrupt_after: Sequence[str] | str = (),
         cache: NodeCache | None = None,
@@ -126,6 +127,10 @@ class RunSupervisor:
         # Whether sync node functions run on the event loop instead of a worker
         # thread (compile(inline_sync_nodes=True)).
         self.inline_sync = inline_sync
+        # A run driven by the sync invoke() owns its event loop: a sync node
+        # that is alone in its step runs on it (see _adapter_run.loop_hidden).
+        self.private_loop = private_loop
+        self.alone = False
         # Some LangGraph docs put max_concurrency under "configurable", where
         # LangGraph silently ignores it; honour it there too.
         max_concurrency = config.get("max_concurrency") or (config.get("configurable") or {}).get(
@@ -334,6 +339,7 @@ class RunSupervisor:
         sink = self.bus.sink if self.bus is not None else None
         if len(tasks) == 1 and not tasks[0].cached:
             task = tasks[0]
+            self.alone = True
             try:
                 await run_task(task)
             except GraphInterrupt as exc:
@@ -346,6 +352,7 @@ class RunSupervisor:
                 if isinstance(sink, BoundedSink):
                     await sink.flush()
             return
+        self.alone = False
         done = [task.cached for task in tasks]
         released = 0
         while released < len(tasks) and done[released]:

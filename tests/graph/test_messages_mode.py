@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Annotated, Any
 
 import anyio
 import pytest
@@ -130,3 +131,31 @@ def test_sync_node_calling_a_subgraph_with_invoke() -> None:
     parent = StateGraph(S).add_node(outer).add_edge(START, "outer").compile()
     assert parent.invoke({"x": 1}) == {"x": 20}
     assert parent.batch([{"x": 2}]) == [{"x": 30}]
+
+
+def test_sync_invoke_runs_lone_sync_nodes_in_the_calling_thread() -> None:
+    import threading
+
+    class T(TypedDict):
+        where: Annotated[list[str], operator.add]
+
+    model = FakeChatModel(["one", "two"])
+    here = threading.get_ident()
+
+    def which() -> str:
+        return "caller" if threading.get_ident() == here else "worker"
+
+    def lone(state: T) -> dict[str, Any]:
+        # Sync faces work inside: a chat model and a whole graph.
+        reply = model.invoke("hi")
+        inner = StateGraph(T).add_node("i", lambda s: {"where": [which()]}).add_edge(START, "i")
+        nested = inner.compile().invoke({"where": []})["where"]
+        return {"where": [which(), str(reply.content), *nested]}
+
+    def fan(state: T) -> dict[str, Any]:
+        return {"where": [which()]}
+
+    graph = StateGraph(T).add_node(lone).add_node("f1", fan).add_node("f2", fan)
+    graph.add_edge(START, "lone").add_edge("lone", "f1").add_edge("lone", "f2")
+    app = graph.compile()
+    assert app.invoke({"where": []}) == {"where": ["caller", "one", "caller", "worker", "worker"]}
