@@ -72,10 +72,10 @@ class RunStream:
     Errors of the run are raised from the iteration.
     """
 
-    def __init__(self, run: RunSupervisor, input: Any, *, modes_single: bool) -> None:
+    def __init__(self, run: RunSupervisor, input: Any, buffer: deque[Any]) -> None:
         self._run = run
         self._input = input
-        self._buffer: deque[Any] = deque()
+        self._buffer = buffer
         self._started = False
         self._finished = False
         self._receive: ObjectReceiveStream[Any] | None = None
@@ -100,12 +100,16 @@ class RunStream:
         while not buffer:
             if self._finished:
                 raise StopAsyncIteration
-            if not self._started:
-                self._started = True
-                await self._run.start(self._input)
-                continue
-            if not await self._run.tick():
+            try:
+                if not self._started:
+                    self._started = True
+                    await self._run.start(self._input)
+                elif not await self._run.tick():
+                    self._finished = True
+            except BaseException:
+                # A failed or cancelled step leaves the run unusable: end it.
                 self._finished = True
+                raise
         return buffer.popleft()
 
     async def aclose(self) -> None:
@@ -130,7 +134,6 @@ class RunStream:
                     await sink.flush()
                     while await self._run.tick():
                         await sink.flush()
-                        await sink.flush()
                 except Exception as exc:  # noqa: BLE001 - re-raised to the consumer
                     self._error = exc
 
@@ -151,6 +154,10 @@ class RunStream:
         self._group.cancel_scope.cancel()
         await self._receive.aclose()
         await self._group.__aexit__(None, None, None)
+        if exc_type is None and self._error is not None:
+            # The run failed before the consumer read that far: still report it.
+            error, self._error = self._error, None
+            raise error
         return None
 
 
@@ -416,9 +423,7 @@ class Pregel:
         buffer: deque[Any] = deque()
         bus = StreamBus(modes, buffer.append, single=single, subgraphs=subgraphs)
         run = self._new_run(config, bus=bus, forward=False, **options)
-        stream = RunStream(run, input, modes_single=single)
-        stream._buffer = buffer
-        return stream
+        return RunStream(run, input, buffer)
 
     def astream(
         self,

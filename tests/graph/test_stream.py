@@ -281,3 +281,29 @@ def test_sync_stream_is_live() -> None:
     assert next(gen) == ("custom", "before")
     release.set()
     assert list(gen) == [("updates", {"waits": {"x": 1}})]
+
+
+async def test_a_failed_pull_stream_ends() -> None:
+    async def bad(state: X) -> None:
+        raise KeyError("once")
+
+    app = StateGraph(X).add_node(bad).add_edge(START, "bad").compile()
+    stream = app.astream({"x": 0})
+    with pytest.raises(KeyError, match="once"):
+        await stream.__anext__()
+    with pytest.raises(StopAsyncIteration):
+        await stream.__anext__()
+
+
+async def test_producer_errors_surface_even_unread() -> None:
+    async def bad(state: X) -> None:
+        raise KeyError("unread")
+
+    app = StateGraph(X).add_node(bad).add_edge(START, "bad").compile()
+
+    async def enter_and_wait() -> None:
+        async with app.astream({"x": 0}):
+            await anyio.sleep(0.05)
+
+    with pytest.raises(KeyError, match="unread"):
+        await enter_and_wait()
