@@ -12,9 +12,10 @@ from actorgraph.actors.pregel._context import (
     interrupt,
 )
 from actorgraph.actors.pregel._managed import IsLastStep, ManagedValue, RemainingSteps
-from actorgraph.actors.pregel._pregel import Pregel, RunStream
+from actorgraph.actors.pregel._pregel import NodeView, Pregel
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import TASKS, GraphSpec, NodeSpec
+from actorgraph.actors.pregel._stream import RunStream
 from actorgraph.actors.pregel._types import (
     All,
     CachePolicy,
@@ -42,6 +43,7 @@ __all__ = [
     "IsLastStep",
     "ManagedValue",
     "NodeSpec",
+    "NodeView",
     "Pregel",
     "PregelTask",
     "RemainingSteps",
