@@ -503,13 +503,34 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
 
         Conditional edges are drawn to the destinations their ``path_map``,
         ``Literal`` return annotation or ``destinations=`` name (to every node
-        when nothing names them); Command-routing nodes likewise.
+        when nothing names them); Command-routing nodes likewise. ``xray=True``
+        draws subgraph nodes expanded (their nodes named ``parent:child``);
+        ``xray=n`` expands ``n`` levels.
         """
         builder = self.builder
         graph = Graph()
         graph.add_node(name=START)
+        # A subgraph drawn expanded is entered at its first nodes and left from
+        # the nodes that lead to its END.
+        ports: dict[str, tuple[list[str], list[str]]] = {}
         for name, node in builder.nodes.items():
-            graph.add_node(node.action, id=name, metadata=node.metadata)
+            action = node.action
+            if xray and isinstance(action, CompiledStateGraph):
+                inner = action.get_graph(xray=True if xray is True else int(xray) - 1)
+                ports[name] = (
+                    [f"{name}:{e.target}" for e in inner.edges if e.source == START],
+                    [f"{name}:{e.source}" for e in inner.edges if e.target == END],
+                )
+                for inner_id, inner_node in inner.nodes.items():
+                    if inner_id not in (START, END):
+                        graph.add_node(inner_node.data, id=f"{name}:{inner_id}")
+                for e in inner.edges:
+                    if e.source != START and e.target != END:
+                        graph.add_edge(
+                            f"{name}:{e.source}", f"{name}:{e.target}", e.data, e.conditional
+                        )
+            else:
+                graph.add_node(action, id=name, metadata=node.metadata)
         targets: list[tuple[str, str, str | None, bool]] = []
         for start, end in sorted(builder.edges):
             targets.append((start, end, None, False))
@@ -529,10 +550,13 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
         if any(end == END for _, end, _, _ in targets):
             graph.add_node(name=END)
         seen: set[tuple[str, str, str | None, bool]] = set()
-        for edge in targets:
-            if edge not in seen and edge[1] in graph.nodes:
-                seen.add(edge)
-                graph.add_edge(edge[0], edge[1], edge[2], conditional=edge[3])
+        for source, target, label, conditional in targets:
+            for start in ports[source][1] if source in ports else (source,):
+                for end in ports[target][0] if target in ports else (target,):
+                    edge = (start, end, label, conditional)
+                    if edge not in seen and end in graph.nodes:
+                        seen.add(edge)
+                        graph.add_edge(start, end, label, conditional=conditional)
         return graph
 
     def __repr__(self) -> str:

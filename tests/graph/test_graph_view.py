@@ -80,3 +80,26 @@ async def test_interrupt_before_and_after_stop_the_run() -> None:
     assert await after.ainvoke({"log": []}) == {"log": ["a", "b"]}
     everything = _graph().compile()
     assert await everything.ainvoke({"log": []}, interrupt_before="*") == {"log": []}
+
+
+def test_xray_expands_subgraphs() -> None:
+    class X(TypedDict):
+        log: Annotated[list[str], operator.add]
+
+    child = StateGraph(X).add_node("s1", a).add_node("s2", a)
+    child.add_edge(START, "s1").add_edge("s1", "s2").add_edge("s2", END)
+    parent = StateGraph(X).add_node("p", a).add_node("child", child.compile())
+    parent.add_edge(START, "p").add_edge("p", "child").add_edge("child", END)
+    app = parent.compile()
+    flat = {(e.source, e.target) for e in app.get_graph().edges}
+    assert ("p", "child") in flat
+    deep = {(e.source, e.target) for e in app.get_graph(xray=True).edges}
+    assert deep == {
+        (START, "p"),
+        ("p", "child:s1"),
+        ("child:s1", "child:s2"),
+        ("child:s2", END),
+    }
+    mermaid = app.get_graph(xray=1).draw_mermaid()
+    assert "\tsubgraph child\n" in mermaid
+    assert '("child:s1")' in mermaid
