@@ -36,19 +36,17 @@ def _messages_in(result: Any) -> list[BaseMessage]:
 
 
 def stream_messages(call: NodeCall) -> NodeCall:
-    """Wrap a node so that, when its run streams ``messages``, tokens reach the stream.
+    """Wrap a node for runs that stream ``messages`` (the engine uses it only then).
 
     Chat models called inside the node (at any depth, on any thread the node
     uses) stream ``(chunk, metadata)`` pairs; metadata holds the task's
     ``langgraph_*`` keys plus the model's ``tags`` and ``ls_*`` keys. Messages
     the node returns that were not streamed (a tool's reply, say) follow when
-    the node finishes. Costs one set lookup per task when the mode is off.
+    the node finishes.
     """
 
     async def call_streaming(task: Task) -> Any:
         run = task.run
-        if "messages" not in run.modes:
-            return await call(task)
         seen: set[str] = run.extras.setdefault(_SEEN, set())
         base = task.config.get("metadata", {})
 

@@ -433,11 +433,13 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
     for name, node in builder.nodes.items():
         info = builder.schemas[node.input_schema]
         runnable = hasattr(node.action, "ainvoke") and not inspect.isfunction(node.action)
+        call = make_node_call(node.action)
         nodes[name] = NodeSpec(
             name,
             triggers=triggers_of[name],
             reads=info.keys,
-            call=stream_messages(make_node_call(node.action)),
+            call=call,
+            call_streaming=stream_messages(call),
             writer=writer(name, strict=not runnable),
             mapper=info.mapper,
             managed=tuple(info.managed.items()),

@@ -183,12 +183,15 @@ async def run_task(task: Task) -> None:
     """
     node = task.node
     assert node is not None  # noqa: S101 - the START task never reaches a node actor
+    call = node.call
+    if node.call_streaming is not None and "messages" in task.run.modes:
+        call = node.call_streaming
     token = CURRENT_TASK.set(task)
     try:
         attempt = 0
         while True:
             try:
-                result = await node.call(task)
+                result = await call(task)
                 break
             except ParentCommand as exc:
                 # A subgraph this node ran sent a command to its closest parent:

@@ -145,7 +145,7 @@ class RunSupervisor:
         self.interrupt_after = interrupt_after
         self.interrupts: list[Interrupt] = []
         self.breakpoint: str | None = None
-        self.last_names: tuple[str, ...] = ()
+        self.last_tasks: list[Task] = []
         # Per-run state of facade features (for example message ids already
         # streamed), keyed by the feature; the engine itself never reads it.
         self.extras: dict[str, Any] = {}
@@ -260,7 +260,7 @@ class RunSupervisor:
         return out
 
     def _recursion_error(self) -> GraphRecursionError:
-        last = ", ".join(repr(n) for n in self.last_names) or "none"
+        last = ", ".join(repr(n) for n in self.last_names()) or "none"
         return GraphRecursionError(
             create_error_message(
                 message=(
@@ -314,13 +314,13 @@ class RunSupervisor:
         updated = apply_writes(self, tasks)
         if "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
-        self.last_names = tuple(dict.fromkeys(t.name for t in tasks))
+        self.last_tasks = tasks
         if _log_enabled():
             _logger.debug(
                 "run.step",
                 step=self.step,
                 ns=self.ns_str,
-                nodes=self.last_names,
+                nodes=self.last_names(),
                 tasks=len(tasks),
                 updated=sorted(updated),
             )
@@ -329,6 +329,10 @@ class RunSupervisor:
             self.breakpoint = "after"
             return False
         return True
+
+    def last_names(self) -> tuple[str, ...]:
+        """The nodes the last finished step ran, in task order."""
+        return tuple(dict.fromkeys(task.name for task in self.last_tasks))
 
     def _should_interrupt(self, names: Sequence[str] | str, tasks: list[Task]) -> bool:
         if names == "*":

@@ -34,6 +34,7 @@ class NodeSpec:
     __slots__ = (
         "cache_policy",
         "call",
+        "call_streaming",
         "managed",
         "mapper",
         "metadata",
@@ -57,11 +58,15 @@ class NodeSpec:
         retry_policy: Sequence[RetryPolicy] = (),
         cache_policy: CachePolicy | None = None,
         metadata: Mapping[str, Any] | None = None,
+        call_streaming: NodeCall | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
         self.reads = tuple(reads) if reads is not None else None
         self.call = call
+        # The same call wrapped for runs that stream chat-model tokens
+        # (``messages`` mode); other runs skip the wrapper.
+        self.call_streaming = call_streaming
         self.writer = writer
         self.mapper = mapper
         self.managed = tuple(managed)
