@@ -159,3 +159,54 @@ def test_sync_invoke_runs_lone_sync_nodes_in_the_calling_thread() -> None:
     graph.add_edge(START, "lone").add_edge("lone", "f1").add_edge("lone", "f2")
     app = graph.compile()
     assert app.invoke({"where": []}) == {"where": ["caller", "one", "caller", "worker", "worker"]}
+
+
+class NoReducer(TypedDict):
+    messages: list[Any]
+    extra_field: int
+
+
+def test_plain_list_key_is_overwritten_and_add_messages_appends() -> None:
+    def node(state: NoReducer) -> dict[str, Any]:
+        return {"messages": [*state["messages"], AIMessage("Hello!")], "extra_field": 10}
+
+    app = StateGraph(NoReducer).add_node(node).add_edge(START, "node").compile()
+    out = app.invoke({"messages": [HumanMessage("Hi")]})
+    assert [m.content for m in out["messages"]] == ["Hi", "Hello!"]
+    assert out["extra_field"] == 10
+
+    def appends(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("Hello!")]}
+
+    app2 = StateGraph(MessagesState).add_node(appends).add_edge(START, "appends").compile()
+    got = app2.invoke({"messages": [{"role": "user", "content": "Hi"}]})["messages"]
+    assert [(m.type, m.content) for m in got] == [("human", "Hi"), ("ai", "Hello!")]
+
+
+def test_add_messages_accepts_strings_tuples_and_single_messages() -> None:
+    def tuple_node(state: MessagesState) -> dict[str, Any]:
+        return {"messages": ("assistant", "Called node X")}
+
+    def single_node(state: MessagesState) -> dict[str, Any]:
+        return {"messages": AIMessage("x")}
+
+    graph = StateGraph(MessagesState).add_sequence([tuple_node, single_node])
+    app = graph.add_edge(START, "tuple_node").compile()
+    got = app.invoke({"messages": "hi, my name is bob"})["messages"]
+    assert [(m.type, m.content) for m in got] == [
+        ("human", "hi, my name is bob"),
+        ("ai", "Called node X"),
+        ("ai", "x"),
+    ]
+
+
+def test_add_messages_replaces_by_id() -> None:
+    def first(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("q1", id="m1"), AIMessage("other", id="m2")]}
+
+    def second(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("q2", id="m1")]}
+
+    app = StateGraph(MessagesState).add_sequence([first, second]).add_edge(START, "first")
+    got = app.compile().invoke({"messages": []})["messages"]
+    assert [(m.id, m.content) for m in got] == [("m1", "q2"), ("m2", "other")]
