@@ -32,7 +32,8 @@ class GraphShape:
     """A random acyclic graph: edges go forward, so every run terminates.
 
     ``edges[i]`` lists the nodes ``n{i}`` leads to; ``fanout[i]`` is how many
-    Sends ``n{i}`` makes to the worker node; ``joins`` are waiting edges.
+    Sends ``n{i}`` makes to the worker node; ``joins`` are waiting edges;
+    ``deferred`` nodes wait until nothing else is left to run.
     """
 
     size: int
@@ -40,6 +41,7 @@ class GraphShape:
     edges: tuple[tuple[int, ...], ...]
     fanout: tuple[int, ...]
     joins: tuple[tuple[tuple[int, ...], int], ...]
+    deferred: tuple[int, ...] = ()
 
 
 @st.composite
@@ -59,7 +61,8 @@ def graph_shapes(draw: st.DrawFn) -> GraphShape:
         target = size - 1
         starts = tuple(sorted(draw(st.sets(st.integers(0, target - 1), min_size=2, max_size=3))))
         joins.append((starts, target))
-    return GraphShape(size, entry, edges, fanout, tuple(joins))
+    deferred = tuple(sorted(draw(st.sets(st.integers(0, size - 1), max_size=2))))
+    return GraphShape(size, entry, edges, fanout, tuple(joins), deferred)
 
 
 def task_delays() -> st.SearchStrategy[list[float]]:

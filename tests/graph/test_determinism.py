@@ -44,7 +44,7 @@ def _build(shape: GraphShape, delays: list[float]) -> CompiledStateGraph[Log]:
 
     graph = StateGraph(Log)
     for i in range(shape.size):
-        graph.add_node(f"n{i}", node(i))
+        graph.add_node(f"n{i}", node(i), defer=i in shape.deferred)
     graph.add_node("worker", worker)
     for i in shape.entry:
         graph.add_edge(START, f"n{i}")
@@ -85,7 +85,7 @@ def _build_sync(shape: GraphShape) -> CompiledStateGraph[Log]:
 
     graph = StateGraph(Log)
     for i in range(shape.size):
-        graph.add_node(f"n{i}", node(i))
+        graph.add_node(f"n{i}", node(i), defer=i in shape.deferred)
     graph.add_node("worker", lambda p: {"log": [f"w{p['src']}.{p['i']}"], "last": "w"})
     for i in shape.entry:
         graph.add_edge(START, f"n{i}")
