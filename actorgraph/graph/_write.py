@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from actorgraph.actors.pregel._spec import TASKS
+from actorgraph.actors.pregel._spec import TASKS, SeededWrite
 from actorgraph.actors.pregel._task import Task
 from actorgraph.actors.pregel._types import Command, Send
+from actorgraph.channels import Overwrite
 from actorgraph.channels._errors import (
     ErrorCode,
     InvalidUpdateError,
@@ -15,9 +16,32 @@ from actorgraph.channels._errors import (
     create_error_message,
 )
 from actorgraph.graph._branch import END, Branch
+from actorgraph.graph._message_ids import message_id_scope
 from actorgraph.graph._schema import instance_fields
 
-__all__ = ["NodeWrites", "branch_channel"]
+__all__ = ["NodeWrites", "branch_channel", "seeded_reducer"]
+
+
+def seeded_reducer(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``reducer`` that folds a :class:`SeededWrite` inside its seed's id scope.
+
+    ``add_messages`` gives id-less messages ids drawn from the innermost
+    ``message_id_scope``; seeding it with the writing task makes those ids
+    depend on the task and the write's position only. The reducer's declared
+    algebra is kept.
+    """
+
+    def reduce(left: Any, right: Any) -> Any:
+        if type(right) is SeededWrite:
+            with message_id_scope(right.seed):
+                return reducer(left, right.value)
+        return reducer(left, right)
+
+    reduce.__name__ = getattr(reducer, "__name__", "reducer")
+    for flag in ("commutative", "idempotent"):
+        if hasattr(reducer, flag):
+            setattr(reduce, flag, getattr(reducer, flag))
+    return reduce
 
 
 def branch_channel(node: str) -> str:
@@ -45,6 +69,7 @@ class NodeWrites:
         mapper: Callable[[dict[str, Any]], Any] | None,
         managed: tuple[tuple[str, Any], ...],
         strict: bool,
+        seeded: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
         self.keys = keys
@@ -57,22 +82,25 @@ class NodeWrites:
         self.mapper = mapper
         self.managed = managed
         self.strict = strict
+        # Keys whose reducer invents ids (add_messages): their writes carry a
+        # seed naming the task, so ids never depend on what else was written.
+        self.seeded = seeded
 
     async def __call__(self, task: Task, result: Any) -> None:
         writes = task.writes
         if result is None:
             pass
         elif isinstance(result, dict):
-            self._update(writes, result)
+            self._update(task, result)
         elif isinstance(result, Command):
-            self._command(writes, result)
+            self._command(task, result)
         elif (
             isinstance(result, (list, tuple))
             and result
             and all(isinstance(c, Command) for c in result)
         ):
             for command in result:
-                self._command(writes, command)
+                self._command(task, command)
         else:
             fields = instance_fields(result)
             if fields is None:
@@ -86,7 +114,7 @@ class NodeWrites:
                         error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
                     )
                 )
-            self._update(writes, fields)
+            self._update(task, fields)
         if self.static:
             writes.extend(self.static)
         for branch in self.branches:
@@ -94,10 +122,13 @@ class NodeWrites:
                 writes, await branch.route(task, self.read, self.managed, self.mapper), branch.name
             )
 
-    def _update(self, writes: list[tuple[str, Any]], update: dict[str, Any]) -> None:
+    def _update(self, task: Task, update: dict[str, Any]) -> None:
         keys = self.keys
+        writes = task.writes
         for key, value in update.items():
             if key in keys:
+                if key in self.seeded and not isinstance(value, (dict, Overwrite)):
+                    value = SeededWrite(f"{task.id}#{len(writes)}", value)
                 writes.append((key, value))
             elif self.strict:
                 raise InvalidUpdateError(
@@ -107,16 +138,16 @@ class NodeWrites:
                     "the schema the node's input or output annotation names)."
                 )
 
-    def _command(self, writes: list[tuple[str, Any]], command: Command[Any]) -> None:
+    def _command(self, task: Task, command: Command[Any]) -> None:
         if command.graph == Command.PARENT:
             raise ParentCommand(command)
         update = command.update
         if update is not None:
             if isinstance(update, dict):
-                self._update(writes, update)
+                self._update(task, update)
             elif isinstance(update, (list, tuple)):
                 for pair in update:
-                    self._update(writes, dict([pair]))
+                    self._update(task, dict([pair]))
             else:
                 fields = instance_fields(update)
                 if fields is None:
@@ -124,9 +155,9 @@ class NodeWrites:
                         f"Node {self.name!r} returned Command(update={update!r:.80}); the "
                         "update must be a dict, a list of (key, value) pairs, or a state object."
                     )
-                self._update(writes, fields)
+                self._update(task, fields)
         if command.goto:
-            self._goto(writes, command.goto_targets(), "Command.goto")
+            self._goto(task.writes, command.goto_targets(), "Command.goto")
 
     def _goto(self, writes: list[tuple[str, Any]], targets: Any, via: str) -> None:
         for target in targets:

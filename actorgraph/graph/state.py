@@ -25,6 +25,7 @@ from actorgraph.actors.pregel._types import (
 )
 from actorgraph.channels import (
     BaseChannel,
+    BinaryOperatorAggregate,
     EphemeralValue,
     LastValueAfterFinish,
     NamedBarrierValue,
@@ -34,7 +35,8 @@ from actorgraph.channels._errors import EmptyInputError, GraphValidationError, I
 from actorgraph.graph._branch import END, START, Branch
 from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
-from actorgraph.graph._write import NodeWrites, branch_channel
+from actorgraph.graph._write import NodeWrites, branch_channel, seeded_reducer
+from actorgraph.graph.message import add_messages
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.serde import register, register_annotation
 
@@ -389,6 +391,13 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
         for key, channel in info.channels.items():
             channels.setdefault(key, channel)
         managed.update(info.managed)
+    seeded: set[str] = set()
+    for key, channel in list(channels.items()):
+        if isinstance(channel, BinaryOperatorAggregate) and channel.operator is add_messages:
+            channels[key] = BinaryOperatorAggregate(
+                channel.typ, seeded_reducer(add_messages), key=key
+            )
+            seeded.add(key)
     state_keys = frozenset(channels)
     node_names = frozenset(builder.nodes)
     for name, node in builder.nodes.items():
@@ -427,6 +436,7 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
             mapper=state_info.mapper,
             managed=tuple(state_info.managed.items()),
             strict=strict,
+            seeded=frozenset(seeded),
         )
 
     nodes: dict[str, NodeSpec] = {}
@@ -458,7 +468,7 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
                     "graph with checkpointer=... and pass config={'configurable': "
                     "{'thread_id': ...}}."
                 )
-            start_writer._command(task.writes, value)
+            start_writer._command(task, value)
             return
         if value is None:
             raise EmptyInputError(

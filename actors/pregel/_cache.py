@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from actorgraph.actors.pregel._spec import TASKS
+from actorgraph.actors.pregel._spec import TASKS, unseeded
 from actorgraph.actors.pregel._task import Task
 from actorgraph.actors.pregel._types import Send
 
@@ -44,7 +44,7 @@ def cache_key(task: Task) -> FullKey | None:
 
 def _encode(writes: list[tuple[str, Any]]) -> list[list[Any]]:
     # Sends are stored as plain pairs so any serializer can keep them.
-    return [[k, [v.node, v.arg] if k == TASKS else v] for k, v in writes]
+    return [[k, [v.node, v.arg] if k == TASKS else unseeded(v)] for k, v in writes]
 
 
 def _decode(stored: list[list[Any]]) -> list[tuple[str, Any]]:

@@ -14,7 +14,7 @@ from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._runtime import Runtime
-from actorgraph.actors.pregel._spec import GraphSpec
+from actorgraph.actors.pregel._spec import GraphSpec, unseeded
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.actors.pregel._types import Interrupt
@@ -209,7 +209,7 @@ class RunSupervisor:
             if key in keys:
                 if update is None:
                     update = {}
-                update[key] = value
+                update[key] = unseeded(value)
         return update
 
     def resume_for(self, task: Task) -> tuple[Any] | None:

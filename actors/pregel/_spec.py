@@ -11,10 +11,34 @@ from actorgraph.channels.base import BaseChannel
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._task import Task
 
-__all__ = ["TASKS", "GraphSpec", "NodeSpec"]
+__all__ = ["TASKS", "GraphSpec", "NodeSpec", "SeededWrite", "unseeded"]
 
 TASKS = "__pregel_tasks"
 """The write key of a :class:`Send`: the engine turns these into next-step tasks."""
+
+
+class SeededWrite:
+    """A write whose reducer derives what it must invent (ids) from ``seed``.
+
+    ``seed`` names the writing task and the write's position in it, so applying
+    the same task's writes again (a replay, a resume) invents the same ids, on
+    whatever state they land. The updates stream and the cache see ``value``.
+    """
+
+    __slots__ = ("seed", "value")
+
+    def __init__(self, seed: str, value: Any) -> None:
+        self.seed = seed
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"SeededWrite({self.seed!r}, {self.value!r})"
+
+
+def unseeded(value: Any) -> Any:
+    """``value`` without its :class:`SeededWrite` wrapper, if it has one."""
+    return value.value if type(value) is SeededWrite else value
+
 
 NodeCall = Callable[["Task"], Awaitable[Any]]
 """Runs a node's user code for one task and returns what it returned."""

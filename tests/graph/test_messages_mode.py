@@ -13,6 +13,7 @@ from actorgraph.config import RunnableConfig
 from actorgraph.graph import END, START, MessagesState, StateGraph
 from actorgraph.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from actorgraph.testing import FakeChatModel
+from actorgraph.types import Command, Overwrite
 
 pytestmark = pytest.mark.anyio
 
@@ -210,3 +211,45 @@ def test_add_messages_replaces_by_id() -> None:
     app = StateGraph(MessagesState).add_sequence([first, second]).add_edge(START, "first")
     got = app.compile().invoke({"messages": []})["messages"]
     assert [(m.id, m.content) for m in got] == [("m1", "q2"), ("m2", "other")]
+
+
+def _ids_of_b(with_sibling: bool) -> list[str | None]:
+    def a(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("from a"), AIMessage("also a")]}
+
+    def b(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("from b")]}
+
+    graph = StateGraph(MessagesState).add_node(b).add_edge(START, "b")
+    if with_sibling:
+        graph.add_node(a).add_edge(START, "a")
+    out = graph.compile().invoke({"messages": []})["messages"]
+    return [m.id for m in out if m.content == "from b"]
+
+
+def test_invented_message_ids_depend_on_the_writing_task_only() -> None:
+    alone = _ids_of_b(with_sibling=False)
+    beside = _ids_of_b(with_sibling=True)
+    assert alone == beside
+    assert alone[0]
+
+
+def test_two_writes_of_one_task_get_distinct_ids_and_the_stream_shows_values() -> None:
+    def node(state: MessagesState) -> list[Command[Any]]:
+        return [
+            Command(update={"messages": [AIMessage("one")]}),
+            Command(update={"messages": "two"}),
+        ]
+
+    def reset(state: MessagesState) -> dict[str, Any]:
+        return {"messages": Overwrite([AIMessage("only", id="o")])}
+
+    graph = StateGraph(MessagesState).add_node(node).add_node(reset).add_edge(START, "node")
+    app = graph.compile()
+    got = app.invoke({"messages": []})["messages"]
+    assert [m.content for m in got] == ["one", "two"]
+    assert len({m.id for m in got}) == 2
+    updates = list(app.stream({"messages": []}))
+    assert updates == [{"node": {"messages": "two"}}]
+    app2 = graph.add_edge("node", "reset").compile()
+    assert [m.id for m in app2.invoke({"messages": []})["messages"]] == ["o"]
