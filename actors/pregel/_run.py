@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -92,7 +93,10 @@ class RunSupervisor:
         self.bus = bus
         self.ns = ns
         self.ns_str = "|".join(ns)
-        self.run_key = str(config.get("run_id") or "")
+        # Task ids (and what is derived from them: interrupt ids, invented
+        # message ids) are unique per run; a run resumed from a checkpoint
+        # must give its key back to get the same ids again.
+        self.run_key = str(config.get("run_id") or uuid.uuid4())
         self.store = store
         self.cache = cache
         if output_keys is None:

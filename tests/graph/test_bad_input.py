@@ -149,7 +149,8 @@ async def test_interrupt_surfaces_in_the_result_and_stream() -> None:
     assert pending.value == "what is your age?"
     assert len(pending.id) == 32
     chunks = [c async for c in app.astream({"foo": ""})]
-    assert chunks == [{"__interrupt__": (pending,)}]
+    assert [list(c) for c in chunks] == [["__interrupt__"]]
+    assert [i.value for i in chunks[0]["__interrupt__"]] == ["what is your age?"]
 
 
 def test_helpers_outside_a_run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import uuid
 from typing import Annotated, Any
 
 import anyio
@@ -17,6 +18,8 @@ from actorgraph.types import Command, Overwrite
 
 pytestmark = pytest.mark.anyio
 
+first_run = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
 
 async def test_hello_world_messages_state() -> None:
     def mock_llm(state: MessagesState) -> dict[str, Any]:
@@ -30,14 +33,26 @@ async def test_hello_world_messages_state() -> None:
     assert all(m.id for m in out["messages"])
 
 
-async def test_message_ids_are_the_same_on_every_run() -> None:
+async def test_message_ids_follow_the_run() -> None:
     def reply(state: MessagesState) -> dict[str, Any]:
         return {"messages": [AIMessage("hello")]}
 
     app = StateGraph(MessagesState).add_node(reply).add_edge(START, "reply").compile()
     first = await app.ainvoke({"messages": "hi"})
-    second = await app.ainvoke({"messages": "hi"})
-    assert [m.id for m in first["messages"]] == [m.id for m in second["messages"]]
+    again = await app.ainvoke({"messages": "hi"}, {"run_id": first_run})
+    same = await app.ainvoke({"messages": "hi"}, {"run_id": first_run})
+    assert [m.id for m in again["messages"]] == [m.id for m in same["messages"]]
+    assert {m.id for m in first["messages"]}.isdisjoint(m.id for m in again["messages"])
+
+
+async def test_carrying_state_across_runs_keeps_every_message() -> None:
+    def reply(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"reply {len(state['messages'])}")]}
+
+    app = StateGraph(MessagesState).add_node(reply).add_edge(START, "reply").compile()
+    state = await app.ainvoke({"messages": [HumanMessage("one")]})
+    state = await app.ainvoke({"messages": [*state["messages"], HumanMessage("two")]})
+    assert [m.content for m in state["messages"]] == ["one", "reply 1", "two", "reply 3"]
 
 
 class Joke(TypedDict):
@@ -223,7 +238,7 @@ def _ids_of_b(with_sibling: bool) -> list[str | None]:
     graph = StateGraph(MessagesState).add_node(b).add_edge(START, "b")
     if with_sibling:
         graph.add_node(a).add_edge(START, "a")
-    out = graph.compile().invoke({"messages": []})["messages"]
+    out = graph.compile().invoke({"messages": []}, {"run_id": first_run})["messages"]
     return [m.id for m in out if m.content == "from b"]
 
 
