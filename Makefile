@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint types unit package-check clean
+.PHONY: test lint types unit package-check clean demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ unit: $(STAMP)
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
+
+## make demo: the quickstart graph (Send fan-out, a reducer, a loop, live progress, mermaid).
+demo: $(STAMP)
+	$(BIN)/python -m examples.quickstart
 
 ## The layout relies on links inside actorgraph/: prove a wheel and an sdist carry real files.
 package-check: $(STAMP)

@@ -1,7 +1,17 @@
-"""Building graphs: the messages reducer and state (the engine adds StateGraph here)."""
+"""Build graphs over a shared state: StateGraph, its compiled form, START, END, messages."""
 
 from __future__ import annotations
 
+from actorgraph.graph._branch import END, START
 from actorgraph.graph.message import REMOVE_ALL_MESSAGES, MessagesState, add_messages
+from actorgraph.graph.state import CompiledStateGraph, StateGraph
 
-__all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
+__all__ = [
+    "END",
+    "REMOVE_ALL_MESSAGES",
+    "START",
+    "CompiledStateGraph",
+    "MessagesState",
+    "StateGraph",
+    "add_messages",
+]

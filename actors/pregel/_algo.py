@@ -1,0 +1,156 @@
+"""Planning a superstep and applying its writes; the cost follows what changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from actorgraph.actors.pregel._spec import TASKS
+from actorgraph.actors.pregel._task import PULL, PUSH, Task
+from actorgraph.actors.pregel._types import Send
+from actorgraph.channels._errors import InvalidUpdateError
+
+if TYPE_CHECKING:
+    from actorgraph.actors.pregel._run import RunSupervisor
+
+__all__ = ["apply_writes", "plan_step"]
+
+
+def plan_step(run: RunSupervisor) -> list[Task]:
+    """The tasks of the next step, in the order their writes will be applied.
+
+    Edge-triggered (PULL) tasks come first, sorted by node name, then one task per
+    pending Send in Send order. A node is a candidate only if a channel updated by
+    the last step triggers it, so planning never scans the whole graph.
+    """
+    spec = run.spec
+    channels = run.channels
+    versions = run.versions
+    tasks: list[Task] = []
+    updated = run.updated
+    if updated:
+        t2n = spec.trigger_to_nodes
+        if len(updated) == 1:
+            (only,) = updated
+            candidates: Any = t2n.get(only, ())
+        else:
+            names: set[str] = set()
+            for key in updated:
+                names.update(t2n.get(key, ()))
+            candidates = sorted(names)
+        input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+        for name in candidates:
+            node = spec.nodes[name]
+            seen = run.seen.get(name)
+            for trigger in node.triggers:
+                last_seen = seen.get(trigger, 0) if seen is not None else 0
+                if versions.get(trigger, 0) > last_seen and channels[trigger].is_available():
+                    break
+            else:
+                continue
+            reads = node.reads
+            value: Any = None
+            if reads is not None:
+                cached = input_cache.get(reads)
+                if cached is None:
+                    cached = {}
+                    for key in reads:
+                        channel = channels[key]
+                        if channel.is_available():
+                            cached[key] = channel.get()
+                    input_cache[reads] = cached
+                # Each task gets its own dict: a node that mutates its input must
+                # not change what its siblings see.
+                value = dict(cached)
+                if node.managed:
+                    for key, managed in node.managed:
+                        value[key] = managed.get(run.step, run.stop)
+                if node.mapper is not None:
+                    value = node.mapper(value)
+            tasks.append(Task(run, node, name, (PULL, name), node.triggers, value))
+    if run.sends:
+        nodes = spec.nodes
+        for idx, packet in enumerate(run.sends):
+            target = nodes.get(packet.node)
+            if target is None:
+                raise InvalidUpdateError(
+                    f"Send to unknown node {packet.node!r}; the graph's nodes are "
+                    f"{sorted(nodes)}. Add the node or fix the name in Send({packet.node!r}, ...)."
+                )
+            tasks.append(Task(run, target, packet.node, (PUSH, idx), (PUSH,), packet.arg))
+    return tasks
+
+
+def _conflict_message(run: RunSupervisor, key: str, tasks: list[Task], exc: Exception) -> str:
+    writers = sorted({t.name for t in tasks if any(k == key for k, _ in t.writes)})
+    named = " and ".join(repr(w) for w in writers) or "the input"
+    return f"{exc}\nIn step {run.step}, {key!r} was written by {named}."
+
+
+def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
+    """Apply one step's writes in task order and return the channels that changed.
+
+    Only written channels, triggers of tasks that ran, channels written by the
+    previous step (which may hold a step-scoped value to clear) and, at the
+    tentative end of the run, channels with finish semantics are touched.
+    """
+    channels = run.channels
+    versions = run.versions
+    run.version += 1
+    version = run.version
+    seen = run.seen
+    for task in tasks:
+        if task.node is not None and task.path[0] == PULL:
+            node_seen = seen.get(task.name)
+            if node_seen is None:
+                node_seen = seen[task.name] = {}
+            for trigger in task.triggers:
+                node_seen[trigger] = versions.get(trigger, 0)
+                if channels[trigger].consume():
+                    versions[trigger] = version
+
+    pending: dict[str, list[Any]] = {}
+    sends: list[Send] = []
+    for task in tasks:
+        for key, value in task.writes:
+            if key == TASKS:
+                sends.append(value)
+            else:
+                bucket = pending.get(key)
+                if bucket is None:
+                    pending[key] = [value]
+                else:
+                    bucket.append(value)
+    run.sends = sends
+
+    updated: set[str] = set()
+    for key, values in pending.items():
+        channel = channels[key]
+        try:
+            changed = channel.update(values)
+        except InvalidUpdateError as exc:
+            raise InvalidUpdateError(_conflict_message(run, key, tasks, exc)) from exc
+        if changed:
+            versions[key] = version
+            if channel.is_available():
+                updated.add(key)
+
+    # A channel written last step may hold a value that lives for one step
+    # (EphemeralValue, a non-accumulating Topic): tell it a step has passed.
+    for key in run.written_last:
+        if key not in pending:
+            channel = channels[key]
+            if channel.is_available() and channel.update(()):
+                versions[key] = version
+                if channel.is_available():
+                    updated.add(key)
+    run.written_last = pending.keys()
+
+    if not sends and updated.isdisjoint(run.spec.trigger_set):
+        for key in run.spec.finish_keys:
+            channel = channels[key]
+            if channel.finish():
+                versions[key] = version
+                if channel.is_available():
+                    updated.add(key)
+    run.updated = updated
+    return updated

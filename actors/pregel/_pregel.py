@@ -1,0 +1,482 @@
+"""The compiled graph's run API: invoke, stream, batch; async engine, sync portals."""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+
+from actorgraph.actors.pregel._adapter_run import run_to_completion
+from actorgraph.actors.pregel._cache import namespace as cache_namespace
+from actorgraph.actors.pregel._run import RunSupervisor
+from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._stream import RunStream, StreamBus
+from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
+from actorgraph.channels._errors import GraphInterrupt
+from actorgraph.store._config import RunnableConfig
+
+__all__ = ["NodeView", "Pregel"]
+
+
+def _no_loop(what: str) -> None:
+    try:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
+        return
+    raise RuntimeError(
+        f"{what}() was called inside a running event loop, where it would block the "
+        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
+        "`graph.astream(...)`) instead."
+    )
+
+
+def _check_durability(durability: str | None) -> None:
+    # Checkpoints are durable execution's part; the value is checked now so a
+    # typo fails today rather than when savers arrive.
+    if durability not in (None, "sync", "async", "exit"):
+        raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
+
+
+def _in_worker_thread() -> bool:
+    """Whether this is a worker thread of a running loop (a sync node, for example)."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except anyio.NoEventLoopError:
+        return False
+    return True
+
+
+class NodeView:
+    """One node of a compiled graph, callable on its own (for tests).
+
+    ``invoke(state)`` runs just the node's code with its injections and returns
+    what the node returned; no edges run, nothing is written or checkpointed.
+    """
+
+    def __init__(self, graph: Pregel, spec: NodeSpec) -> None:
+        self.graph = graph
+        self.spec = spec
+        self.name = spec.name
+        self.metadata = spec.metadata
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Run the node's code on ``input``; raises what the node raises."""
+        run = self.graph._new_run(
+            config,
+            bus=None,
+            forward=False,
+            context=kwargs.get("context"),
+            interrupt_before=(),
+            interrupt_after=(),
+            output_keys=None,
+        )
+        task = Task(run, self.spec, self.name, (PULL, self.name), self.spec.triggers, input)
+        token = CURRENT_TASK.set(task)
+        try:
+            return await self.spec.call(task)
+        finally:
+            CURRENT_TASK.reset(token)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
+        _no_loop("invoke")
+        return run_to_completion(functools.partial(self.ainvoke, input, config, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"NodeView({self.name!r})"
+
+
+class Pregel:
+    """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
+
+    There is one engine, async, on anyio (asyncio or trio). The sync methods
+    are portals over it and raise RuntimeError when called inside a running
+    event loop.
+    """
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        interrupt_before: Sequence[str] | str = (),
+        interrupt_after: Sequence[str] | str = (),
+        debug: bool = False,
+        name: str = "LangGraph",
+        inline_sync_nodes: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.interrupt_before_nodes = interrupt_before
+        self.interrupt_after_nodes = interrupt_after
+        self.debug = debug
+        self.name = name
+        self.inline_sync_nodes = inline_sync_nodes
+        self.nodes: dict[str, NodeView] = {
+            name: NodeView(self, n) for name, n in spec.nodes.items()
+        }
+        self.channels = spec.channels
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget cached node results (of ``nodes``, or of every node)."""
+        if self.cache is not None:
+            names = self.spec.nodes if nodes is None else nodes
+            await self.cache.aclear([cache_namespace(name) for name in names])
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
+        _no_loop("clear_cache")
+        run_to_completion(functools.partial(self.aclear_cache, nodes))
+
+    # -- hooks the facade refines ---------------------------------------------------
+
+    def _coerce_context(self, context: Any) -> Any:
+        return context
+
+    def _finish_output(self, run: RunSupervisor) -> Any:
+        if run.interrupts and CURRENT_TASK.get() is not None:
+            # A subgraph paused inside a node: the pause belongs to the whole
+            # run, so it travels up through the node instead of being its result.
+            raise GraphInterrupt(tuple(run.interrupts))
+        out: Any = run.output()
+        if run.interrupts:
+            out["__interrupt__"] = list(run.interrupts)
+        return out
+
+    # -- runs -------------------------------------------------------------------------
+
+    def _new_run(
+        self,
+        config: RunnableConfig | None,
+        *,
+        bus: StreamBus | None,
+        context: Any,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        forward: bool,
+        output_keys: Sequence[str] | str | None,
+        private_loop: bool = False,
+    ) -> RunSupervisor:
+        config = config if config is not None else {}
+        ns: tuple[str, ...] = ()
+        store = self.store
+        parent = CURRENT_TASK.get()
+        if parent is not None:
+            parent_run = parent.run
+            ns = (*parent_run.ns, f"{parent.name}:{parent.id}")
+            if forward and bus is None:
+                bus = parent_run.bus
+            if context is None:
+                context = parent_run.runtime.context
+            if store is None:
+                store = parent_run.store
+        return RunSupervisor(
+            self.spec,
+            config=config,
+            bus=bus,
+            ns=ns,
+            context=self._coerce_context(context),
+            store=store,
+            inline_sync=self.inline_sync_nodes,
+            private_loop=private_loop,
+            interrupt_before=(
+                interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
+            ),
+            interrupt_after=(
+                interrupt_after if interrupt_after is not None else self.interrupt_after_nodes
+            ),
+            cache=self.cache,
+            output_keys=output_keys,
+        )
+
+    async def _ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        *,
+        stream_mode: str | Sequence[str],
+        **options: Any,
+    ) -> Any:
+        if stream_mode == "values":
+            run = self._new_run(config, bus=None, forward=True, **options)
+            await run.start(input)
+            while await run.tick():
+                pass
+            return self._finish_output(run)
+        chunks: list[Any] = []
+        single = isinstance(stream_mode, str)
+        modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        run = self._new_run(
+            config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
+        )
+        await run.start(input)
+        while await run.tick():
+            pass
+        return chunks
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] = "values",
+        output_keys: Sequence[str] | str | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end and return its output.
+
+        With ``stream_mode="values"`` (the default) the result is the output
+        state (plus ``"__interrupt__"`` when the run paused); with another mode,
+        the list of chunks ``stream()`` would give. Raises what a node raised
+        (after its retries), :class:`GraphRecursionError`, or
+        :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
+        the caller cancels the running step; its writes are dropped.
+        """
+        _check_durability(durability)
+        return await self._ainvoke(
+            input,
+            config,
+            stream_mode=stream_mode,
+            context=context,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+        )
+
+    def invoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] = "values",
+        output_keys: Sequence[str] | str | None = None,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Sync :meth:`ainvoke`: runs the engine on a private event loop in this thread.
+
+        Raises RuntimeError inside a running event loop. Called from a sync node
+        (a worker thread), the run joins that node's event loop as its child.
+        A sync node that is the only task of its step runs in this thread, as
+        LangGraph's sync invoke does (no worker-thread hop); nodes of a fan-out
+        still run on worker threads, concurrently.
+        """
+        _check_durability(durability)
+        _no_loop("invoke")
+        # From a worker thread (a sync node calling a subgraph) the run goes onto
+        # the thread's loop, in the caller's context, so it is the node's child.
+        worker = _in_worker_thread()
+        call = functools.partial(
+            self._ainvoke,
+            input,
+            config,
+            stream_mode=stream_mode,
+            context=context,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            private_loop=not worker,
+        )
+        if worker:
+            return anyio.from_thread.run(call)
+        return run_to_completion(call)
+
+    def _stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        *,
+        stream_mode: str | Sequence[str] | None,
+        subgraphs: bool,
+        **options: Any,
+    ) -> RunStream:
+        if stream_mode is None:
+            stream_mode = "updates"
+        single = isinstance(stream_mode, str)
+        modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        buffer: deque[Any] = deque()
+        bus = StreamBus(modes, buffer.append, single=single, subgraphs=subgraphs)
+        run = self._new_run(config, bus=bus, forward=False, **options)
+        return RunStream(run, input, buffer)
+
+    def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: Sequence[str] | str | None = None,
+        subgraphs: bool = False,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> RunStream:
+        """Stream a run's chunks (see :class:`RunStream` for the two ways to consume them).
+
+        ``stream_mode`` defaults to ``"updates"`` (``{node: update}`` per task), as
+        in LangGraph 1.x; older LangGraph documentation says ``"values"``. A list
+        of modes gives ``(mode, chunk)`` pairs; ``subgraphs=True`` prefixes the
+        namespace tuple.
+        """
+        _check_durability(durability)
+        return self._stream(
+            input,
+            config,
+            stream_mode=stream_mode,
+            subgraphs=subgraphs,
+            context=context,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+        )
+
+    def stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: Sequence[str] | str | None = None,
+        subgraphs: bool = False,
+        interrupt_before: Sequence[str] | str | None = None,
+        interrupt_after: Sequence[str] | str | None = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Generator[Any, None, None]:
+        """Sync :meth:`astream`: a generator over the run's chunks.
+
+        ``stream_mode`` defaults to ``"updates"`` (LangGraph 1.x behaviour; older
+        docs say ``"values"``). The engine runs on an event loop in a helper
+        thread and streams live through a bounded buffer: chunks (tokens,
+        custom events) arrive while nodes run, and the run waits when the
+        consumer is behind. Raises RuntimeError inside a running event loop;
+        closing the generator early cancels the run.
+        """
+        _check_durability(durability)
+        _no_loop("stream")
+        return self._sync_stream(
+            input,
+            config,
+            stream_mode=stream_mode,
+            subgraphs=subgraphs,
+            context=context,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+        )
+
+    def _sync_stream(
+        self, input: Any, config: RunnableConfig | None, **options: Any
+    ) -> Generator[Any, None, None]:
+        done = object()
+
+        async def next_chunk(stream: RunStream) -> Any:
+            try:
+                return await stream.__anext__()
+            except StopAsyncIteration:
+                return done
+
+        if _in_worker_thread():
+            stream = self._stream(input, config, **options)
+            while True:
+                chunk = anyio.from_thread.run(next_chunk, stream)
+                if chunk is done:
+                    return
+                yield chunk
+        # From plain code the run is a producer task on a helper thread's loop
+        # (entered and left by the portal's own task), so chunks arrive live.
+        with (
+            anyio.from_thread.start_blocking_portal() as portal,
+            portal.wrap_async_context_manager(self._stream(input, config, **options)) as stream,
+        ):
+            while True:
+                chunk = portal.call(next_chunk, stream)
+                if chunk is done:
+                    return
+                yield chunk
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Run :meth:`ainvoke` on each input concurrently; results in input order.
+
+        ``config`` is one config for all or one per input; ``max_concurrency`` in
+        the (first) config bounds how many run at once. With
+        ``return_exceptions=True`` a failed run's exception takes its place.
+        """
+        configs: list[RunnableConfig | None]
+        if config is None or isinstance(config, dict):
+            configs = [config] * len(inputs)
+        else:
+            configs = list(config)
+        if len(configs) != len(inputs):
+            raise ValueError(
+                f"abatch got {len(inputs)} inputs but {len(configs)} configs; pass one "
+                "config or one per input."
+            )
+        first = configs[0] if configs else None
+        limit = (first or {}).get("max_concurrency") if first is not None else None
+        limiter = anyio.CapacityLimiter(limit) if limit else None
+        results: list[Any] = [None] * len(inputs)
+        errors: list[BaseException] = []
+
+        async def one(index: int) -> None:
+            try:
+                if limiter is not None:
+                    async with limiter:
+                        results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
+                else:
+                    results[index] = await self.ainvoke(inputs[index], configs[index], **kwargs)
+            except Exception as exc:  # noqa: BLE001 - returned or re-raised below
+                if not return_exceptions:
+                    errors.append(exc)
+                    group.cancel_scope.cancel()
+                results[index] = exc
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(inputs)):
+                group.start_soon(one, index)
+        if errors:
+            raise errors[0]
+        return results
+
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
+        _no_loop("batch")
+        call = functools.partial(
+            self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
+        )
+        if _in_worker_thread():
+            return anyio.from_thread.run(call)
+        return run_to_completion(call)

@@ -1,0 +1,422 @@
+"""The run supervisor: drives one run's supersteps from input to output."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anyio
+import structlog
+
+from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._cache import NodeCache
+from actorgraph.actors.pregel._cache import lookup as cache_lookup
+from actorgraph.actors.pregel._cache import store as cache_store
+from actorgraph.actors.pregel._node import run_task
+from actorgraph.actors.pregel._runtime import Runtime
+from actorgraph.actors.pregel._spec import GraphSpec, unseeded
+from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
+from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
+from actorgraph.actors.pregel._types import Interrupt
+from actorgraph.channels._errors import (
+    ErrorCode,
+    GraphInterrupt,
+    GraphRecursionError,
+    InvalidUpdateError,
+    ParentCommand,
+    create_error_message,
+)
+from actorgraph.channels.base import BaseChannel
+from actorgraph.store._config import RunnableConfig
+
+__all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunSupervisor"]
+
+START = "__start__"
+DEFAULT_RECURSION_LIMIT = 25
+
+# Events are dropped (for the cost of one call) until the application
+# configures structlog; a library must not print on its own.
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
+
+
+def _no_op(_chunk: Any) -> None:
+    return None
+
+
+class _RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
+    """A run's channels, each copied from its prototype the first time it is used.
+
+    A run that touches five channels of a graph with thousands pays for five.
+    """
+
+    __slots__ = ("_prototypes",)
+
+    def __init__(self, prototypes: dict[str, BaseChannel[Any, Any, Any]]) -> None:
+        super().__init__()
+        self._prototypes = prototypes
+
+    def __missing__(self, key: str) -> BaseChannel[Any, Any, Any]:
+        channel = self[key] = self._prototypes[key].copy()
+        return channel
+
+
+class RunSupervisor:
+    """Owns one run: its channels, versions, step counter and stream.
+
+    Each :meth:`tick` plans a step, hands the tasks to their node actors
+    (concurrently when there are several, inline when there is one), applies
+    the writes in task order and emits stream events. Nothing here outlives
+    the call that drives it: cancelling the caller cancels the step's tasks,
+    and their partial writes are dropped.
+    """
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        config: RunnableConfig,
+        bus: StreamBus | None,
+        ns: tuple[str, ...] = (),
+        context: Any = None,
+        store: Any = None,
+        inline_sync: bool = False,
+        private_loop: bool = False,
+        interrupt_before: Sequence[str] | str = (),
+        interrupt_after: Sequence[str] | str = (),
+        cache: NodeCache | None = None,
+        output_keys: Sequence[str] | str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.bus = bus
+        self.ns = ns
+        self.ns_str = "|".join(ns)
+        # Task ids (and what is derived from them: interrupt ids, invented
+        # message ids) are unique per run; a run resumed from a checkpoint
+        # must give its key back to get the same ids again.
+        self.run_key = str(config.get("run_id") or uuid.uuid4())
+        self.store = store
+        self.cache = cache
+        if output_keys is None:
+            self.output_keys: tuple[str, ...] = spec.output_keys
+        else:
+            self.output_keys = (
+                (output_keys,) if isinstance(output_keys, str) else tuple(output_keys)
+            )
+            unknown = [key for key in self.output_keys if key not in spec.channels]
+            if unknown:
+                raise ValueError(
+                    f"output_keys names {unknown!r}, which the graph does not have; its keys "
+                    f"are {', '.join(spec.output_keys)}."
+                )
+        self.output_set = frozenset(self.output_keys)
+        self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
+        self.versions: dict[str, int] = {}
+        self.seen: dict[str, dict[str, int]] = {}
+        self.version = 0
+        self.step = 0
+        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        if limit < 1:
+            raise ValueError(f"recursion_limit must be at least 1, got {limit}")
+        self.limit = limit
+        self.stop = limit
+        self.updated: set[str] = set()
+        self.sends: list[Any] = []
+        # A fresh run has nothing holding a one-step value; a run restored from a
+        # checkpoint starts with every channel here instead.
+        self.written_last: Any = ()
+        # Whether sync node functions run on the event loop instead of a worker
+        # thread (compile(inline_sync_nodes=True)).
+        self.inline_sync = inline_sync
+        # A run driven by the sync invoke() owns its event loop: a sync node
+        # that is alone in its step runs on it (see _adapter_run.loop_hidden).
+        self.private_loop = private_loop
+        self.alone = False
+        # Some LangGraph docs put max_concurrency under "configurable", where
+        # LangGraph silently ignores it; honour it there too.
+        max_concurrency = config.get("max_concurrency") or (config.get("configurable") or {}).get(
+            "max_concurrency"
+        )
+        self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
+        self.writer: Callable[[Any], None] = self._custom if "custom" in self.modes else _no_op
+        self.runtime: Runtime[Any] = Runtime(
+            context=context, store=store, stream_writer=self.writer
+        )
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.interrupts: list[Interrupt] = []
+        self.breakpoint: str | None = None
+        self.last_tasks: list[Task] = []
+        # Per-run state of facade features (for example message ids already
+        # streamed), keyed by the feature; the engine itself never reads it.
+        self.extras: dict[str, Any] = {}
+
+    # -- stream -------------------------------------------------------------------
+
+    def _custom(self, chunk: Any) -> None:
+        bus = self.bus
+        if bus is not None:
+            bus.emit(self.ns, "custom", chunk)
+
+    async def emit_live(self, mode: str, payload: Any) -> None:
+        """Emit an event from inside a running task, waiting if the consumer is behind."""
+        bus = self.bus
+        if bus is None:
+            return
+        bus.emit(self.ns, mode, payload)
+        sink = bus.sink
+        if isinstance(sink, BoundedSink):
+            await sink.flush()
+
+    def emit_values(self) -> None:
+        """Emit the output keys that have values (``values`` mode)."""
+        assert self.bus is not None  # noqa: S101 - only called when a bus exists
+        self.bus.emit(self.ns, "values", self.output())
+
+    def _task_done(self, task: Task) -> None:
+        modes = self.modes
+        if "updates" in modes:
+            chunk: dict[str, Any] = {task.name: self.task_update(task)}
+            if task.cached:
+                chunk["__metadata__"] = {"cached": True}
+            self.bus.emit(self.ns, "updates", chunk)  # type: ignore[union-attr]
+        if "tasks" in modes or "debug" in modes:
+            payload: dict[str, Any] = {
+                "id": task.id,
+                "name": task.name,
+                "error": None,
+                "result": dict(self.task_update(task) or {}),
+                "interrupts": [],
+            }
+            self._emit_task_event("task_result", payload)
+
+    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
+        bus = self.bus
+        assert bus is not None  # noqa: S101 - modes are only set with a bus
+        if "tasks" in self.modes:
+            bus.emit(self.ns, "tasks", payload)
+        if "debug" in self.modes:
+            bus.emit(
+                self.ns,
+                "debug",
+                {"type": kind, "step": self.step, "timestamp": _now(), "payload": payload},
+            )
+
+    def task_update(self, task: Task) -> dict[str, Any] | None:
+        """The state update of ``task`` as ``updates`` shows it (None for no update)."""
+        keys = self.spec.stream_keys
+        update: dict[str, Any] | None = None
+        for key, value in task.writes:
+            if key in keys:
+                if update is None:
+                    update = {}
+                update[key] = unseeded(value)
+        return update
+
+    def resume_for(self, task: Task) -> tuple[Any] | None:
+        """The answer to ``task``'s next ``interrupt()``, if the caller resumed it.
+
+        Resuming from a checkpoint is durable execution's part; a run that was
+        not resumed has no answers.
+        """
+        return None
+
+    # -- the run ------------------------------------------------------------------
+
+    def output(self) -> dict[str, Any]:
+        """The output keys that have a value."""
+        channels = self.channels
+        out: dict[str, Any] = {}
+        for key in self.output_keys:
+            channel = channels[key]
+            if channel.is_available():
+                out[key] = channel.get()
+        return out
+
+    async def start(self, input: Any) -> None:
+        """Apply the input as the writes of step 0 (the START node)."""
+        task = Task(self, None, START, (PULL, START), (), input)
+        await self.spec.map_input(task, input)
+        updated = apply_writes(self, [task])
+        if "values" in self.modes and not updated.isdisjoint(self.output_set):
+            self.emit_values()
+        self.step = 1
+
+    def task_config(self, task: Task) -> RunnableConfig:
+        """The config a task sees: the caller's, plus step/node/path metadata."""
+        config = self.config
+        metadata = dict(config.get("metadata") or {})
+        if task.node is not None and task.node.metadata:
+            metadata.update(task.node.metadata)
+        metadata.update(
+            langgraph_step=self.step,
+            langgraph_node=task.name,
+            langgraph_triggers=task.triggers,
+            langgraph_path=task.path,
+            langgraph_checkpoint_ns=task.checkpoint_ns,
+        )
+        configurable = dict(config.get("configurable") or {})
+        configurable["checkpoint_ns"] = task.checkpoint_ns
+        out: RunnableConfig = {**config, "metadata": metadata, "configurable": configurable}
+        return out
+
+    def _recursion_error(self) -> GraphRecursionError:
+        last = ", ".join(repr(n) for n in self.last_names()) or "none"
+        return GraphRecursionError(
+            create_error_message(
+                message=(
+                    f"Recursion limit of {self.limit} reached without hitting a stop "
+                    f"condition (the last step ran {last}). You can increase the limit by "
+                    "setting the `recursion_limit` config key."
+                ),
+                error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+            )
+        )
+
+    async def tick(self) -> bool:
+        """Run one superstep; False when the run is over.
+
+        Raises :class:`GraphRecursionError` past ``recursion_limit`` steps and
+        whatever a node raised (after its retries; siblings are cancelled and
+        the step's writes are dropped).
+        """
+        if self.step > self.stop:
+            raise self._recursion_error()
+        tasks = plan_step(self)
+        if not tasks:
+            return False
+        if self.interrupt_before and self._should_interrupt(self.interrupt_before, tasks):
+            self.breakpoint = "before"
+            return False
+        modes = self.modes
+        if "tasks" in modes or "debug" in modes:
+            for task in tasks:
+                self._emit_task_event(
+                    "task",
+                    {
+                        "id": task.id,
+                        "name": task.name,
+                        "input": task.input,
+                        "triggers": task.triggers,
+                    },
+                )
+        if self.cache is not None:
+            keys = await cache_lookup(self.cache, tasks)
+            await self._execute(tasks)
+            await cache_store(self.cache, tasks, keys)
+        else:
+            await self._execute(tasks)
+        if self.interrupts:
+            payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
+            for mode in ("updates", "values"):
+                if mode in modes:
+                    self.bus.emit(self.ns, mode, payload)  # type: ignore[union-attr]
+            return False
+        updated = apply_writes(self, tasks)
+        if "values" in modes and not updated.isdisjoint(self.output_set):
+            self.emit_values()
+        self.last_tasks = tasks
+        if _log_enabled():
+            _logger.debug(
+                "run.step",
+                step=self.step,
+                ns=self.ns_str,
+                nodes=self.last_names(),
+                tasks=len(tasks),
+                updated=sorted(updated),
+            )
+        self.step += 1
+        if self.interrupt_after and self._should_interrupt(self.interrupt_after, tasks):
+            self.breakpoint = "after"
+            return False
+        return True
+
+    def last_names(self) -> tuple[str, ...]:
+        """The nodes the last finished step ran, in task order."""
+        return tuple(dict.fromkeys(task.name for task in self.last_tasks))
+
+    def _should_interrupt(self, names: Sequence[str] | str, tasks: list[Task]) -> bool:
+        if names == "*":
+            return True
+        return any(task.name in names for task in tasks)
+
+    async def _execute(self, tasks: list[Task]) -> None:
+        sink = self.bus.sink if self.bus is not None else None
+        if len(tasks) == 1 and not tasks[0].cached:
+            task = tasks[0]
+            self.alone = True
+            try:
+                await run_task(task)
+            except GraphInterrupt as exc:
+                self.interrupts.extend(exc.interrupts)
+                return
+            except ParentCommand as exc:
+                raise self._no_parent(task, exc) from None
+            if self.modes:
+                self._task_done(task)
+                if isinstance(sink, BoundedSink):
+                    await sink.flush()
+            return
+        self.alone = False
+        done = [task.cached for task in tasks]
+        released = 0
+        while released < len(tasks) and done[released]:
+            if self.modes:
+                self._task_done(tasks[released])
+            released += 1
+        errors: list[Exception] = []
+        # Interrupts are reported in task order, whatever order they happen in.
+        paused: dict[int, Sequence[Interrupt]] = {}
+
+        async def one(index: int, task: Task, cancel: anyio.CancelScope) -> None:
+            nonlocal released
+            try:
+                if self.limiter is not None:
+                    async with self.limiter:
+                        await run_task(task)
+                else:
+                    await run_task(task)
+            except GraphInterrupt as exc:
+                paused[index] = exc.interrupts
+            except Exception as exc:  # noqa: BLE001 - re-raised once the group is done
+                errors.append(exc)
+                cancel.cancel()
+                return
+            done[index] = True
+            # Updates are released in task order, each as soon as every task
+            # before it has finished: the stream never depends on timing.
+            while released < len(tasks) and done[released]:
+                if self.modes and released not in paused:
+                    self._task_done(tasks[released])
+                released += 1
+            if isinstance(sink, BoundedSink):
+                await sink.flush()
+
+        async with anyio.create_task_group() as group:
+            for index, task in enumerate(tasks):
+                if not task.cached:
+                    group.start_soon(one, index, task, group.cancel_scope)
+        for index in sorted(paused):
+            self.interrupts.extend(paused[index])
+        if errors:
+            error = errors[0]
+            if isinstance(error, ParentCommand):
+                raise self._no_parent(tasks[0], error) from None
+            raise error
+
+    def _no_parent(self, task: Task, exc: ParentCommand) -> Exception:
+        if CURRENT_TASK.get() is not None:
+            return exc
+        return InvalidUpdateError(
+            f"A node returned {exc.command!r} with graph=Command.PARENT, but this graph "
+            "has no parent: it runs at the top level. Drop graph=Command.PARENT."
+        )
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,142 @@
+"""What the engine runs: a graph lowered to channels and nodes (built by the facade)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from actorgraph.actors.pregel._types import CachePolicy, RetryPolicy
+from actorgraph.channels.base import BaseChannel
+
+if TYPE_CHECKING:
+    from actorgraph.actors.pregel._task import Task
+
+__all__ = ["TASKS", "GraphSpec", "NodeSpec", "SeededWrite", "unseeded"]
+
+TASKS = "__pregel_tasks"
+"""The write key of a :class:`Send`: the engine turns these into next-step tasks."""
+
+
+class SeededWrite:
+    """A write whose reducer derives what it must invent (ids) from ``seed``.
+
+    ``seed`` names the writing task and the write's position in it, so applying
+    the same task's writes again (a replay, a resume) invents the same ids, on
+    whatever state they land. The updates stream and the cache see ``value``.
+    """
+
+    __slots__ = ("seed", "value")
+
+    def __init__(self, seed: str, value: Any) -> None:
+        self.seed = seed
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"SeededWrite({self.seed!r}, {self.value!r})"
+
+
+def unseeded(value: Any) -> Any:
+    """``value`` without its :class:`SeededWrite` wrapper, if it has one."""
+    return value.value if type(value) is SeededWrite else value
+
+
+NodeCall = Callable[["Task"], Awaitable[Any]]
+"""Runs a node's user code for one task and returns what it returned."""
+
+NodeWriter = Callable[["Task", Any], Awaitable[None]]
+"""Turns a node's return value into writes appended to ``task.writes``."""
+
+
+class NodeSpec:
+    """One node of a compiled graph: what triggers it, what it reads, how it runs.
+
+    ``reads`` are the channels its state input is built from (``None``: the node
+    reads nothing); ``mapper`` turns that dict into the node's input type;
+    ``managed`` are ``(key, ManagedValue)`` pairs added to the input.
+    """
+
+    __slots__ = (
+        "cache_policy",
+        "call",
+        "call_streaming",
+        "managed",
+        "mapper",
+        "metadata",
+        "name",
+        "reads",
+        "retry_policy",
+        "triggers",
+        "writer",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        triggers: Sequence[str],
+        reads: Sequence[str] | None,
+        call: NodeCall,
+        writer: NodeWriter,
+        mapper: Callable[[dict[str, Any]], Any] | None = None,
+        managed: Sequence[tuple[str, Any]] = (),
+        retry_policy: Sequence[RetryPolicy] = (),
+        cache_policy: CachePolicy | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        call_streaming: NodeCall | None = None,
+    ) -> None:
+        self.name = name
+        self.triggers = tuple(triggers)
+        self.reads = tuple(reads) if reads is not None else None
+        self.call = call
+        # The same call wrapped for runs that stream chat-model tokens
+        # (``messages`` mode); other runs skip the wrapper.
+        self.call_streaming = call_streaming
+        self.writer = writer
+        self.mapper = mapper
+        self.managed = tuple(managed)
+        self.retry_policy = tuple(retry_policy)
+        self.cache_policy = cache_policy
+        self.metadata = dict(metadata or {})
+
+    def __repr__(self) -> str:
+        return f"NodeSpec({self.name!r}, triggers={self.triggers!r})"
+
+
+class GraphSpec:
+    """A graph as the engine sees it.
+
+    ``channels`` are prototypes copied per run. ``map_input`` appends the writes
+    of the run's input to the synthetic START task; ``output_keys`` and
+    ``stream_keys`` select what ``invoke`` returns and what ``updates`` shows.
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: Mapping[str, BaseChannel[Any, Any, Any]],
+        nodes: Mapping[str, NodeSpec],
+        map_input: Callable[[Task, Any], Awaitable[None]],
+        output_keys: Sequence[str],
+        stream_keys: Sequence[str],
+        name: str = "LangGraph",
+    ) -> None:
+        self.channels = dict(channels)
+        self.nodes = dict(nodes)
+        self.map_input = map_input
+        self.output_keys = tuple(output_keys)
+        self.output_set = frozenset(output_keys)
+        self.stream_keys = frozenset(stream_keys)
+        self.name = name
+        trigger_to_nodes: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            for trigger in node.triggers:
+                trigger_to_nodes.setdefault(trigger, []).append(node.name)
+        self.trigger_to_nodes = {k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()}
+        self.trigger_set = frozenset(self.trigger_to_nodes)
+        # Only channels that override finish() can change when a run is ending;
+        # calling it on the others would make the last step cost O(all channels).
+        self.finish_keys = tuple(
+            key
+            for key, channel in self.channels.items()
+            if type(channel).finish is not BaseChannel.finish
+        )

@@ -1,0 +1,116 @@
+"""A task: one node run in one superstep, with the writes it produced."""
+
+from __future__ import annotations
+
+import hashlib
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from actorgraph.actors.pregel._spec import NodeSpec
+
+if TYPE_CHECKING:
+    from actorgraph.actors.pregel._run import RunSupervisor
+    from actorgraph.store._config import RunnableConfig
+
+__all__ = ["CURRENT_TASK", "PULL", "PUSH", "Task"]
+
+PULL = "__pregel_pull"
+PUSH = "__pregel_push"
+
+CURRENT_TASK: ContextVar[Task | None] = ContextVar("actorgraph_task", default=None)
+"""The task whose code is running; how get_config() and friends find their run."""
+
+
+class Task:
+    """One unit of work of a step.
+
+    ``input`` is the state as it was at the start of the step (or a Send's
+    argument); ``writes`` collects ``(channel, value)`` pairs, applied only after
+    every task of the step has finished. The id and the config view are built
+    on first use only: most tasks never need them.
+    """
+
+    __slots__ = (
+        "_config",
+        "_id",
+        "cached",
+        "input",
+        "name",
+        "node",
+        "path",
+        "run",
+        "triggers",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        run: RunSupervisor,
+        node: NodeSpec | None,
+        name: str,
+        path: tuple[Any, ...],
+        triggers: tuple[str, ...],
+        input: Any,
+    ) -> None:
+        self.run = run
+        self.node = node
+        self.name = name
+        self.path = path
+        self.triggers = triggers
+        self.input = input
+        self.writes: list[tuple[str, Any]] = []
+        self.cached = False
+        self._id: str | None = None
+        self._config: RunnableConfig | None = None
+
+    @property
+    def step(self) -> int:
+        """The superstep this task belongs to."""
+        return self.run.step
+
+    @property
+    def id(self) -> str:
+        """A deterministic id: the same run position always gives the same id."""
+        if self._id is None:
+            run = self.run
+            parts = (run.run_key, run.ns_str, str(run.step), self.name, *map(str, self.path[1:]))
+            digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+            self._id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+        return self._id
+
+    @property
+    def checkpoint_ns(self) -> str:
+        """This task's namespace: ``parent_ns|name:task_id``."""
+        own = f"{self.name}:{self.id}"
+        return f"{self.run.ns_str}|{own}" if self.run.ns_str else own
+
+    @property
+    def config(self) -> RunnableConfig:
+        """The run's config as this task sees it (metadata names step, node, path)."""
+        if self._config is None:
+            self._config = self.run.task_config(self)
+        return self._config
+
+    def read_fresh(self, keys: tuple[str, ...] | list[str]) -> dict[str, Any]:
+        """The state after this task's own writes, for routers; other tasks' writes unseen.
+
+        Only the channels this task wrote are copied, so a router costs what the
+        node wrote, not the size of the state.
+        """
+        channels = self.run.channels
+        pending: dict[str, list[Any]] = {}
+        for key, value in self.writes:
+            pending.setdefault(key, []).append(value)
+        out: dict[str, Any] = {}
+        for key in keys:
+            channel = channels[key]
+            values = pending.get(key)
+            if values is not None:
+                channel = channel.copy()
+                channel.update(values)
+            if channel.is_available():
+                out[key] = channel.get()
+        return out
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, path={self.path!r})"
