@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: test lint types unit package-check clean demo
+.PHONY: test lint types unit package-check bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,20 @@ demo: $(STAMP)
 ## The layout relies on links inside actorgraph/: prove a wheel and an sdist carry real files.
 package-check: $(STAMP)
 	$(BIN)/python tests/packaging/check_dist.py
+
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+## make bench: every workload on actorgraph (asyncio, trio, uvloop) and LangGraph, side by side;
+## writes benchmarks/RESULTS.md. make bench-quick: the small sizes, asyncio and trio.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) build dist .coverage .coverage.* .mypy_cache .ruff_cache .hypothesis
