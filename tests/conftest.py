@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -31,3 +33,14 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object
     """Parametrizes every ``pytest.mark.anyio`` test over both backends."""
     backend: tuple[str, dict[str, object]] = request.param
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _unconfigured_structlog() -> Iterator[None]:
+    """Leave structlog as an application that never configured it finds it.
+
+    ``structlog.testing.capture_logs`` restores the processors but not the
+    "configured" flag, which the library reads to stay silent by default.
+    """
+    yield
+    structlog.reset_defaults()

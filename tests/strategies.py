@@ -412,6 +412,7 @@ def store_ops() -> st.SearchStrategy[tuple[Any, ...]]:
         st.tuples(st.just("sweep")),
     )
 
+
 # --- runnables --------------------------------------------------------------------
 
 runnable_tags = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4, unique=True)
