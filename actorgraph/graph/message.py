@@ -24,6 +24,7 @@ Neither argument is mutated; the result is a new list.
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated
 
 import msgspec
@@ -47,6 +48,8 @@ from actorgraph.graph._message_ids import derive_message_id, next_scoped_id
 
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
 
+_id_of = operator.attrgetter("id")
+
 
 def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMessage]:
     """Merge ``right`` into ``left`` by message id; see the module docstring.
@@ -60,6 +63,7 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
     if cut is not None:
         old, new, where = [], new[cut + 1 :], {}
     merged: list[BaseMessage | None] = list(old)
+    removed = False
     for message in new:
         at = where.get(message.id)
         if isinstance(message, RemoveMessage):
@@ -70,12 +74,15 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
                     f"you read from the state"
                 )
             merged[at] = None
+            removed = True
         elif at is None:
             where[message.id] = len(merged)
             merged.append(message)
         else:
             merged[at] = message
-    return [m for m in merged if m is not None]
+    if removed:
+        return [m for m in merged if m is not None]
+    return merged  # type: ignore[return-value]  # no None was placed in it
 
 
 # What a stored history holds: messages with ids, no chunks, no removals.
@@ -84,15 +91,12 @@ _STORED_TYPES = frozenset({HumanMessage, AIMessage, SystemMessage, ToolMessage})
 
 def _index_left(left: Messages | None) -> tuple[list[BaseMessage], dict[str | None, int]]:
     # The left side is almost always a history this reducer stored: check and index
-    # it in one pass instead of coercing it again.
-    if type(left) is list:
-        where: dict[str | None, int] = {}
-        for i, message in enumerate(left):
-            if type(message) not in _STORED_TYPES or message.id is None:
-                break
-            where[message.id] = i
-        else:
-            return left, where
+    # it with C-level passes (map/zip) instead of coercing it again; this runs on
+    # every write to a messages key, over the whole history.
+    if type(left) is list and set(map(type, left)) <= _STORED_TYPES:
+        ids: list[str | None] = list(map(_id_of, left))
+        if None not in ids:
+            return left, dict(zip(ids, range(len(ids)), strict=True))
     old = _as_stored(left, "left", None)
     return old, {m.id: i for i, m in enumerate(old)}
 
