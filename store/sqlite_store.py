@@ -157,22 +157,11 @@ class _Batch:
         self.dims = dims
         self.path = path
         self.refresh: set[tuple[str, str]] = set()
-        self.cursors: list[sqlite3.Cursor] = []
 
     def stream(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
-        """A cursor read lazily; ``close`` ends it even when a page stops early.
-
-        A cursor left open would keep its reader's snapshot alive into the next
-        job on that connection, which would then miss newer commits.
-        """
-        cursor = self.conn.execute(sql, params)
-        self.cursors.append(cursor)
-        return cursor
-
-    def close(self) -> None:
-        for cursor in self.cursors:
-            cursor.close()
-        self.cursors.clear()
+        """A cursor read lazily: a page may stop early, and the database layer
+        closes what is left when the job returns."""
+        return self.conn.execute(sql, params)
 
     def run(self, ops: Sequence[Prepared]) -> tuple[list[Result], set[tuple[str, str]]]:
         results: list[Result] = []
@@ -309,11 +298,7 @@ class _Batch:
 def _run_batch(
     conn: sqlite3.Connection, ops: Sequence[Prepared], now: float, dims: int | None, path: str
 ) -> tuple[list[Result], set[tuple[str, str]]]:
-    batch = _Batch(conn, now, dims, path)
-    try:
-        results, refresh = batch.run(ops)
-    finally:
-        batch.close()
+    results, refresh = _Batch(conn, now, dims, path).run(ops)
     if refresh and conn.in_transaction and _writes(ops):
         _refresh(conn, refresh, now)
         refresh = set()
