@@ -383,12 +383,22 @@ class SqliteStore(BaseStore):
             DatabaseError: when the file is not an SQLite database or holds a
                 newer store schema; names the file.
         """
-        await self._file.get().ready()
+        await self._file.asetup()
 
     def setup(self) -> None:
         """Blocking ``asetup``; raises EventLoopThreadError on an event loop's thread."""
-        refuse_on_event_loop("setup")
-        self._file.get().ready_blocking()
+        self._file.setup()
+
+    async def __aenter__(self) -> Self:
+        """Open the file (errors surface here), then start the ttl sweeper if
+        configured; the block's end stops it and closes the file."""
+        await self._file.aenter()
+        return await super().__aenter__()
+
+    def __enter__(self) -> Self:
+        """Open the file (errors surface here); the block's end closes it."""
+        self._file.enter()
+        return super().__enter__()
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order, in one transaction when any of them writes (see
@@ -431,5 +441,4 @@ class SqliteStore(BaseStore):
 
     def close(self) -> None:
         """Blocking ``aclose``; raises EventLoopThreadError on an event loop's thread."""
-        refuse_on_event_loop("close")
         self._file.close()

@@ -455,7 +455,7 @@ class SaverFaces(abc.ABC):
 
 def _async_twin(name: str) -> str:
     if name == "setup":
-        return "`async with saver:` (or `await saver.setup()`)"
+        return "`async with saver:` (or `await saver.asetup()`)"
     if name == "close":
         return "`await saver.aclose()`"
     return f"`await saver.a{name}(...)`"
