@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 import msgspec
-import structlog
 
 from actorgraph.channels._errors import CheckpointError
+from actorgraph.store._log import EventLog
 from actorgraph.store._sqlite import Schema
 from actorgraph.store.checkpoint._base import ListQuery
 from actorgraph.store.checkpoint._deltas import BlobWrite, read_blob, with_bases
@@ -48,7 +48,7 @@ __all__ = [
     "put_writes",
 ]
 
-_log = structlog.get_logger("actorgraph.store.checkpoint")
+_log = EventLog("actorgraph.store.checkpoint")
 
 CHECKPOINT_SCHEMA: Final = Schema(
     "checkpoints",
