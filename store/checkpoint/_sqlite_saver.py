@@ -341,8 +341,8 @@ class SqliteSaver(SaverFaces):
     def _copy_thread_op(self, source: str, target: str) -> Op[None]:
         return Op("copy_thread", rows.copy_thread, source, target, write=True)
 
-    def _prune_op(self, thread_ids: Sequence[str], keep: int) -> Op[None]:
-        return Op("prune", rows.prune, list(thread_ids), keep, self.path, write=True)
+    def _prune_op(self, thread_ids: Sequence[str], keep: int, cutoff: float | None) -> Op[None]:
+        return Op("prune", rows.prune, list(thread_ids), keep, cutoff, self.path, write=True)
 
     def _delete_for_runs_op(self, run_ids: Sequence[str]) -> Op[None]:
         return Op("delete_for_runs", rows.delete_for_runs, list(run_ids), self.path, write=True)
