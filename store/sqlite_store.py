@@ -145,7 +145,7 @@ def _narrowing(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
 
 
 def _to_row(raw: Sequence[Any]) -> Row:
-    return Row(raw[0], tuple(raw[1].split(".")), raw[2], raw[3].encode(), raw[4], raw[5])
+    return Row(raw[0], tuple(raw[1].split(".")), raw[2], raw[3], raw[4], raw[5])
 
 
 class _Batch:
@@ -193,10 +193,9 @@ class _Batch:
         self.conn.execute("DELETE FROM store_items WHERE id = ?", (item_id,))
 
     def put(self, op: PreparedPut) -> None:
-        conn, now = self.conn, self.now
+        conn, now, ns = self.conn, self.now, _ns_text(op.namespace)
         found = conn.execute(
-            "SELECT id, expires_at FROM store_items WHERE ns = ? AND key = ?",
-            (_ns_text(op.namespace), op.key),
+            "SELECT id, expires_at FROM store_items WHERE ns = ? AND key = ?", (ns, op.key)
         ).fetchone()
         alive = found is not None and (found[1] is None or found[1] > now)
         if op.doc is None or (found is not None and not alive):
@@ -217,7 +216,7 @@ class _Batch:
             cursor = conn.execute(
                 "INSERT INTO store_items (ns, key, value, created_at, updated_at, ttl_minutes, "
                 "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_ns_text(op.namespace), op.key, op.doc.decode(), now, now, op.ttl, expires),
+                (ns, op.key, op.doc.decode(), now, now, op.ttl, expires),
             )
             item_id = cursor.lastrowid
         if op.vectors:
