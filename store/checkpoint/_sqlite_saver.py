@@ -289,6 +289,9 @@ class SqliteSaver(SaverFaces):
             return BlobWrite(thread_id, ns, channel, str(version), None)
         value = values[channel]
         plan = self._bases.plan((thread_id, ns, channel), version, value)
+        # One shallow copy of a list serves as the remembered snapshot and as the
+        # whole value should the delta's base be gone by write time.
+        snapshot = list(value) if type(value) is list else None
         if plan is None:
             blob = BlobWrite(
                 thread_id,
@@ -296,11 +299,12 @@ class SqliteSaver(SaverFaces):
                 channel,
                 str(version),
                 self._dumps(value, channel, thread_id, checkpoint_id),
-                snapshot_len=len(value) if type(value) is list else 0,
+                snapshot_len=len(value) if snapshot is not None else 0,
             )
         else:
             base, depth, snapshot_len, appended = plan
-            whole = list(value)
+            whole = snapshot
+            assert whole is not None  # noqa: S101 - plan() is only ever made for a list
             blob = BlobWrite(
                 thread_id,
                 ns,
@@ -312,8 +316,8 @@ class SqliteSaver(SaverFaces):
                 snapshot_len=snapshot_len,
                 fallback=lambda: self._dumps(whole, channel, thread_id, checkpoint_id),
             )
-        if type(value) is list and isinstance(version, str):
-            blob.snapshot = list(value)
+        if snapshot is not None and isinstance(version, str):
+            blob.snapshot = snapshot
         return blob
 
     def _put_writes_op(
