@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from actorgraph.errors import DatabaseError, EventLoopThreadError
-from actorgraph.store import SqliteCache, SqliteSaver, SqliteStore
+from actorgraph.store import InMemoryCache, SqliteCache, SqliteSaver, SqliteStore
 from actorgraph.store._sqlite_threads import _registry
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +93,19 @@ def test_a_bad_file_fails_at_plain_entry_and_is_released(kind: str, tmp_path: Pa
     with pytest.raises(DatabaseError, match="not an SQLite database"), KINDS[kind](path):
         pytest.fail("the block must not start")
     assert not is_open(path)
+
+
+async def test_the_memory_cache_has_both_blocks(tmp_path: Path) -> None:
+    async with InMemoryCache() as cache:
+        await cache.aset({(("n",), "k"): (1, None)})
+        assert await cache.aget([(("n",), "k")]) == {(("n",), "k"): 1}
+    made = SqliteCache(tmp_path / "cache.db")
+    assert made.path == str(tmp_path / "cache.db")
+
+    def plain() -> None:
+        with InMemoryCache() as cache:
+            cache.set({(("n",), "k"): ("v", 60)})
+            assert cache.get([(("n",), "k")]) == {(("n",), "k"): "v"}
+
+    await anyio.to_thread.run_sync(plain)
+    await made.aclose()

@@ -100,3 +100,12 @@ async def test_cursors_of_batched_writes_are_closed_with_their_job(tmp_path: Pat
     with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
         kept[0].fetchone()
     assert len(kept) == 4
+
+
+async def test_executescript_cursors_are_closed_too(tmp_path: Path) -> None:
+    def script(conn: sqlite3.Connection) -> None:
+        conn.executescript("INSERT INTO numbers VALUES (1); INSERT INTO numbers VALUES (2);")
+
+    async with open_database(tmp_path / "numbers.db", schema=NUMBERS) as db:
+        await db.maintain(script)  # a script commits by itself: run outside a transaction
+        assert await db.read(count) == 2
