@@ -105,9 +105,11 @@ class LazyDatabase:
             raise
 
     def enter(self) -> None:
-        """``setup`` for ``with``, releasing the file when it fails to open."""
+        """``setup`` for ``with``, releasing the file when it fails to open;
+        raises EventLoopThreadError on an event loop's thread."""
+        refuse_on_event_loop("setup")
         try:
-            self.setup()
+            self.get().ready_blocking()
         except BaseException:
             self.close()
             raise

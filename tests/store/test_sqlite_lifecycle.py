@@ -109,3 +109,13 @@ async def test_the_memory_cache_has_both_blocks(tmp_path: Path) -> None:
 
     await anyio.to_thread.run_sync(plain)
     await made.aclose()
+
+
+async def test_a_plain_block_on_an_event_loop_is_refused(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{kind}.db"
+    made = KINDS[kind](path)
+    with pytest.raises(EventLoopThreadError, match="asetup") as caught, made:
+        pytest.fail("the block must not start")
+    assert caught.value.__context__ is None  # refused before anything was opened
+    assert not is_open(path)
+    await made.aclose()
