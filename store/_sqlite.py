@@ -184,7 +184,9 @@ class Database:
     A *job* is a function ``fn(conn, *args)`` run on a database thread with a
     :class:`sqlite3.Connection`. It must not keep the connection, start or end
     transactions, or touch the event loop; whatever it raises reaches the caller
-    (``sqlite3`` errors as :class:`DatabaseError` naming the file).
+    (``sqlite3`` errors as :class:`DatabaseError` naming the file). The cursors
+    it opens are closed when it returns (an unfinished one would pin the
+    connection to an old snapshot), so it returns rows, never a cursor.
     """
 
     def __init__(

@@ -65,6 +65,49 @@ class Job(Generic[T]):
 _STOP: Final = None  # the sentinel that ends a worker thread
 
 
+# --- connections -----------------------------------------------------------------------
+
+
+class _JobConnection(sqlite3.Connection):
+    """A connection that remembers the cursors opened on it, so the worker can
+    close them when the job that opened them returns.
+
+    A statement left unfinished keeps its connection on the snapshot it started
+    in, even after the worker's ``ROLLBACK`` or ``COMMIT``: a job that read
+    lazily and kept its cursor (in a closure, a returned generator, or an
+    exception's traceback) would make every later job on that reader miss newer
+    commits. Closing what the job opened ends the snapshot with the job.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened: list[sqlite3.Cursor] = []
+
+    def cursor(self, factory: Any = sqlite3.Cursor) -> Any:
+        cursor = super().cursor(factory)
+        self.opened.append(cursor)
+        return cursor
+
+    # The C methods of the base class open their cursors out of sight of ``cursor()``.
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.executescript(sql_script)
+
+    def close_cursors(self) -> None:
+        """Close (and so reset) every cursor opened since the last call."""
+        opened, self.opened = self.opened, []
+        for cursor in opened:
+            cursor.close()
+
+
 # --- errors ----------------------------------------------------------------------------
 
 
@@ -136,7 +179,7 @@ class _Worker(threading.Thread):
         self.shared = shared
         self.jobs = jobs
         self.writer = writer
-        self.conn: sqlite3.Connection | None = None
+        self.conn: _JobConnection | None = None
         self._current: Job[Any] | None = None
         self._lock = threading.Lock()
 
@@ -226,14 +269,19 @@ class _Worker(threading.Thread):
             result = job.fn(conn, *job.args)
         except BaseException as exc:  # noqa: BLE001 - delivered to the caller
             self._finish()
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._end_job(conn)
             job.future.set_exception(self._translate(exc))
             return
         self._finish()
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")  # a read-only snapshot: nothing to keep
+        self._end_job(conn)  # a read-only snapshot: nothing to keep
         job.future.set_result(result)
+
+    @staticmethod
+    def _end_job(conn: _JobConnection) -> None:
+        conn.close_cursors()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close_cursors()
 
     def _write(self, batch: list[Job[Any]]) -> None:
         conn = self.conn
@@ -247,14 +295,17 @@ class _Worker(threading.Thread):
                 if not conn.in_transaction:
                     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
                 if len(batch) == 1:
-                    done.append((job, True, job.fn(conn, *job.args)))
+                    try:
+                        done.append((job, True, job.fn(conn, *job.args)))
+                    finally:
+                        conn.close_cursors()
                 else:
                     done.append((job, *self._in_savepoint(conn, job)))
             if conn.in_transaction:
                 conn.execute("COMMIT")
+            conn.close_cursors()
         except BaseException as exc:  # noqa: BLE001 - delivered to the callers
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._end_job(conn)
             error = self._translate(exc)
             # Nothing of the batch was committed: every job not dropped gets the error.
             done = [
@@ -268,14 +319,16 @@ class _Worker(threading.Thread):
             else:
                 job.future.set_exception(value)
 
-    def _in_savepoint(self, conn: sqlite3.Connection, job: Job[Any]) -> tuple[bool, Any]:
+    def _in_savepoint(self, conn: _JobConnection, job: Job[Any]) -> tuple[bool, Any]:
         conn.execute("SAVEPOINT job")
         try:
             result = job.fn(conn, *job.args)
         except Exception as exc:  # noqa: BLE001 - delivered to the caller
+            conn.close_cursors()
             conn.execute("ROLLBACK TO job")
             conn.execute("RELEASE job")
             return False, self._translate(exc)
+        conn.close_cursors()
         conn.execute("RELEASE job")
         return True, result
 
@@ -313,9 +366,10 @@ class SharedFile:
         for worker in self.workers:
             worker.start()
 
-    def connect(self, *, writer: bool) -> sqlite3.Connection:
+    def connect(self, *, writer: bool) -> _JobConnection:
         conn = sqlite3.connect(
             self.path,
+            factory=_JobConnection,
             timeout=self.busy_timeout,
             isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for writes
             check_same_thread=False,  # interrupt() comes from the cancelling thread
@@ -336,6 +390,7 @@ class SharedFile:
         except BaseException:
             conn.close()
             raise
+        conn.close_cursors()
         return conn
 
     def submit(self, job: Job[Any]) -> None:

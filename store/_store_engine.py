@@ -93,7 +93,9 @@ class Row(NamedTuple):
     id: int
     namespace: tuple[str, ...]
     key: str
-    doc: bytes
+    # The JSON document: bytes in memory, text as SQLite hands it back (decoded
+    # as it is, rather than copied into bytes first).
+    doc: bytes | str
     created_at: float
     updated_at: float
     # The store's own decoded copy, only for filtering (memory keeps one); None: decode doc.

@@ -145,6 +145,12 @@ class BaseCache(abc.ABC):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class InMemoryCache(BaseCache):
     """The node cache in a dict, for one process. Thread-safe.
@@ -248,9 +254,10 @@ class SqliteCache(BaseCache):
     """The node cache in an SQLite file (or ``":memory:"``), shared by every
     process that opens the file. Works on asyncio, trio and plain threads.
 
-    The file is opened on first use and shared with the other actorgraph
-    objects on it in this process. Release it with ``close()``/``aclose()`` or
-    ``async with SqliteCache(path) as cache:``.
+    The file is opened on first use, on ``setup()``/``await cache.asetup()``,
+    or on entering ``with``/``async with SqliteCache(path) as cache:``, and
+    shared with the other actorgraph objects on it in this process. Release it
+    with ``close()``/``aclose()`` or by leaving the block.
 
     Raises:
         DatabaseError: on first use, when the file is not an SQLite database or
@@ -262,6 +269,41 @@ class SqliteCache(BaseCache):
     ) -> None:
         super().__init__(serde=serde)
         self._file = LazyDatabase(path, CACHE_SCHEMA, "SqliteCache")
+
+    @classmethod
+    def from_conn_string(
+        cls, path: str | os.PathLike[str], *, serde: SerializerProtocol | None = None
+    ) -> Self:
+        """LangGraph's spelling of ``SqliteCache(path, ...)``, for ``with``/``async with``."""
+        return cls(path, serde=serde)
+
+    @property
+    def path(self) -> str:
+        """The database file as given (``":memory:"`` for memory)."""
+        return self._file.path
+
+    async def asetup(self) -> None:
+        """Open the file and create the table now rather than on first use.
+
+        Raises:
+            DatabaseError: when the file is not an SQLite database or holds a
+                newer cache schema; names the file.
+        """
+        await self._file.asetup()
+
+    def setup(self) -> None:
+        """Blocking ``asetup``; raises EventLoopThreadError on an event loop's thread."""
+        self._file.setup()
+
+    async def __aenter__(self) -> Self:
+        """Open the file (errors surface here); the block's end closes it."""
+        await self._file.aenter()
+        return self
+
+    def __enter__(self) -> Self:
+        """Open the file (errors surface here); the block's end closes it."""
+        self._file.enter()
+        return self
 
     async def aget(self, keys: Sequence[FullKey]) -> dict[FullKey, Any]:
         """See ``BaseCache.aget``."""
@@ -295,3 +337,7 @@ class SqliteCache(BaseCache):
         """Release the database file; queued writes are flushed first (shielded).
         Using the cache afterwards raises DatabaseError."""
         await self._file.aclose()
+
+    def close(self) -> None:
+        """Blocking ``aclose``; raises EventLoopThreadError on an event loop's thread."""
+        self._file.close()

@@ -145,7 +145,7 @@ def _narrowing(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
 
 
 def _to_row(raw: Sequence[Any]) -> Row:
-    return Row(raw[0], tuple(raw[1].split(".")), raw[2], raw[3].encode(), raw[4], raw[5])
+    return Row(raw[0], tuple(raw[1].split(".")), raw[2], raw[3], raw[4], raw[5])
 
 
 class _Batch:
@@ -157,22 +157,11 @@ class _Batch:
         self.dims = dims
         self.path = path
         self.refresh: set[tuple[str, str]] = set()
-        self.cursors: list[sqlite3.Cursor] = []
 
     def stream(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
-        """A cursor read lazily; ``close`` ends it even when a page stops early.
-
-        A cursor left open would keep its reader's snapshot alive into the next
-        job on that connection, which would then miss newer commits.
-        """
-        cursor = self.conn.execute(sql, params)
-        self.cursors.append(cursor)
-        return cursor
-
-    def close(self) -> None:
-        for cursor in self.cursors:
-            cursor.close()
-        self.cursors.clear()
+        """A cursor read lazily: a page may stop early, and the database layer
+        closes what is left when the job returns."""
+        return self.conn.execute(sql, params)
 
     def run(self, ops: Sequence[Prepared]) -> tuple[list[Result], set[tuple[str, str]]]:
         results: list[Result] = []
@@ -204,10 +193,9 @@ class _Batch:
         self.conn.execute("DELETE FROM store_items WHERE id = ?", (item_id,))
 
     def put(self, op: PreparedPut) -> None:
-        conn, now = self.conn, self.now
+        conn, now, ns = self.conn, self.now, _ns_text(op.namespace)
         found = conn.execute(
-            "SELECT id, expires_at FROM store_items WHERE ns = ? AND key = ?",
-            (_ns_text(op.namespace), op.key),
+            "SELECT id, expires_at FROM store_items WHERE ns = ? AND key = ?", (ns, op.key)
         ).fetchone()
         alive = found is not None and (found[1] is None or found[1] > now)
         if op.doc is None or (found is not None and not alive):
@@ -228,7 +216,7 @@ class _Batch:
             cursor = conn.execute(
                 "INSERT INTO store_items (ns, key, value, created_at, updated_at, ttl_minutes, "
                 "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_ns_text(op.namespace), op.key, op.doc.decode(), now, now, op.ttl, expires),
+                (ns, op.key, op.doc.decode(), now, now, op.ttl, expires),
             )
             item_id = cursor.lastrowid
         if op.vectors:
@@ -309,11 +297,7 @@ class _Batch:
 def _run_batch(
     conn: sqlite3.Connection, ops: Sequence[Prepared], now: float, dims: int | None, path: str
 ) -> tuple[list[Result], set[tuple[str, str]]]:
-    batch = _Batch(conn, now, dims, path)
-    try:
-        results, refresh = batch.run(ops)
-    finally:
-        batch.close()
+    results, refresh = _Batch(conn, now, dims, path).run(ops)
     if refresh and conn.in_transaction and _writes(ops):
         _refresh(conn, refresh, now)
         refresh = set()
@@ -398,12 +382,22 @@ class SqliteStore(BaseStore):
             DatabaseError: when the file is not an SQLite database or holds a
                 newer store schema; names the file.
         """
-        await self._file.get().ready()
+        await self._file.asetup()
 
     def setup(self) -> None:
         """Blocking ``asetup``; raises EventLoopThreadError on an event loop's thread."""
-        refuse_on_event_loop("setup")
-        self._file.get().ready_blocking()
+        self._file.setup()
+
+    async def __aenter__(self) -> Self:
+        """Open the file (errors surface here), then start the ttl sweeper if
+        configured; the block's end stops it and closes the file."""
+        await self._file.aenter()
+        return await super().__aenter__()
+
+    def __enter__(self) -> Self:
+        """Open the file (errors surface here); the block's end closes it."""
+        self._file.enter()
+        return super().__enter__()
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order, in one transaction when any of them writes (see
@@ -446,5 +440,4 @@ class SqliteStore(BaseStore):
 
     def close(self) -> None:
         """Blocking ``aclose``; raises EventLoopThreadError on an event loop's thread."""
-        refuse_on_event_loop("close")
         self._file.close()

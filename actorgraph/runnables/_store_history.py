@@ -1,42 +1,29 @@
-"""A chat history kept in the long-term key-value store (memory or SQLite)."""
+"""A chat history kept in the long-term store (``InMemoryStore``, ``SqliteStore``)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol, cast
 from uuid import uuid4
 
 import msgspec
 
 from actorgraph.messages import AnyMessage, BaseMessage
 from actorgraph.runnables._chat_history import BaseChatMessageHistory
+from actorgraph.store.base_store import Item, Op, PutOp, Result, SearchOp
 
 __all__ = ["KeyValueStore", "StoreChatMessageHistory"]
 
 _PAGE = 500
 
 
-class _StoredItem(Protocol):
-    key: str
-    value: dict[str, Any]
-
-
 class KeyValueStore(Protocol):
-    """The part of the long-term store (``BaseStore``) a history needs."""
+    """The part of the long-term store (``BaseStore``) a history needs: its
+    batch of operations, which every store implements."""
 
-    async def aput(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
-        """Write ``value`` at ``namespace``/``key``."""
-        ...
-
-    async def asearch(
-        self, namespace_prefix: tuple[str, ...], /, *, limit: int = 10, offset: int = 0
-    ) -> Sequence[_StoredItem]:
-        """Items under ``namespace_prefix``, paged."""
-        ...
-
-    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
-        """Delete the item at ``namespace``/``key``."""
+    async def abatch(self, ops: Iterable[Op], /) -> list[Result]:
+        """Run ``ops`` in order (in one transaction where the store has them)."""
         ...
 
 
@@ -45,13 +32,18 @@ class StoreChatMessageHistory(BaseChatMessageHistory):
 
     Items live under ``(*namespace, session_id)`` with keys that sort in the
     order the messages were added (a nanosecond clock plus a random suffix), so
-    concurrent writers never overwrite each other and a history on SQLite
-    survives restarts. Values are the messages as plain data (their ``type``
-    tag included), decoded back to message structs on read.
+    concurrent writers never overwrite each other and a history on a
+    ``SqliteStore`` survives restarts and is shared by every process on the
+    file. Values are the messages as plain data (their ``type`` tag
+    included), decoded back to message structs on read. Adding several
+    messages is one ``abatch`` (one transaction on SQLite: all or none);
+    ``aclear`` deletes in one batch too.
 
     The async methods are the native ones; ``messages``/``add_messages``/
     ``clear`` are sync portals and refuse to run inside an event loop (use
-    ``aget_messages``/``aadd_messages``/``aclear`` there).
+    ``aget_messages``/``aadd_messages``/``aclear`` there). On cancellation the
+    store's rule holds: a batch not yet started is dropped, one committing
+    finishes.
 
     Raises:
         actorgraph.errors.InvalidNamespaceError: from the store, for a session
@@ -69,26 +61,46 @@ class StoreChatMessageHistory(BaseChatMessageHistory):
         self.session_id = session_id
         self.namespace = (*namespace, session_id)
 
-    async def _items(self) -> list[_StoredItem]:
-        items: list[_StoredItem] = []
+    async def _items(self) -> list[Item]:
+        items: list[Item] = []
+        offset = 0
         while True:
-            page = await self.store.asearch(self.namespace, limit=_PAGE, offset=len(items))
-            items.extend(page)
-            if len(page) < _PAGE:
+            (page,) = await self.store.abatch(
+                [SearchOp(self.namespace, limit=_PAGE, offset=offset)]
+            )
+            found = cast("list[Item]", page)
+            offset += len(found)
+            # Exactly this session: a deeper namespace under it is not a message.
+            items.extend(item for item in found if item.namespace == self.namespace)
+            if len(found) < _PAGE:
                 return sorted(items, key=lambda item: item.key)
 
     async def aget_messages(self) -> list[BaseMessage]:
+        """The stored messages, oldest first."""
         return [msgspec.convert(item.value, AnyMessage) for item in await self._items()]
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Append ``messages`` in order, in one store batch."""
+        if not messages:
+            return
         stamp = time.time_ns()
-        for offset, message in enumerate(messages):
-            key = f"{stamp + offset:020d}-{uuid4().hex[:8]}"
-            await self.store.aput(self.namespace, key, msgspec.to_builtins(message))
+        suffix = uuid4().hex[:8]
+        await self.store.abatch(
+            [
+                PutOp(
+                    self.namespace,
+                    f"{stamp + offset:020d}-{suffix}",
+                    msgspec.to_builtins(message),
+                )
+                for offset, message in enumerate(messages)
+            ]
+        )
 
     async def aclear(self) -> None:
-        for item in await self._items():
-            await self.store.adelete(self.namespace, item.key)
+        """Remove every message of the session, in one store batch."""
+        items = await self._items()
+        if items:
+            await self.store.abatch([PutOp(self.namespace, item.key, None) for item in items])
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]  # read-only here: writes go through add_messages

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import abc
 import concurrent.futures as cf
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from actorgraph.channels._errors import CheckpointError, EventLoopThreadError
@@ -35,6 +37,7 @@ __all__ = [
     "ListQuery",
     "Op",
     "SaverFaces",
+    "made_before",
     "require_parent",
     "validate_keep",
     "write_index",
@@ -92,7 +95,13 @@ class BaseCheckpointSaver(Protocol):
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None: ...
 
-    async def aprune(self, thread_ids: Sequence[str], *, keep: Keep = "latest") -> None: ...
+    async def aprune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        keep: Keep = "latest",
+        older_than: timedelta | None = None,
+    ) -> None: ...
 
     def put(
         self,
@@ -127,7 +136,13 @@ class BaseCheckpointSaver(Protocol):
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None: ...
 
-    def prune(self, thread_ids: Sequence[str], *, keep: Keep = "latest") -> None: ...
+    def prune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        keep: Keep = "latest",
+        older_than: timedelta | None = None,
+    ) -> None: ...
 
     def get_next_version(self, current: ChannelVersion | None, channel: str) -> ChannelVersion: ...
 
@@ -196,6 +211,32 @@ def validate_keep(keep: Keep) -> int:
     raise ValueError(f'keep must be "latest" or a count >= 0, not {keep!r}')
 
 
+def _prune_args(
+    thread_ids: Sequence[str], keep: Keep, older_than: timedelta | None
+) -> tuple[list[str], int, float | None]:
+    count = validate_keep(keep)
+    if older_than is None:
+        return [str(t) for t in thread_ids], count, None
+    if not isinstance(older_than, timedelta) or older_than < timedelta(0):
+        raise ValueError(f"older_than must be a timedelta >= 0, not {older_than!r}")
+    return [str(t) for t in thread_ids], count, time.time() - older_than.total_seconds()
+
+
+def made_before(ts: str, cutoff: float | None) -> bool:
+    """Whether a checkpoint with timestamp ``ts`` was made before ``cutoff``
+    (always, for no cutoff). A ``ts`` without a zone is read as UTC; one that
+    is not an ISO 8601 time is never "before", so pruning by age keeps it."""
+    if cutoff is None:
+        return True
+    try:
+        made = datetime.fromisoformat(ts)
+    except (TypeError, ValueError):
+        return False
+    if made.tzinfo is None:
+        made = made.replace(tzinfo=timezone.utc)
+    return made.timestamp() < cutoff
+
+
 class SaverFaces(abc.ABC):
     """The public methods of a saver, both faces, built on its ops.
 
@@ -249,7 +290,9 @@ class SaverFaces(abc.ABC):
     def _copy_thread_op(self, source: str, target: str) -> Op[None]: ...
 
     @abc.abstractmethod
-    def _prune_op(self, thread_ids: Sequence[str], keep: int) -> Op[None]: ...
+    def _prune_op(self, thread_ids: Sequence[str], keep: int, cutoff: float | None) -> Op[None]:
+        """Delete, per namespace, the checkpoints after the newest ``keep`` that
+        were made before ``cutoff`` (seconds since the epoch; None: all of them)."""
 
     @abc.abstractmethod
     def _delete_for_runs_op(self, run_ids: Sequence[str]) -> Op[None]: ...
@@ -340,11 +383,27 @@ class SaverFaces(abc.ABC):
         """
         await self._arun_op(self._copy_thread_op(str(source_thread_id), str(target_thread_id)))
 
-    async def aprune(self, thread_ids: Sequence[str], *, keep: Keep = "latest") -> None:
+    async def aprune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        keep: Keep = "latest",
+        older_than: timedelta | None = None,
+    ) -> None:
         """Keep only the newest ``keep`` checkpoints (``"latest"`` = 1) of each
         namespace of each thread; delete the rest with their pending writes and
-        the stored values no kept checkpoint uses."""
-        await self._arun_op(self._prune_op([str(t) for t in thread_ids], validate_keep(keep)))
+        the stored values no kept checkpoint uses.
+
+        With ``older_than``, only checkpoints made longer ago than that are
+        deleted, and the newest ``keep`` are kept whatever their age
+        (``keep=0, older_than=timedelta(days=30)``: everything older than 30
+        days). A checkpoint whose ``ts`` is not an ISO 8601 time is kept.
+
+        Raises:
+            ValueError: for a ``keep`` that is not ``"latest"`` or a count >= 0,
+                or an ``older_than`` that is not a timedelta >= 0.
+        """
+        await self._arun_op(self._prune_op(*_prune_args(thread_ids, keep, older_than)))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their pending writes) made by these runs."""
@@ -403,9 +462,15 @@ class SaverFaces(abc.ABC):
         """:meth:`acopy_thread` for plain code."""
         self._run(self._copy_thread_op(str(source_thread_id), str(target_thread_id)))
 
-    def prune(self, thread_ids: Sequence[str], *, keep: Keep = "latest") -> None:
+    def prune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        keep: Keep = "latest",
+        older_than: timedelta | None = None,
+    ) -> None:
         """:meth:`aprune` for plain code."""
-        self._run(self._prune_op([str(t) for t in thread_ids], validate_keep(keep)))
+        self._run(self._prune_op(*_prune_args(thread_ids, keep, older_than)))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """:meth:`adelete_for_runs` for plain code."""
@@ -455,7 +520,7 @@ class SaverFaces(abc.ABC):
 
 def _async_twin(name: str) -> str:
     if name == "setup":
-        return "`async with saver:` (or `await saver.setup()`)"
+        return "`async with saver:` (or `await saver.asetup()`)"
     if name == "close":
         return "`await saver.aclose()`"
     return f"`await saver.a{name}(...)`"

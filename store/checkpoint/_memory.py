@@ -15,6 +15,7 @@ from actorgraph.store.checkpoint._base import (
     ListQuery,
     Op,
     SaverFaces,
+    made_before,
     require_parent,
     write_index,
     writes_target,
@@ -248,13 +249,17 @@ class InMemorySaver(SaverFaces):
             if thread_id == source:
                 self._writes[target, ns, checkpoint_id] = dict(stored)
 
-    def _prune_op(self, thread_ids: Sequence[str], keep: int) -> Op[None]:
-        return Op("prune", self._prune, list(thread_ids), keep, write=True)
+    def _prune_op(self, thread_ids: Sequence[str], keep: int, cutoff: float | None) -> Op[None]:
+        return Op("prune", self._prune, list(thread_ids), keep, cutoff, write=True)
 
-    def _prune(self, thread_ids: list[str], keep: int) -> None:
+    def _prune(self, thread_ids: list[str], keep: int, cutoff: float | None) -> None:
         for thread_id in thread_ids:
             for ns, entries in list(self._threads.get(thread_id, {}).items()):
-                doomed = sorted(entries, reverse=True)[keep:]
+                doomed = [
+                    cid
+                    for cid in sorted(entries, reverse=True)[keep:]
+                    if made_before(entries[cid].checkpoint.ts, cutoff)
+                ]
                 self._drop(thread_id, ns, doomed)
 
     def _delete_for_runs_op(self, run_ids: Sequence[str]) -> Op[None]:

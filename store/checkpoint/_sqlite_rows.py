@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 import msgspec
-import structlog
 
 from actorgraph.channels._errors import CheckpointError
+from actorgraph.store._log import EventLog
 from actorgraph.store._sqlite import Schema
-from actorgraph.store.checkpoint._base import ListQuery
+from actorgraph.store.checkpoint._base import ListQuery, made_before
 from actorgraph.store.checkpoint._deltas import BlobWrite, read_blob, with_bases
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
@@ -48,7 +48,7 @@ __all__ = [
     "put_writes",
 ]
 
-_log = structlog.get_logger("actorgraph.store.checkpoint")
+_log = EventLog("actorgraph.store.checkpoint")
 
 CHECKPOINT_SCHEMA: Final = Schema(
     "checkpoints",
@@ -225,18 +225,30 @@ def copy_thread(conn: sqlite3.Connection, source: str, target: str) -> None:
     )
 
 
-def prune(conn: sqlite3.Connection, thread_ids: Sequence[str], keep: int, path: str) -> None:
+def prune(
+    conn: sqlite3.Connection,
+    thread_ids: Sequence[str],
+    keep: int,
+    cutoff: float | None,
+    path: str,
+) -> None:
     for thread_id in thread_ids:
         namespaces = conn.execute(
             "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?", (thread_id,)
         ).fetchall()
         for (ns,) in namespaces:
-            ids = conn.execute(
-                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
-                "ORDER BY checkpoint_id DESC",
-                (thread_id, ns),
+            found = conn.execute(
+                "SELECT checkpoint_id, checkpoint FROM checkpoints WHERE thread_id = ? "
+                "AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT -1 OFFSET ?",
+                (thread_id, ns, keep),
             ).fetchall()
-            _drop(conn, thread_id, ns, [cid for (cid,) in ids[keep:]], path)
+            doomed = [
+                cid
+                for cid, data in found
+                if cutoff is None
+                or made_before(_decode_skeleton(data, path, thread_id, ns, cid).ts, cutoff)
+            ]
+            _drop(conn, thread_id, ns, doomed, path)
 
 
 def delete_for_runs(conn: sqlite3.Connection, run_ids: Sequence[str], path: str) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 from typing_extensions import Self
 
-from actorgraph.channels._errors import DatabaseError, SerializationError
+from actorgraph.channels._errors import SerializationError
 from actorgraph.store._config import RunnableConfig
-from actorgraph.store._sqlite import MEMORY, Database, attach_database
+from actorgraph.store._lazy_database import LazyDatabase
+from actorgraph.store._sqlite import MEMORY, Database
 from actorgraph.store.checkpoint import _sqlite_rows as rows
 from actorgraph.store.checkpoint._base import (
     ListQuery,
@@ -62,8 +62,10 @@ class SqliteSaver(SaverFaces):
     waits for another process's lock; ``synchronous`` is SQLite's setting
     (``NORMAL``: durable across crashes of the process, not of the machine).
 
-    Close it with ``await saver.aclose()`` / ``saver.close()`` or use it as a
-    context manager (``async with`` or ``with``): queued writes are flushed
+    The file opens on first use, on ``setup()`` / ``await saver.asetup()``, or
+    on entering ``with`` / ``async with`` (``SqliteSaver.from_conn_string(path)``
+    is LangGraph's spelling of the same). Close it with ``await saver.aclose()``
+    / ``saver.close()`` or by leaving the block: queued writes are flushed
     first, even under cancellation.
 
     Raises :class:`~actorgraph.errors.DatabaseError` naming the file when it is
@@ -82,60 +84,67 @@ class SqliteSaver(SaverFaces):
     ) -> None:
         self.path = os.fspath(path)
         self.serializer: rows.Codec = default_serializer if serializer is None else serializer
-        self._busy_timeout = busy_timeout
-        self._synchronous = synchronous
-        self._db: Database | None = None
-        self._db_lock = threading.Lock()
-        self._closed = False
+        self._file = LazyDatabase(
+            self.path,
+            rows.CHECKPOINT_SCHEMA,
+            "SqliteSaver",
+            busy_timeout=busy_timeout,
+            synchronous=synchronous,
+        )
         self._reader = rows.Reader(self.serializer, self.path)
         self._bases = ListBases(delta_cache_size)
+
+    @classmethod
+    def from_conn_string(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        serializer: rows.Codec | None = None,
+        busy_timeout: float = 30.0,
+        synchronous: str = "NORMAL",
+        delta_cache_size: int = 256,
+    ) -> Self:
+        """LangGraph's spelling of ``SqliteSaver(path, ...)``, for ``with`` and
+        ``async with`` (which open the file on entry and close it on exit)."""
+        return cls(
+            path,
+            serializer=serializer,
+            busy_timeout=busy_timeout,
+            synchronous=synchronous,
+            delta_cache_size=delta_cache_size,
+        )
 
     # -- lifecycle
 
     def _database(self) -> Database:
-        db = self._db
-        if db is None:
-            with self._db_lock:
-                if self._closed:
-                    raise DatabaseError(
-                        f"this SqliteSaver on {self.path} is closed; create a new one",
-                        path=self.path,
-                    )
-                if self._db is None:
-                    self._db = attach_database(
-                        self.path,
-                        schema=rows.CHECKPOINT_SCHEMA,
-                        busy_timeout=self._busy_timeout,
-                        synchronous=self._synchronous,
-                    )
-                db = self._db
-        return db
+        return self._file.get()
 
-    async def setup(self) -> None:
-        """Open the file and create the tables now rather than on first use."""
-        await self._database().ready()
+    async def asetup(self) -> None:
+        """Open the file and create the tables now rather than on first use.
+
+        Raises:
+            DatabaseError: when the file is not an SQLite database, is damaged,
+                or holds a newer checkpoint schema; names the file.
+        """
+        await self._file.asetup()
+
+    def setup(self) -> None:
+        """:meth:`asetup` for plain code; raises EventLoopThreadError on an
+        event loop's thread."""
+        self._refuse_on_event_loop("setup")
+        self._file.setup()
 
     async def aclose(self) -> None:
         """Flush queued writes and release the file (shielded from cancellation)."""
-        db = self._detach()
-        if db is not None:
-            await db.aclose()
+        await self._file.aclose()
 
     def close(self) -> None:
         """:meth:`aclose` for plain code."""
         self._refuse_on_event_loop("close")
-        db = self._detach()
-        if db is not None:
-            db.close()
-
-    def _detach(self) -> Database | None:
-        with self._db_lock:
-            self._closed = True
-            db, self._db = self._db, None
-        return db
+        self._file.close()
 
     async def __aenter__(self) -> Self:
-        await self.setup()
+        await self._file.aenter()
         return self
 
     async def __aexit__(
@@ -147,7 +156,8 @@ class SqliteSaver(SaverFaces):
         await self.aclose()
 
     def __enter__(self) -> Self:
-        self._run(Op("setup", lambda conn: None, write=False))
+        self._refuse_on_event_loop("setup")
+        self._file.enter()
         return self
 
     def __exit__(
@@ -279,6 +289,9 @@ class SqliteSaver(SaverFaces):
             return BlobWrite(thread_id, ns, channel, str(version), None)
         value = values[channel]
         plan = self._bases.plan((thread_id, ns, channel), version, value)
+        # One shallow copy of a list serves as the remembered snapshot and as the
+        # whole value should the delta's base be gone by write time.
+        snapshot = list(value) if type(value) is list else None
         if plan is None:
             blob = BlobWrite(
                 thread_id,
@@ -286,11 +299,12 @@ class SqliteSaver(SaverFaces):
                 channel,
                 str(version),
                 self._dumps(value, channel, thread_id, checkpoint_id),
-                snapshot_len=len(value) if type(value) is list else 0,
+                snapshot_len=len(value) if snapshot is not None else 0,
             )
         else:
             base, depth, snapshot_len, appended = plan
-            whole = list(value)
+            whole = snapshot
+            assert whole is not None  # noqa: S101 - plan() is only ever made for a list
             blob = BlobWrite(
                 thread_id,
                 ns,
@@ -302,8 +316,8 @@ class SqliteSaver(SaverFaces):
                 snapshot_len=snapshot_len,
                 fallback=lambda: self._dumps(whole, channel, thread_id, checkpoint_id),
             )
-        if type(value) is list and isinstance(version, str):
-            blob.snapshot = list(value)
+        if snapshot is not None and isinstance(version, str):
+            blob.snapshot = snapshot
         return blob
 
     def _put_writes_op(
@@ -331,8 +345,8 @@ class SqliteSaver(SaverFaces):
     def _copy_thread_op(self, source: str, target: str) -> Op[None]:
         return Op("copy_thread", rows.copy_thread, source, target, write=True)
 
-    def _prune_op(self, thread_ids: Sequence[str], keep: int) -> Op[None]:
-        return Op("prune", rows.prune, list(thread_ids), keep, self.path, write=True)
+    def _prune_op(self, thread_ids: Sequence[str], keep: int, cutoff: float | None) -> Op[None]:
+        return Op("prune", rows.prune, list(thread_ids), keep, cutoff, self.path, write=True)
 
     def _delete_for_runs_op(self, run_ids: Sequence[str]) -> Op[None]:
         return Op("delete_for_runs", rows.delete_for_runs, list(run_ids), self.path, write=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -316,6 +317,49 @@ async def test_prune_keeps_the_newest_and_their_values(saver: Saver) -> None:
     await saver.aprune([], keep="latest")
     if isinstance(saver, SqliteSaver) and saver.path != ":memory:":
         assert _rows(saver.path, "t")["checkpoint_blobs"] == 0
+
+
+def _aged(values: dict[str, Any], versions: dict[str, Any], ts: str) -> Checkpoint:
+    return msgspec.structs.replace(checkpoint(values, versions), ts=ts)
+
+
+def _days_ago(days: float, *, zone: bool = True) -> str:
+    made = datetime.now(timezone.utc) - timedelta(days=days)
+    return (made if zone else made.replace(tzinfo=None)).isoformat()
+
+
+async def test_prune_by_age_keeps_the_newest_and_the_recent(saver: Saver) -> None:
+    stamps = [_days_ago(40), _days_ago(30, zone=False), "not a time", _days_ago(20), _days_ago(0)]
+    parent = config("t")
+    version: Any = None
+    for step, ts in enumerate(stamps):
+        version = saver.get_next_version(version, "n")
+        parent = await saver.aput(
+            parent, _aged({"n": step}, {"n": version}, ts), {}, {"n": version}
+        )
+    await saver.aprune(["t"], older_than=timedelta(days=25))
+    left = await all_tuples(saver, config("t"))
+    assert [t.checkpoint.channel_values["n"] for t in left] == [4, 3, 2]
+    await saver.aprune(["t"], keep=0, older_than=timedelta(days=10))
+    left = await all_tuples(saver, config("t"))
+    assert [t.checkpoint.channel_values["n"] for t in left] == [4, 2]  # an unreadable ts stays
+    await saver.aprune(["t"], keep=1)  # without an age, the count alone decides
+    assert [t.checkpoint.channel_values["n"] for t in await all_tuples(saver, config("t"))] == [4]
+
+
+async def test_prune_by_age_keeps_an_old_latest(saver: Saver) -> None:
+    old = _aged({"n": 1}, {"n": saver.get_next_version(None, "n")}, _days_ago(400))
+    await saver.aput(config("t"), old, {}, {})
+    await saver.aprune(["t"], older_than=timedelta(days=1))
+    assert len(await all_tuples(saver, config("t"))) == 1
+    await anyio.to_thread.run_sync(lambda: saver.prune(["t"], keep=0, older_than=timedelta(1)))
+    assert await all_tuples(saver, config("t")) == []
+
+
+@pytest.mark.parametrize("older_than", [timedelta(days=-1), 30, "30d"])
+async def test_prune_refuses_a_bad_age(saver: Saver, older_than: Any) -> None:
+    with pytest.raises(ValueError, match="older_than must be a timedelta >= 0"):
+        await saver.aprune(["t"], older_than=older_than)
 
 
 async def test_delete_for_runs(saver: Saver) -> None:

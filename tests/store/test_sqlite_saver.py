@@ -216,7 +216,7 @@ async def test_write_behind_flushes_on_cancellation(tmp_path: Path) -> None:
 
 async def test_write_behind_reports_a_failed_write(tmp_path: Path) -> None:
     async with SqliteSaver(tmp_path / "fail.db") as saver:
-        await saver.setup()
+        await saver.asetup()
         await saver._database().write(lambda conn: conn.execute("DROP TABLE checkpoint_writes"))
 
         async def queue_writes() -> None:
