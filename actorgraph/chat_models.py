@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -25,8 +25,8 @@ from typing_extensions import Self
 from actorgraph._messages.chunks import message_chunk_to_message
 from actorgraph._messages.convert import Messages, convert_to_messages
 from actorgraph._messages.types import AIMessage, AIMessageChunk, BaseMessage
-from actorgraph._portal import iterate_sync, run_sync
 from actorgraph._streaming import NOSTREAM_TAGS, current_message_sink, emit_message_chunk
+from actorgraph.actors._portal import iterate_sync, run_sync
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["BaseChatModel", "ChatModel", "LanguageModelInput"]
@@ -181,7 +181,7 @@ class BaseChatModel(ABC):
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Generator[AIMessageChunk, None, None]:
+    ) -> Iterator[AIMessageChunk]:
         """The sync face of :meth:`astream`; raises ``RuntimeError`` inside an event loop."""
         return iterate_sync("astream", lambda: self.astream(input, config, **kwargs))
 

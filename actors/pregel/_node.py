@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from actorgraph.actors.pregel._adapter_run import loop_hidden
+from actorgraph.actors._adapter_loop import loop_hidden
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task

@@ -132,7 +132,7 @@ class RunSupervisor:
         # thread (compile(inline_sync_nodes=True)).
         self.inline_sync = inline_sync
         # A run driven by the sync invoke() owns its event loop: a sync node
-        # that is alone in its step runs on it (see _adapter_run.loop_hidden).
+        # that is alone in its step runs on it (see _adapter_loop.loop_hidden).
         self.private_loop = private_loop
         self.alone = False
         # Some LangGraph docs put max_concurrency under "configurable", where
