@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from contextlib import aclosing
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -181,7 +181,7 @@ class BaseChatModel(ABC):
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[AIMessageChunk]:
+    ) -> Generator[AIMessageChunk, None, None]:
         """The sync face of :meth:`astream`; raises ``RuntimeError`` inside an event loop."""
         return iterate_sync("astream", lambda: self.astream(input, config, **kwargs))
 

@@ -25,7 +25,7 @@ and a blocking portal in a helper thread for iteration.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextvars import ContextVar, copy_context
 from typing import Any, Generic, TypeVar
 
@@ -314,7 +314,7 @@ class DetachedProducer(Generic[T]):
         return self._done is not None and not self._done.is_set()
 
 
-def iterate_sync(async_name: str, make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def iterate_sync(async_name: str, make: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
     """Iterate the async iterator ``make()`` from sync code, live (see the module doc).
 
     Raises:
@@ -341,7 +341,9 @@ async def _pump(iterator: AsyncIterator[T], send: Channel[T] | MemoryObjectSendS
             await closer()
 
 
-def _iterate(make: Callable[[], AsyncIterator[T]], call: Callable[..., Any]) -> Iterator[T]:
+def _iterate(
+    make: Callable[[], AsyncIterator[T]], call: Callable[..., Any]
+) -> Generator[T, None, None]:
     def work(send: Channel[T]) -> Awaitable[None]:
         called_sync.set(True)
         return _pump(make(), send)
@@ -361,7 +363,7 @@ def _iterate(make: Callable[[], AsyncIterator[T]], call: Callable[..., Any]) -> 
             call(producer.aclose)
 
 
-def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
     # The portal's tasks do not inherit this thread's context: carry it over.
     context = copy_context()
     send, receive = anyio.create_memory_object_stream[T](0)

@@ -355,7 +355,7 @@ class Pregel:
         closing the generator early cancels the run.
         """
         _check_durability(durability)
-        return iterate_sync(  # type: ignore[return-value]
+        return iterate_sync(
             "astream",
             lambda: self._stream(
                 input,
