@@ -282,6 +282,7 @@ class Pregel:
         *,
         stream_mode: str | Sequence[str] | None,
         subgraphs: bool,
+        transform: Any = None,
         **options: Any,
     ) -> RunStream:
         if stream_mode is None:
@@ -290,7 +291,7 @@ class Pregel:
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
         bus = StreamBus(modes, _unset_sink, single=single, subgraphs=subgraphs)
         run = self._new_run(config, bus=bus, forward=False, **options)
-        return RunStream(run, input)
+        return RunStream(run, input, transform)
 
     def astream(
         self,

@@ -113,6 +113,11 @@ class RunSupervisor:
                 )
         self.output_set = frozenset(self.output_keys)
         self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
+        # Which variant of each node's call this run uses (NodeSpec.variants):
+        # decided once per run, so a plain run pays one attribute read per task.
+        traced = "traced" if config.get("callbacks") else ""
+        messages = "messages" if "messages" in self.modes else ""
+        self.call_key: str | None = "+".join(filter(None, (traced, messages))) or None
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
         self.versions: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {}
@@ -257,6 +262,7 @@ class RunSupervisor:
             langgraph_triggers=task.triggers,
             langgraph_path=task.path,
             langgraph_checkpoint_ns=task.checkpoint_ns,
+            checkpoint_ns=task.checkpoint_ns,
         )
         configurable = dict(config.get("configurable") or {})
         configurable["checkpoint_ns"] = task.checkpoint_ns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,15 @@ async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
     await sink.flush()
 
 
+async def _receive_all(producer: DetachedProducer[Any]) -> AsyncIterator[Any]:
+    while True:
+        try:
+            chunk = await producer.receive()
+        except StopAsyncIteration:
+            return
+        yield chunk
+
+
 class RunStream:
     """The chunks of one run, as ``astream()`` returns them; live either way:
 
@@ -134,7 +143,12 @@ class RunStream:
     type, after the chunks emitted before them.
     """
 
-    def __init__(self, run: RunSupervisor, input: Any) -> None:
+    def __init__(
+        self,
+        run: RunSupervisor,
+        input: Any,
+        transform: Callable[[AsyncIterator[Any]], AsyncGenerator[Any, None]] | None = None,
+    ) -> None:
         self._run = run
         self._input = input
         # The producer must not hold this stream: dropping the stream (a
@@ -143,6 +157,10 @@ class RunStream:
             functools.partial(_drive, run, input), STREAM_BUFFER
         )
         self._thread = threading.get_ident()
+        # A layer above may reshape the chunks on their way out (observed runs
+        # report them and turn custom chunks into events): a generator over
+        # the raw chunks, closed with the stream.
+        self._chunks = transform(_receive_all(self._producer)) if transform else None
 
     @property
     def run(self) -> RunSupervisor:
@@ -153,10 +171,14 @@ class RunStream:
         return self
 
     async def __anext__(self) -> Any:
+        if self._chunks is not None:
+            return await self._chunks.__anext__()
         return await self._producer.receive()
 
     async def aclose(self) -> None:
         """Cancel the run if it still runs and wait until it has finished."""
+        if self._chunks is not None:
+            await self._chunks.aclose()
         await self._producer.aclose()
 
     async def __aenter__(self) -> RunStream:
