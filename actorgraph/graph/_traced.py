@@ -77,8 +77,8 @@ def traced_node(call: NodeCall) -> NodeCall:
     async def call_traced(task: Task) -> Any:
         config = _own_config(task.config, task.step)
         async with trace_run(config, task.name, {"input": task.input}) as scope:
-            saved = task._config  # noqa: SLF001 - the node's code sees its run's config
-            task._config = scope.config  # noqa: SLF001
+            saved = task._config
+            task._config = scope.config
             config_token = inherited_config_var.set(scope.config)
             scope_token = _NODE_RUN.set(scope)
             try:
@@ -86,7 +86,7 @@ def traced_node(call: NodeCall) -> NodeCall:
             finally:
                 _NODE_RUN.reset(scope_token)
                 inherited_config_var.reset(config_token)
-                task._config = saved  # noqa: SLF001
+                task._config = saved
         return scope.output
 
     return call_traced
@@ -169,7 +169,7 @@ def observed_stream(
         scope.output = holder[0].output()
         await scope.finish()
 
-    stream = graph._stream(  # noqa: SLF001 - the facade's own engine
+    stream = graph._stream(
         input,
         _with_run_id(scope, config),
         stream_mode=internal,
@@ -208,7 +208,7 @@ async def traced_ainvoke(
         async with stream:
             async for _ in stream:
                 pass
-        return graph._finish_output(stream.run)  # noqa: SLF001 - the facade's own engine
+        return graph._finish_output(stream.run)
     async with trace_run(config, graph.get_name(), {"input": input}) as scope:  # type: ignore[attr-defined]
         scope.output = await Pregel.ainvoke(graph, input, _with_run_id(scope, config), **kwargs)
     return scope.output

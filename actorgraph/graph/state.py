@@ -36,8 +36,8 @@ from actorgraph.channels import (
 from actorgraph.channels._errors import EmptyInputError, GraphValidationError, InvalidUpdateError
 from actorgraph.graph._branch import END, START, Branch
 from actorgraph.graph._messages_mode import stream_messages
-from actorgraph.graph._traced import attribute_writer, observed_stream, traced_ainvoke, traced_node
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
+from actorgraph.graph._traced import attribute_writer, observed_stream, traced_ainvoke, traced_node
 from actorgraph.graph._write import NodeWrites, branch_channel, seeded_reducer
 from actorgraph.graph.message import add_messages
 from actorgraph.runnables import Runnable

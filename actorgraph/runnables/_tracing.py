@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
-from actorgraph.runnables._config import ensure_config, inherited_config
+from actorgraph.actors.pregel._task import CURRENT_TASK
+from actorgraph.runnables._config import ensure_config, inherited_config_var
 from actorgraph.store._config import RunnableConfig
 
 __all__ = [
@@ -127,8 +128,11 @@ def observed(config: RunnableConfig | None) -> bool:
     test that lets code skip :func:`trace_run` (and its config merging) otherwise."""
     if config is not None and config.get("callbacks"):
         return True
-    parent = inherited_config()
-    return parent is not None and bool(parent.get("callbacks"))
+    parent = inherited_config_var.get()
+    if parent is not None:
+        return bool(parent.get("callbacks"))
+    task = CURRENT_TASK.get()  # a graph node's config carries the run's callbacks
+    return task is not None and bool(task.run.config.get("callbacks"))
 
 
 def callback_manager(config: RunnableConfig) -> CallbackManager | None:

@@ -115,9 +115,9 @@ class RunSupervisor:
         self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
         # Which variant of each node's call this run uses (NodeSpec.variants):
         # decided once per run, so a plain run pays one attribute read per task.
-        traced = "traced" if config.get("callbacks") else ""
-        messages = "messages" if "messages" in self.modes else ""
-        self.call_key: str | None = "+".join(filter(None, (traced, messages))) or None
+        self.call_key: str | None = "messages" if "messages" in self.modes else None
+        if config.get("callbacks"):
+            self.call_key = "traced+messages" if self.call_key else "traced"
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
         self.versions: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {}
