@@ -4,7 +4,7 @@ their loop, one error inside a running loop."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -144,7 +144,7 @@ def test_the_trio_backend_for_sync_faces(monkeypatch: pytest.MonkeyPatch) -> Non
 async def test_one_error_class_inside_a_running_loop() -> None:
     app = _graph(lambda s: {"x": 1})
     model = FakeChatModel(["a"])
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: app.invoke({"x": 0}),
         lambda: app.stream({"x": 0}),
         lambda: app.batch([{"x": 0}]),
