@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Hashable, Mapping, Sequence
 from typing import Any, Generic, Literal, get_args, get_origin
 
 from typing_extensions import Self, TypeVar
 
 from actorgraph._drawing import Graph
+from actorgraph.actors._portal import iterate_sync, run_sync
 from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._run import RunSupervisor
@@ -564,6 +565,20 @@ class CompiledStateGraph(  # type: ignore[misc]
             report=True,
             options=kwargs,
         )
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """See :meth:`Pregel.invoke`; an observed call also reports its run."""
+        if not observed(config):
+            return super().invoke(input, config, **kwargs)
+        return run_sync("ainvoke", self.ainvoke, input, config, **kwargs)
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Generator[Any, None, None]:
+        """See :meth:`Pregel.stream`; an observed call also reports its run."""
+        if not observed(config):
+            return super().stream(input, config, **kwargs)
+        return iterate_sync("astream", lambda: self.astream(input, config, **kwargs))
 
     async def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any

@@ -204,3 +204,59 @@ async def test_errors_are_reported_and_raised() -> None:
     with pytest.raises(KeyError):
         await _events(graph, {"x": "a"}, config={"callbacks": [Recorder()]})
     assert failures == ["boom", "LangGraph"]
+
+
+class _Names(RunHandler):
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.ended: list[str] = []
+
+    async def on_run_start(self, run: Run) -> None:
+        self.started.append(run.name)
+
+    async def on_run_end(self, run: Run) -> None:
+        self.ended.append(run.name)
+
+
+def test_sync_faces_report_observed_runs() -> None:
+    handler = _Names()
+    graph = _graph(FakeChatModel(["one", "two"]))
+    assert graph.invoke({"x": "q"}, {"callbacks": [handler]}) == {"x": "one!"}
+    assert handler.started[0] == "LangGraph"
+    assert handler.ended[-1] == "LangGraph"
+    handler = _Names()
+    chunks = list(graph.stream({"x": "q"}, {"callbacks": [handler]}))
+    assert chunks == [{"call": {"x": "two"}}, {"post": {"x": "two!"}}]
+    assert handler.started == ["LangGraph", "call", "FakeChatModel", "post"]
+
+
+async def test_observed_streams_in_a_block_and_broken_off() -> None:
+    handler = _Names()
+    graph = _graph(FakeChatModel(["one", "two"]))
+    async with graph.astream({"x": "q"}, {"callbacks": [handler]}) as stream:
+        chunks = [chunk async for chunk in stream]
+    assert chunks == [{"call": {"x": "one"}}, {"post": {"x": "one!"}}]
+    assert handler.ended[-1] == "LangGraph"
+    handler = _Names()
+    stream = graph.astream({"x": "q"}, {"callbacks": [handler]}, stream_mode="values")
+    assert await stream.__anext__() == {"x": "q"}
+    await stream.aclose()
+    assert "LangGraph" not in handler.ended  # stopped, not finished
+
+
+async def test_observed_subgraph_streams_with_namespaces() -> None:
+    inner_builder = StateGraph(State)
+    inner_builder.add_node("inner", lambda s: {"x": s["x"] + "-inner"})
+    inner_builder.add_edge(START, "inner")
+    builder = StateGraph(State)
+    builder.add_node("outer", inner_builder.compile())
+    builder.add_edge(START, "outer")
+    graph = builder.compile()
+    chunks = [
+        chunk
+        async for chunk in graph.astream(
+            {"x": "a"}, {"callbacks": [_Names()]}, subgraphs=True, stream_mode="updates"
+        )
+    ]
+    assert chunks[-1] == ((), {"outer": {"x": "a-inner"}})
+    assert any(ns and ns[0].startswith("outer:") for ns, _ in chunks)
