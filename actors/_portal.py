@@ -164,6 +164,24 @@ class Channel(Generic[T]):
             else:
                 return
 
+    async def send_all(self, source: deque[T]) -> None:
+        """Move every item of ``source`` into the channel, in order, waiting while
+        it is full (a batch at a time: no await per item)."""
+        items = self._items
+        while source:
+            if self.receiver_closed:
+                raise anyio.BrokenResourceError
+            room = self._bound - len(items)
+            if room <= 0:
+                waiter = self._writable = anyio.Event()
+                await waiter.wait()
+                continue
+            for _ in range(min(room, len(source))):
+                items.append(source.popleft())
+            if self._readable is not None:
+                self._readable.set()
+                self._readable = None
+
     def close(self) -> None:
         """The producer is done: the consumer gets EndOfStream once drained."""
         self.closed = True
@@ -202,13 +220,24 @@ class Channel(Generic[T]):
         self._wake_writer()
         return batch
 
-    async def receive(self) -> T:
-        """The next item, waiting for one."""
-        items = self._items if self._items else await self._wait_readable()
+    @property
+    def ready(self) -> bool:
+        """Whether an item can be taken right now."""
+        return bool(self._items)
+
+    def take(self) -> T:
+        """The next buffered item (there must be one: see :attr:`ready`)."""
+        items = self._items
         item = items.popleft()
         if not items:
             self._wake_writer()
         return item
+
+    async def receive(self) -> T:
+        """The next item, waiting for one."""
+        if not self._items:
+            await self._wait_readable()
+        return self.take()
 
     def _wake_writer(self) -> None:
         if self._writable is not None:
@@ -229,12 +258,13 @@ class DetachedProducer(Generic[T]):
     :meth:`start` was called in.
     """
 
-    __slots__ = ("_buffer", "_closed", "_done", "_error", "_receive", "_scope", "_work")
+    __slots__ = ("_closed", "_done", "_error", "_scope", "_work", "channel")
 
     def __init__(self, work: Callable[[Channel[T]], Awaitable[None]], buffer: int = 1) -> None:
         self._work = work
-        self._buffer = buffer
-        self._receive: Channel[T] | None = None
+        #: Where the work's items wait for the consumer; a consumer may take
+        #: buffered items straight from it (``channel.ready``/``channel.take()``).
+        self.channel: Channel[T] = Channel(buffer)
         self._scope: anyio.CancelScope | None = None
         self._done: anyio.Event | None = None
         self._error: BaseException | None = None
@@ -245,9 +275,8 @@ class DetachedProducer(Generic[T]):
         if self._done is not None or self._closed:
             return
         self._scope = anyio.CancelScope()
-        send = self._receive = Channel[T](self._buffer)
         self._done = anyio.Event()
-        spawn_detached(lambda: self._run(send))
+        spawn_detached(lambda: self._run(self.channel))
 
     async def _run(self, send: Channel[T]) -> None:
         assert self._done is not None  # noqa: S101 - see start()
@@ -263,6 +292,9 @@ class DetachedProducer(Generic[T]):
 
     async def receive(self) -> T:
         """The next item. Raises StopAsyncIteration at the end, or the work's error."""
+        channel = self.channel
+        if channel.ready:
+            return channel.take()  # the common case: no await chain per item
         return await self._take(False)  # type: ignore[no-any-return]
 
     async def receive_batch(self) -> list[T]:
@@ -271,8 +303,8 @@ class DetachedProducer(Generic[T]):
 
     async def _take(self, batch: bool) -> Any:
         self.start()
-        channel = self._receive
-        if channel is None:
+        channel = self.channel
+        if self._done is None:  # cancelled before it started
             raise StopAsyncIteration
         try:
             return await (channel.receive_batch() if batch else channel.receive())
@@ -294,8 +326,7 @@ class DetachedProducer(Generic[T]):
         self._closed = True
         if self._scope is not None:
             self._scope.cancel()
-        if self._receive is not None:
-            self._receive.close_receiver()
+        self.channel.close_receiver()
 
     async def aclose(self) -> None:
         """Cancel the work (if it still runs) and wait until it has finished."""

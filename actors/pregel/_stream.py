@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STREAM_BUFFER", "BoundedSink", "RunStream", "StreamBus"]
 
-STREAM_BUFFER = 64
+STREAM_BUFFER = 256
 """How many chunks a live stream holds before the run waits for its consumer."""
 
 
@@ -61,7 +61,7 @@ class StreamBus:
 
 
 class BoundedSink:
-    """A sink into a bounded memory stream, for a run that streams live.
+    """A sink into a bounded channel, for a run that streams live.
 
     From the event loop a chunk goes straight into the stream when there is
     room, else it waits in ``overflow`` until the emitting task reaches
@@ -92,8 +92,8 @@ class BoundedSink:
 
     async def flush(self) -> None:
         """Deliver chunks that found the stream full; waits for the consumer."""
-        while self.overflow:
-            await self.send.send(self.overflow.popleft())
+        if self.overflow:
+            await self.send.send_all(self.overflow)
 
 
 async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
@@ -173,6 +173,9 @@ class RunStream:
     async def __anext__(self) -> Any:
         if self._chunks is not None:
             return await self._chunks.__anext__()
+        channel = self._producer.channel
+        if channel.ready:
+            return channel.take()
         return await self._producer.receive()
 
     async def aclose(self) -> None:
