@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncGenerator
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -207,3 +208,19 @@ def test_sync_invoke_nested_in_an_inline_sync_node() -> None:
     assert app.invoke({"x": 1}) == {"x": 20}
     assert app.invoke({"x": 2}) == {"x": 30}  # the thread's loops are reused
     assert list(app.stream({"x": 1})) == [{"node": {"x": 20}}]
+
+
+_REQUEST: ContextVar[str] = ContextVar("request", default="none")
+
+
+async def test_the_run_sees_the_consumers_context() -> None:
+    async def node(state: State, writer: StreamWriter) -> dict[str, int]:
+        writer(_REQUEST.get())
+        return {"x": 1}
+
+    token = _REQUEST.set("request-42")
+    try:
+        chunks = [c async for c in _graph(node).astream({"x": 0}, stream_mode="custom")]
+    finally:
+        _REQUEST.reset(token)
+    assert chunks == ["request-42"]
