@@ -24,6 +24,9 @@ What an observed run reports, as LangGraph does:
   named ``"custom"``, attributed to the node that wrote it. (LangGraph shows
   writer chunks only as ``on_chain_stream`` of the root, without the node;
   they reach the caller's stream as usual when it asked for ``custom``.)
+  Writer chunks travel the run's stream, so their events are reported when the
+  stream reaches them: after events the node reported directly (its end,
+  even) may already have been.
 """
 
 from __future__ import annotations
