@@ -25,8 +25,11 @@ from typing_extensions import Self
 from actorgraph._messages.chunks import message_chunk_to_message
 from actorgraph._messages.convert import Messages, convert_to_messages
 from actorgraph._messages.types import AIMessage, AIMessageChunk, BaseMessage
-from actorgraph._portal import iterate_sync, run_sync
 from actorgraph._streaming import NOSTREAM_TAGS, current_message_sink, emit_message_chunk
+from actorgraph.actors._portal import iterate_sync, run_sync
+from actorgraph.runnables import Runnable
+from actorgraph.runnables._config import ensure_config
+from actorgraph.runnables._tracing import observed, trace_run
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["BaseChatModel", "ChatModel", "LanguageModelInput"]
@@ -64,8 +67,17 @@ class ChatModel(Protocol):
         ...
 
 
-class BaseChatModel(ABC):
+class BaseChatModel(Runnable[LanguageModelInput, AIMessage], ABC):
     """Base class of chat models: write ``_agenerate``, optionally ``_astream``.
+
+    A chat model is a :class:`~actorgraph.runnables.Runnable`: it composes with
+    ``|`` (``prompt | model | parser``), and ``with_retry``, ``with_fallbacks``,
+    ``with_config``, ``batch`` work on it. When the call is observed
+    (``astream_events``, callbacks in the config, or inherited from the
+    enclosing Runnable or graph node) it reports ``on_chat_model_start``, one
+    ``on_chat_model_stream`` per token (``ainvoke`` streams internally then, as
+    LangChain's auto-streaming does) and ``on_chat_model_end``, named after the
+    model, with ``ls_model_name``/``ls_model_type`` in the metadata.
 
     ``tags`` label the model's tokens in the ``messages`` stream mode
     (``metadata["tags"]``); ``disable_streaming=True`` makes the model reply in
@@ -126,6 +138,12 @@ class BaseChatModel(ABC):
         Raises :class:`~actorgraph.errors.InvalidMessageError` for input that is
         not message-like, and whatever the model raises.
         """
+        if observed(config):
+            reply: list[AIMessage] = []
+            async with aclosing(self._traced_stream(input, config, kwargs, reply)) as chunks:
+                async for _ in chunks:
+                    pass
+            return reply[0]
         messages = convert_to_messages(input)
         options = {**self.bound_kwargs, **kwargs}
         run_id = _new_run_id()
@@ -155,6 +173,52 @@ class BaseChatModel(ABC):
         Each chunk also goes to a running graph's ``messages`` stream. Raises as
         :meth:`ainvoke` does. Close the iterator (``aclosing``) if you stop early.
         """
+        if not observed(config):
+            async with aclosing(self._astream_chunks(input, config, kwargs)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            return
+        async with aclosing(self._traced_stream(input, config, kwargs, [])) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _traced_stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None,
+        kwargs: dict[str, Any],
+        reply: list[AIMessage],
+    ) -> AsyncGenerator[AIMessageChunk, None]:
+        """Stream the reply as an observed ``chat_model`` run; the whole reply is
+        appended to ``reply`` at the end."""
+        async with trace_run(
+            self._traced_config(config), self.model_name, {"input": input}, run_type="chat_model"
+        ) as scope:
+            full: AIMessageChunk | None = None
+            async with aclosing(self._astream_chunks(input, config, kwargs)) as chunks:
+                async for chunk in chunks:
+                    await scope.stream(chunk)
+                    full = chunk if full is None else full + chunk
+                    yield chunk
+            message = message_chunk_to_message(full or AIMessageChunk("", id=_new_run_id()))
+            assert isinstance(message, AIMessage)  # noqa: S101 - AI chunks add up to an AI message
+            scope.output = message
+            reply.append(message)
+
+    def _traced_config(self, config: RunnableConfig | None) -> RunnableConfig:
+        full = ensure_config(config)
+        return {
+            **full,
+            "metadata": {
+                **full.get("metadata", {}),
+                "ls_model_name": self.model_name,
+                "ls_model_type": "chat",
+            },
+        }
+
+    async def _astream_chunks(
+        self, input: LanguageModelInput, config: RunnableConfig | None, kwargs: dict[str, Any]
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         messages = convert_to_messages(input)
         options = {**self.bound_kwargs, **kwargs}
         run_id = _new_run_id()

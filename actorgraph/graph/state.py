@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Hashable, Mapping, Sequence
 from typing import Any, Generic, Literal, get_args, get_origin
 
 from typing_extensions import Self, TypeVar
 
 from actorgraph._drawing import Graph
+from actorgraph.actors._portal import iterate_sync, run_sync
 from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
+from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._stream import RunStream
 from actorgraph.actors.pregel._task import Task
 from actorgraph.actors.pregel._types import (
     All,
@@ -35,8 +38,12 @@ from actorgraph.channels._errors import EmptyInputError, GraphValidationError, I
 from actorgraph.graph._branch import END, START, Branch
 from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
+from actorgraph.graph._traced import attribute_writer, observed_stream, traced_ainvoke, traced_node
 from actorgraph.graph._write import NodeWrites, branch_channel, seeded_reducer
 from actorgraph.graph.message import add_messages
+from actorgraph.runnables import Runnable
+from actorgraph.runnables._chunks import collect, or_none
+from actorgraph.runnables._tracing import observed
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.serde import register, register_annotation
 
@@ -444,12 +451,17 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
         info = builder.schemas[node.input_schema]
         runnable = hasattr(node.action, "ainvoke") and not inspect.isfunction(node.action)
         call = make_node_call(node.action)
+        streaming = stream_messages(call)
         nodes[name] = NodeSpec(
             name,
             triggers=triggers_of[name],
             reads=info.keys,
             call=call,
-            call_streaming=stream_messages(call),
+            variants={
+                "messages": streaming,
+                "traced": traced_node(call),
+                "traced+messages": traced_node(streaming),
+            },
             writer=writer(name, strict=not runnable),
             mapper=info.mapper,
             managed=tuple(info.managed.items()),
@@ -486,12 +498,23 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
     )
 
 
-class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
+# Pregel's name is always a str, a Runnable's may be None: compatible in practice.
+class CompiledStateGraph(  # type: ignore[misc]
+    Pregel, Runnable[Any, Any], Generic[StateT, ContextT, InputT, OutputT]
+):
     """A compiled :class:`StateGraph`: run it with invoke/stream/batch (sync or async).
 
     ``builder`` is the StateGraph it came from; ``nodes`` maps names to nodes
     you can invoke on their own (``app.nodes["a"].invoke(state)``, for tests);
     ``channels`` maps state keys and internal channels to their prototypes.
+
+    It is a :class:`~actorgraph.runnables.Runnable`: ``prep | graph | post``
+    composes (a graph step takes the previous step's output as input and passes
+    its output state on, once: state snapshots do not add up as stream chunks),
+    and ``with_config``, ``with_retry``, ``with_fallbacks``, ``batch`` and
+    ``astream_events`` work on it. ``astream_events`` reports the graph, each
+    node (``langgraph_*`` metadata), chat models, tools and custom events; see
+    :mod:`actorgraph.graph._traced` for the shapes.
     """
 
     def __init__(
@@ -499,6 +522,76 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
     ) -> None:
         super().__init__(spec, **kwargs)
         self.builder = builder
+
+    # -- Runnable ---------------------------------------------------------------------
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The graph's input schema (the state schema unless ``input_schema`` was given)."""
+        return self.builder.input_schema
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The graph's output schema (the state schema unless ``output_schema`` was given)."""
+        return self.builder.output_schema
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """See :meth:`Pregel.ainvoke`; an observed call also reports its run."""
+        if not observed(config):
+            return await super().ainvoke(input, config, **kwargs)
+        return await traced_ainvoke(self, input, config, kwargs)
+
+    def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        **kwargs: Any,
+    ) -> RunStream:
+        """See :meth:`Pregel.astream`; an observed call also reports its run."""
+        if not observed(config):
+            return super().astream(
+                input, config, stream_mode=stream_mode, subgraphs=subgraphs, **kwargs
+            )
+        kwargs.pop("durability", None)
+        for key in ("context", "output_keys", "interrupt_before", "interrupt_after"):
+            kwargs.setdefault(key, None)
+        return observed_stream(
+            self,
+            input,
+            config,
+            stream_mode=stream_mode,
+            subgraphs=subgraphs,
+            report=True,
+            options=kwargs,
+        )
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """See :meth:`Pregel.invoke`; an observed call also reports its run."""
+        if not observed(config):
+            return super().invoke(input, config, **kwargs)
+        return run_sync("ainvoke", self.ainvoke, input, config, **kwargs)
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Generator[Any, None, None]:
+        """See :meth:`Pregel.stream`; an observed call also reports its run."""
+        if not observed(config):
+            return super().stream(input, config, **kwargs)
+        return iterate_sync("astream", lambda: self.astream(input, config, **kwargs))
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """As a step of a streamed composition: the input chunks added up, then the
+        output state as one chunk."""
+        yield await self.ainvoke(or_none(await collect(input)), config, **kwargs)
+
+    def _new_run(self, config: RunnableConfig | None, **options: Any) -> RunSupervisor:
+        run = super()._new_run(config, **options)
+        if run.call_key is not None:
+            attribute_writer(run)
+        return run
 
     def _coerce_context(self, context: Any) -> Any:
         schema = self.builder.context_schema

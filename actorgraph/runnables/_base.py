@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_arg
 import anyio
 import anyio.to_thread
 
+from actorgraph.actors._portal import iterate_sync, run_sync
 from actorgraph.runnables._batch import Tap, run_batch
 from actorgraph.runnables._chunks import (
     MISSING,
@@ -36,7 +37,6 @@ from actorgraph.runnables._chunks import (
     or_none,
 )
 from actorgraph.runnables._config import child_config, ensure_config, get_config_list
-from actorgraph.runnables._portal import iterate_sync, run_sync
 from actorgraph.runnables._tasks import gather
 from actorgraph.runnables._tracing import (
     callback_manager,
@@ -274,7 +274,7 @@ class Runnable(Generic[Input, Output]):
         Raises:
             SyncCalledFromAsyncError: called from inside a running event loop.
         """
-        return run_sync("invoke", functools.partial(self.ainvoke, input, config, **kwargs))
+        return run_sync("ainvoke", functools.partial(self.ainvoke, input, config, **kwargs))
 
     def batch(
         self,
@@ -288,7 +288,7 @@ class Runnable(Generic[Input, Output]):
         call = functools.partial(
             self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
         )
-        return run_sync("batch", call)
+        return run_sync("abatch", call)
 
     def batch_as_completed(
         self,
@@ -300,7 +300,7 @@ class Runnable(Generic[Input, Output]):
     ) -> Iterator[tuple[int, Output | Exception]]:
         """Sync face of :meth:`abatch_as_completed`."""
         return iterate_sync(
-            "batch_as_completed",
+            "abatch_as_completed",
             lambda: self.abatch_as_completed(
                 inputs, config, return_exceptions=return_exceptions, **kwargs
             ),
@@ -310,7 +310,7 @@ class Runnable(Generic[Input, Output]):
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
         """Sync face of :meth:`astream`; closing the iterator cancels the run."""
-        return iterate_sync("stream", lambda: self.astream(input, config, **kwargs))
+        return iterate_sync("astream", lambda: self.astream(input, config, **kwargs))
 
     def transform(
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
@@ -323,7 +323,7 @@ class Runnable(Generic[Input, Output]):
                 async for chunk in it:
                     yield chunk
 
-        return iterate_sync("transform", transform)
+        return iterate_sync("atransform", transform)
 
     # ----------------------------------------------------------- composition
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, cast
 
+from actorgraph.actors.pregel._task import CURRENT_TASK
 from actorgraph.store._config import RunnableConfig
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ensure_config",
     "get_config",
     "get_config_list",
+    "inherited_config",
     "inherited_config_var",
     "merge_configs",
     "patch_config",
@@ -39,6 +41,21 @@ _CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
 inherited_config_var: ContextVar[RunnableConfig | None] = ContextVar(
     "actorgraph_runnable_config", default=None
 )
+
+
+def inherited_config() -> RunnableConfig | None:
+    """The config a Runnable called now without one inherits, if any.
+
+    That of the enclosing Runnable, else, inside a graph node, the node's config
+    (its tags, metadata with ``langgraph_node``/``langgraph_step``, configurable
+    values), as LangGraph users expect of Runnables called from a node.
+    """
+    config = inherited_config_var.get()
+    if config is None:
+        task = CURRENT_TASK.get()
+        if task is not None:
+            return child_config(task.config)
+    return config
 
 
 def get_config() -> RunnableConfig:
@@ -89,7 +106,7 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         "recursion_limit": DEFAULT_RECURSION_LIMIT,
         "configurable": {},
     }
-    parent = inherited_config_var.get()
+    parent = inherited_config()
     base = merge_configs(empty, parent) if parent is not None else empty
     if config is None:
         return base

@@ -14,11 +14,11 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from actorgraph.actors._portal import called_sync
 from actorgraph.runnables._base import Input, Output, Runnable
 from actorgraph.runnables._chunks import aiter_one, aiter_sync, closing, collect, or_none
 from actorgraph.runnables._config import inherited_config_var, patch_config
 from actorgraph.runnables._configurable import ConfigurableFieldSpec, union_specs
-from actorgraph.runnables._portal import called_sync
 from actorgraph.runnables._tasks import yield_while_running
 from actorgraph.store._config import RunnableConfig
 

@@ -105,21 +105,21 @@ class StoreChatMessageHistory(BaseChatMessageHistory):
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]  # read-only here: writes go through add_messages
         """The stored messages, oldest first (sync portal)."""
-        from actorgraph.runnables._portal import run_sync
+        from actorgraph.actors._portal import run_sync
 
-        return run_sync("get_messages", self.aget_messages)
+        return run_sync("aget_messages", self.aget_messages)
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Append messages in order (sync portal)."""
-        from actorgraph.runnables._portal import run_sync
+        from actorgraph.actors._portal import run_sync
 
-        run_sync("add_messages", self.aadd_messages, messages)
+        run_sync("aadd_messages", self.aadd_messages, messages)
 
     def clear(self) -> None:
         """Remove every message of the session (sync portal)."""
-        from actorgraph.runnables._portal import run_sync
+        from actorgraph.actors._portal import run_sync
 
-        run_sync("clear", self.aclear)
+        run_sync("aclear", self.aclear)
 
     def __repr__(self) -> str:
         return (

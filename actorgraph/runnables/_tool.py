@@ -11,6 +11,7 @@ from actorgraph.messages import ToolMessage
 from actorgraph.runnables._base import Runnable
 from actorgraph.runnables._binding import RunnableBinding
 from actorgraph.runnables._schema import check_input, dict_schema, json_schema
+from actorgraph.runnables._tracing import observed, trace_run
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["RunnableTool"]
@@ -61,6 +62,16 @@ class RunnableTool(RunnableBinding[Any, Any]):
         return input, None
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Run the tool; observed calls report ``on_tool_start``/``on_tool_end``."""
+        if not observed(config):
+            return await self._run_tool(input, config, kwargs)
+        async with trace_run(config, self.get_name(), {"input": input}, run_type="tool") as scope:
+            scope.output = await self._run_tool(input, scope.config, kwargs)
+        return scope.output
+
+    async def _run_tool(
+        self, input: Any, config: RunnableConfig | None, kwargs: dict[str, Any]
+    ) -> Any:
         arguments, call = self._arguments(input)
         check_input(arguments, self.args_schema, f"tool {self.get_name()!r}")
         output = await self.bound.ainvoke(

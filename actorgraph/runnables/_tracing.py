@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
-from actorgraph.runnables._config import ensure_config
+from actorgraph.actors.pregel._task import CURRENT_TASK
+from actorgraph.runnables._config import ensure_config, inherited_config_var
 from actorgraph.store._config import RunnableConfig
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "adispatch_custom_event",
     "callback_manager",
     "dispatch_custom_event",
+    "observed",
+    "prepare_run",
     "start_run",
     "trace_run",
 ]
@@ -118,6 +121,18 @@ class CallbackManager:
     def __init__(self, handlers: Sequence[RunHandler], parent: Run | None) -> None:
         self.handlers = tuple(handlers)
         self.parent = parent
+
+
+def observed(config: RunnableConfig | None) -> bool:
+    """Whether a run with ``config`` has observers, given or inherited: the cheap
+    test that lets code skip :func:`trace_run` (and its config merging) otherwise."""
+    if config is not None and config.get("callbacks"):
+        return True
+    parent = inherited_config_var.get()
+    if parent is not None:
+        return bool(parent.get("callbacks"))
+    task = CURRENT_TASK.get()  # a graph node's config carries the run's callbacks
+    return task is not None and bool(task.run.config.get("callbacks"))
 
 
 def callback_manager(config: RunnableConfig) -> CallbackManager | None:
@@ -239,6 +254,57 @@ class RunScope:
         """Report a chunk of streamed output (``on_<type>_stream``)."""
         if self._manager is not None and self.run is not None:
             await stream_run(self._manager, self.run, chunk)
+
+    async def start(self) -> None:
+        """Announce the run (``on_<type>_start``); see :func:`prepare_run`."""
+        if self._manager is not None and self.run is not None:
+            for handler in self._manager.handlers:
+                await handler.on_run_start(self.run)
+
+    async def finish(self, error: BaseException | None = None) -> None:
+        """End the run with ``self.output``, or fail it with ``error``."""
+        if self._manager is None or self.run is None:
+            return
+        if error is None:
+            await end_run(self._manager, self.run, self.output)
+        elif isinstance(error, Exception):
+            await fail_run(self._manager, self.run, error)
+
+    async def custom_event(self, name: str, data: Any) -> None:
+        """Report a custom event of this run (``on_custom_event``)."""
+        if self._manager is not None and self.run is not None:
+            for handler in self._manager.handlers:
+                await handler.on_custom_event(name, data, self.run)
+
+
+def prepare_run(
+    config: RunnableConfig | None,
+    name: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    run_type: str = "chain",
+) -> RunScope:
+    """:func:`trace_run` in steps, for code that must hand out the children's
+    config before the run starts (a graph stream builds its run first): the
+    scope is built now, ``await scope.start()`` announces the run and
+    ``await scope.finish(error)`` ends it. Without observers both do nothing."""
+    from actorgraph.runnables._config import child_config
+
+    full = ensure_config(config)
+    manager = callback_manager(full)
+    if manager is None:
+        return RunScope(child_config(full), None, None)
+    run = Run(
+        name=full.get("run_name") or name,
+        run_type=run_type,
+        inputs=inputs if inputs is not None else {},
+        tags=full.get("tags", ()),
+        metadata=full.get("metadata"),
+        run_id=full.get("run_id"),
+        parent=manager.parent,
+    )
+    children = CallbackManager(manager.handlers, run)
+    return RunScope(child_config(full, callbacks=children), manager, run)
 
 
 class trace_run:  # noqa: N801 - used as ``async with trace_run(...)``, like a function

@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from actorgraph.actors.pregel._adapter_run import loop_hidden
+from actorgraph.actors._adapter_loop import loop_hidden
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
@@ -183,9 +183,8 @@ async def run_task(task: Task) -> None:
     """
     node = task.node
     assert node is not None  # noqa: S101 - the START task never reaches a node actor
-    call = node.call
-    if node.call_streaming is not None and "messages" in task.run.modes:
-        call = node.call_streaming
+    key = task.run.call_key
+    call = node.call if key is None else node.variants.get(key, node.call)
     token = CURRENT_TASK.set(task)
     try:
         attempt = 0

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-from collections import deque
 from collections.abc import Generator, Sequence
 from typing import Any
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
 
-from actorgraph.actors.pregel._adapter_run import run_to_completion
+from actorgraph.actors._portal import (
+    iterate_sync,
+    owns_private_loop,
+    refuse_inside_loop,
+    run_sync,
+)
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
@@ -23,16 +24,8 @@ from actorgraph.store._config import RunnableConfig
 __all__ = ["NodeView", "Pregel"]
 
 
-def _no_loop(what: str) -> None:
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return
-    raise RuntimeError(
-        f"{what}() was called inside a running event loop, where it would block the "
-        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
-        "`graph.astream(...)`) instead."
-    )
+def _unset_sink(chunk: Any) -> None:
+    raise AssertionError("a stream's sink is set when it starts")  # pragma: no cover
 
 
 def _check_durability(durability: str | None) -> None:
@@ -40,15 +33,6 @@ def _check_durability(durability: str | None) -> None:
     # typo fails today rather than when savers arrive.
     if durability not in (None, "sync", "async", "exit"):
         raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
-
-
-def _in_worker_thread() -> bool:
-    """Whether this is a worker thread of a running loop (a sync node, for example)."""
-    try:
-        anyio.from_thread.check_cancelled()
-    except anyio.NoEventLoopError:
-        return False
-    return True
 
 
 class NodeView:
@@ -83,9 +67,8 @@ class NodeView:
             CURRENT_TASK.reset(token)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
-        _no_loop("invoke")
-        return run_to_completion(functools.partial(self.ainvoke, input, config, **kwargs))
+        """Sync :meth:`ainvoke`; raises SyncCalledFromAsyncError inside a running event loop."""
+        return run_sync("ainvoke", self.ainvoke, input, config, **kwargs)
 
     def __repr__(self) -> str:
         return f"NodeView({self.name!r})"
@@ -133,9 +116,8 @@ class Pregel:
             await self.cache.aclear([cache_namespace(name) for name in names])
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
-        """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
-        _no_loop("clear_cache")
-        run_to_completion(functools.partial(self.aclear_cache, nodes))
+        """Sync :meth:`aclear_cache`; raises SyncCalledFromAsyncError inside a running loop."""
+        run_sync("aclear_cache", self.aclear_cache, nodes)
 
     # -- hooks the facade refines ---------------------------------------------------
 
@@ -269,20 +251,19 @@ class Pregel:
         durability: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Sync :meth:`ainvoke`: runs the engine on a private event loop in this thread.
+        """Sync :meth:`ainvoke`: runs the engine on this thread's reused event loop.
 
-        Raises RuntimeError inside a running event loop. Called from a sync node
-        (a worker thread), the run joins that node's event loop as its child.
-        A sync node that is the only task of its step runs in this thread, as
-        LangGraph's sync invoke does (no worker-thread hop); nodes of a fan-out
-        still run on worker threads, concurrently.
+        Raises :class:`SyncCalledFromAsyncError` (a RuntimeError) inside a running
+        event loop. Called from a sync node (a worker thread), the run joins that
+        node's event loop as its child. A sync node that is the only task of its
+        step runs in this thread, as LangGraph's sync invoke does (no
+        worker-thread hop); nodes of a fan-out still run on worker threads,
+        concurrently.
         """
         _check_durability(durability)
-        _no_loop("invoke")
-        # From a worker thread (a sync node calling a subgraph) the run goes onto
-        # the thread's loop, in the caller's context, so it is the node's child.
-        worker = _in_worker_thread()
-        call = functools.partial(
+        refuse_inside_loop("ainvoke")
+        return run_sync(
+            "ainvoke",
             self._ainvoke,
             input,
             config,
@@ -291,11 +272,8 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
-            private_loop=not worker,
+            private_loop=owns_private_loop(),
         )
-        if worker:
-            return anyio.from_thread.run(call)
-        return run_to_completion(call)
 
     def _stream(
         self,
@@ -304,16 +282,16 @@ class Pregel:
         *,
         stream_mode: str | Sequence[str] | None,
         subgraphs: bool,
+        transform: Any = None,
         **options: Any,
     ) -> RunStream:
         if stream_mode is None:
             stream_mode = "updates"
         single = isinstance(stream_mode, str)
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
-        buffer: deque[Any] = deque()
-        bus = StreamBus(modes, buffer.append, single=single, subgraphs=subgraphs)
+        bus = StreamBus(modes, _unset_sink, single=single, subgraphs=subgraphs)
         run = self._new_run(config, bus=bus, forward=False, **options)
-        return RunStream(run, input, buffer)
+        return RunStream(run, input, transform)
 
     def astream(
         self,
@@ -329,7 +307,13 @@ class Pregel:
         durability: str | None = None,
         **kwargs: Any,
     ) -> RunStream:
-        """Stream a run's chunks (see :class:`RunStream` for the two ways to consume them).
+        """Stream a run's chunks, live: ``async for chunk in graph.astream(x)``.
+
+        The run is a producer task feeding a bounded buffer (see
+        :class:`RunStream`): tokens and custom chunks arrive while nodes run, a
+        slow consumer slows the run, and breaking out, ``aclose()`` or
+        cancelling the consumer cancels the run. Errors are raised from the
+        iteration with their own type.
 
         ``stream_mode`` defaults to ``"updates"`` (``{node: update}`` per task), as
         in LangGraph 1.x; older LangGraph documentation says ``"values"``. A list
@@ -372,47 +356,19 @@ class Pregel:
         closing the generator early cancels the run.
         """
         _check_durability(durability)
-        _no_loop("stream")
-        return self._sync_stream(
-            input,
-            config,
-            stream_mode=stream_mode,
-            subgraphs=subgraphs,
-            context=context,
-            output_keys=output_keys,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
+        return iterate_sync(
+            "astream",
+            lambda: self._stream(
+                input,
+                config,
+                stream_mode=stream_mode,
+                subgraphs=subgraphs,
+                context=context,
+                output_keys=output_keys,
+                interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after,
+            ),
         )
-
-    def _sync_stream(
-        self, input: Any, config: RunnableConfig | None, **options: Any
-    ) -> Generator[Any, None, None]:
-        done = object()
-
-        async def next_chunk(stream: RunStream) -> Any:
-            try:
-                return await stream.__anext__()
-            except StopAsyncIteration:
-                return done
-
-        if _in_worker_thread():
-            stream = self._stream(input, config, **options)
-            while True:
-                chunk = anyio.from_thread.run(next_chunk, stream)
-                if chunk is done:
-                    return
-                yield chunk
-        # From plain code the run is a producer task on a helper thread's loop
-        # (entered and left by the portal's own task), so chunks arrive live.
-        with (
-            anyio.from_thread.start_blocking_portal() as portal,
-            portal.wrap_async_context_manager(self._stream(input, config, **options)) as stream,
-        ):
-            while True:
-                chunk = portal.call(next_chunk, stream)
-                if chunk is done:
-                    return
-                yield chunk
 
     async def abatch(
         self,
@@ -473,10 +429,6 @@ class Pregel:
         **kwargs: Any,
     ) -> list[Any]:
         """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
-        _no_loop("batch")
-        call = functools.partial(
-            self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
+        return run_sync(
+            "abatch", self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
         )
-        if _in_worker_thread():
-            return anyio.from_thread.run(call)
-        return run_to_completion(call)

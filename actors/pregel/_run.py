@@ -113,6 +113,11 @@ class RunSupervisor:
                 )
         self.output_set = frozenset(self.output_keys)
         self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
+        # Which variant of each node's call this run uses (NodeSpec.variants):
+        # decided once per run, so a plain run pays one attribute read per task.
+        self.call_key: str | None = "messages" if "messages" in self.modes else None
+        if config.get("callbacks"):
+            self.call_key = "traced+messages" if self.call_key else "traced"
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
         self.versions: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {}
@@ -132,7 +137,7 @@ class RunSupervisor:
         # thread (compile(inline_sync_nodes=True)).
         self.inline_sync = inline_sync
         # A run driven by the sync invoke() owns its event loop: a sync node
-        # that is alone in its step runs on it (see _adapter_run.loop_hidden).
+        # that is alone in its step runs on it (see _adapter_loop.loop_hidden).
         self.private_loop = private_loop
         self.alone = False
         # Some LangGraph docs put max_concurrency under "configurable", where
@@ -257,6 +262,7 @@ class RunSupervisor:
             langgraph_triggers=task.triggers,
             langgraph_path=task.path,
             langgraph_checkpoint_ns=task.checkpoint_ns,
+            checkpoint_ns=task.checkpoint_ns,
         )
         configurable = dict(config.get("configurable") or {})
         configurable["checkpoint_ns"] = task.checkpoint_ns

@@ -66,6 +66,7 @@ class NodeSpec:
         "reads",
         "retry_policy",
         "triggers",
+        "variants",
         "writer",
     )
 
@@ -83,6 +84,7 @@ class NodeSpec:
         cache_policy: CachePolicy | None = None,
         metadata: Mapping[str, Any] | None = None,
         call_streaming: NodeCall | None = None,
+        variants: Mapping[str, NodeCall] | None = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -91,6 +93,11 @@ class NodeSpec:
         # The same call wrapped for runs that stream chat-model tokens
         # (``messages`` mode); other runs skip the wrapper.
         self.call_streaming = call_streaming
+        # The call as runs of a given kind make it (see RunSupervisor.call_key):
+        # "messages" streams tokens, "traced" reports the node to observers.
+        self.variants: dict[str, NodeCall] = dict(variants or {})
+        if call_streaming is not None:
+            self.variants.setdefault("messages", call_streaming)
         self.writer = writer
         self.mapper = mapper
         self.managed = tuple(managed)

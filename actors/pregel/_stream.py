@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.from_thread
-from anyio.abc import ObjectReceiveStream, TaskGroup
-from anyio.streams.memory import MemoryObjectSendStream
+
+from actorgraph.actors._portal import Channel, DetachedProducer
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
 
 __all__ = ["STREAM_BUFFER", "BoundedSink", "RunStream", "StreamBus"]
 
-STREAM_BUFFER = 64
+STREAM_BUFFER = 256
 """How many chunks a live stream holds before the run waits for its consumer."""
 
 
@@ -60,7 +61,7 @@ class StreamBus:
 
 
 class BoundedSink:
-    """A sink into a bounded memory stream, for a run that streams live.
+    """A sink into a bounded channel, for a run that streams live.
 
     From the event loop a chunk goes straight into the stream when there is
     room, else it waits in ``overflow`` until the emitting task reaches
@@ -71,7 +72,7 @@ class BoundedSink:
 
     __slots__ = ("_loop_thread", "overflow", "send")
 
-    def __init__(self, send: MemoryObjectSendStream[Any]) -> None:
+    def __init__(self, send: Channel[Any]) -> None:
         self.send = send
         self.overflow: deque[Any] = deque()
         self._loop_thread = threading.get_ident()
@@ -91,92 +92,100 @@ class BoundedSink:
 
     async def flush(self) -> None:
         """Deliver chunks that found the stream full; waits for the consumer."""
-        while self.overflow:
-            await self.send.send(self.overflow.popleft())
+        if self.overflow:
+            await self.send.send_all(self.overflow)
+
+
+async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
+    sink = BoundedSink(send)
+    assert run.bus is not None  # noqa: S101 - streams always have a bus
+    run.bus.sink = sink
+    await run.start(input)
+    await sink.flush()
+    while await run.tick():
+        await sink.flush()
+    await sink.flush()
+
+
+async def _receive_all(producer: DetachedProducer[Any]) -> AsyncIterator[Any]:
+    while True:
+        try:
+            chunk = await producer.receive()
+        except StopAsyncIteration:
+            return
+        yield chunk
 
 
 class RunStream:
-    """The chunks of one run, as ``astream()`` returns them.
+    """The chunks of one run, as ``astream()`` returns them; live either way:
 
-    Two ways to consume it:
+    * ``async for chunk in graph.astream(x)`` and
+    * ``async with graph.astream(x) as stream: async for chunk in stream``.
 
-    * ``async for chunk in graph.astream(x)`` — the run advances in the
-      consumer's own task, one superstep per batch of chunks; nothing runs while
-      the consumer is not asking, and chunks of a step arrive when the step ends.
-    * ``async with graph.astream(x) as stream: async for chunk in stream`` — the
-      run is a producer task feeding a bounded stream, so ``custom`` and
-      ``messages`` chunks arrive while nodes run; a slow consumer slows the run.
-      Leaving the block early cancels the run.
+    The run is a producer task started on the first ``__anext__`` (or on
+    entering the block) outside any task group, through thin backend adapters
+    (an asyncio task, a trio system task), in a copy of the caller's context.
+    It feeds a bounded stream (:data:`STREAM_BUFFER` chunks), so ``custom`` and
+    ``messages`` chunks arrive while nodes run, and a slow consumer slows the
+    run instead of growing memory. Because the consumer's loop body never runs
+    inside a task group of the run, yielding between chunks is safe on both
+    backends (anyio forbids yielding from inside a task group).
 
-    Errors of the run are raised from the iteration.
+    Why a task and not the consumer's own task: advancing the run in the
+    consumer's task (one superstep per ``__anext__``) is a little cheaper per
+    chunk, but a step's chunks, and chat-model tokens, then arrive only when the
+    step ends. Token streaming to a UI is what plain ``async for`` is used for.
+
+    Ending: ``aclose()``, leaving the ``async with`` block, breaking out of the
+    loop (the stream is dropped, which cancels the run) or cancelling the
+    consumer cancels the run; ``aclose()`` and the block wait until it has
+    finished. Errors of the run are raised from the iteration with their own
+    type, after the chunks emitted before them.
     """
 
-    def __init__(self, run: RunSupervisor, input: Any, buffer: deque[Any]) -> None:
+    def __init__(
+        self,
+        run: RunSupervisor,
+        input: Any,
+        transform: Callable[[AsyncIterator[Any]], AsyncGenerator[Any, None]] | None = None,
+    ) -> None:
         self._run = run
         self._input = input
-        self._buffer = buffer
-        self._started = False
-        self._finished = False
-        self._receive: ObjectReceiveStream[Any] | None = None
-        self._group: TaskGroup | None = None
-        self._error: BaseException | None = None
+        # The producer must not hold this stream: dropping the stream (a
+        # ``break``) is what cancels the run.
+        self._producer: DetachedProducer[Any] = DetachedProducer(
+            functools.partial(_drive, run, input), STREAM_BUFFER
+        )
+        self._thread = threading.get_ident()
+        # A layer above may reshape the chunks on their way out (observed runs
+        # report them and turn custom chunks into events): a generator over
+        # the raw chunks, closed with the stream.
+        self._chunks = transform(_receive_all(self._producer)) if transform else None
 
-    # pull mode ---------------------------------------------------------------------
+    @property
+    def run(self) -> RunSupervisor:
+        """The run behind this stream (its output once the stream has ended)."""
+        return self._run
 
     def __aiter__(self) -> RunStream:
         return self
 
     async def __anext__(self) -> Any:
-        if self._receive is not None:
-            try:
-                return await self._receive.receive()
-            except anyio.EndOfStream:
-                if self._error is not None:
-                    error, self._error = self._error, None
-                    raise error from None
-                raise StopAsyncIteration from None
-        buffer = self._buffer
-        while not buffer:
-            if self._finished:
-                raise StopAsyncIteration
-            try:
-                if not self._started:
-                    self._started = True
-                    await self._run.start(self._input)
-                elif not await self._run.tick():
-                    self._finished = True
-            except BaseException:
-                # A failed or cancelled step leaves the run unusable: end it.
-                self._finished = True
-                raise
-        return buffer.popleft()
+        if self._chunks is not None:
+            return await self._chunks.__anext__()
+        channel = self._producer.channel
+        if channel.ready:
+            return channel.take()
+        return await self._producer.receive()
 
     async def aclose(self) -> None:
-        """Stop consuming; a pull-mode run simply stops advancing."""
-        self._finished = True
-
-    # producer mode -----------------------------------------------------------------
+        """Cancel the run if it still runs and wait until it has finished."""
+        if self._chunks is not None:
+            await self._chunks.aclose()
+        await self._producer.aclose()
 
     async def __aenter__(self) -> RunStream:
-        send, receive = anyio.create_memory_object_stream[Any](STREAM_BUFFER)
-        sink = BoundedSink(send)
-        assert self._run.bus is not None  # noqa: S101 - streams always have a bus
-        self._run.bus.sink = sink
-        self._receive = receive
-        self._group = anyio.create_task_group()
-        await self._group.__aenter__()
-
-        async def produce() -> None:
-            async with send:
-                try:
-                    await self._run.start(self._input)
-                    await sink.flush()
-                    while await self._run.tick():
-                        await sink.flush()
-                except Exception as exc:  # noqa: BLE001 - re-raised to the consumer
-                    self._error = exc
-
-        self._group.start_soon(produce)
+        self._producer.start()
         return self
 
     async def __aexit__(
@@ -184,17 +193,15 @@ class RunStream:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool | None:
-        assert self._group is not None  # noqa: S101 - entered above
-        assert self._receive is not None  # noqa: S101
-        # The producer never raises (its errors reach the consumer through
-        # __anext__), so the group exits cleanly and an exception from the
-        # consumer's own block propagates unchanged, not wrapped in a group.
-        self._group.cancel_scope.cancel()
-        await self._receive.aclose()
-        await self._group.__aexit__(None, None, None)
-        if exc_type is None and self._error is not None:
+    ) -> None:
+        await self._producer.aclose()
+        error = self._producer.take_error()
+        if exc_type is None and error is not None:
             # The run failed before the consumer read that far: still report it.
-            error, self._error = self._error, None
             raise error
-        return None
+
+    def __del__(self) -> None:
+        # Dropped while running (a ``break`` out of ``async for``): cancel the run;
+        # the producer finishes on its own at its next checkpoint.
+        if self._producer.running and threading.get_ident() == self._thread:
+            self._producer.cancel()

@@ -8,6 +8,7 @@ import anyio
 import pytest
 from typing_extensions import TypedDict
 
+from actorgraph.actors.pregel._stream import STREAM_BUFFER
 from actorgraph.config import get_stream_writer
 from actorgraph.graph import START, StateGraph
 from actorgraph.graph.state import CompiledStateGraph
@@ -181,7 +182,7 @@ async def test_slow_consumer_slows_the_run() -> None:
     def chatty(name: str) -> Any:
         async def node(state: X, writer: StreamWriter) -> dict[str, Any]:
             ran.append(name)
-            for i in range(100):
+            for i in range(STREAM_BUFFER + 36):
                 writer(i)
             return {"x": state["x"] + 1}
 
@@ -193,11 +194,11 @@ async def test_slow_consumer_slows_the_run() -> None:
     graph.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c")
     async with graph.compile().astream({"x": 0}, stream_mode="custom") as stream:
         await anyio.sleep(0.05)
-        # Nobody has read: the run waits after the first node's 100 chunks
-        # (64 buffered, the rest held by that node's task) instead of going on.
+        # Nobody has read: the run waits after the first node's chunks (a
+        # buffer's worth buffered, the rest held by that node's task).
         assert ran == ["a"]
         chunks = [c async for c in stream]
-    assert len(chunks) == 300
+    assert len(chunks) == 3 * (STREAM_BUFFER + 36)
     assert ran == ["a", "b", "c"]
 
 

@@ -458,7 +458,7 @@ async def test_parallel_branches_honour_max_concurrency() -> None:
 
 
 def test_sync_faces_on_trio(monkeypatch: pytest.MonkeyPatch) -> None:
-    from actorgraph.runnables import _portal
+    from actorgraph.actors import _portal
 
     monkeypatch.setattr(_portal, "SYNC_BACKEND", "trio")
     chain = RL(add_one) | {"a": RL(mul_two)}
