@@ -187,6 +187,10 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # Task ids (hence interrupt ids and invented message ids) derive from
+        # the thread, namespace, step and node: a resumed or replayed step gets
+        # the same ids, which is how pending writes find their tasks again.
+        run.run_key = f"thread:{thread_id}"
 
     # -- starting -----------------------------------------------------------------
 
@@ -253,6 +257,10 @@ class RunDurability:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
                 self._map_resume(input, pending)
             self.skip_before = True
+            if replay:
+                # The replayed branch becomes the thread's latest state.
+                run.step = step
+                await self.save("fork", [])
             run.step = step + 1
             run.stop = run.step + run.limit - 1
             return
@@ -296,13 +304,11 @@ class RunDurability:
         discard: list[Task] = []
         if self.checkpoint_id is not None:
             # A new input abandons whatever the thread's last run left to do.
-            run.run_key = self.checkpoint_id
             discard = plan_step(run)
             for task in discard:
                 task.writes = []
         run.step = step + 1
         input_id = new_checkpoint_id()
-        run.run_key = input_id
         start = Task(run, None, START, (PULL, START), (), input)
         await run.spec.map_input(start, input)
         self.check_writes([start])
@@ -425,7 +431,7 @@ class RunDurability:
         """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
         run = self.run
         checkpoint_id = checkpoint_id or new_checkpoint_id()
-        writes = self._task_writes(tasks)
+        writes = self._task_writes(tasks) if self.parent_config is not None else []
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
