@@ -403,9 +403,15 @@ class RunDurability:
             channel = channels[key]
             if channel.is_available():
                 values[key] = channel.checkpoint()
-        if run.sends:
-            values[TASKS] = list(run.sends)
         new_versions: dict[str, ChannelVersion] = {}
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            values[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         saved_ints = self.saved_ints
         for key, number in run.versions.items():
             if saved_ints.get(key) != number:
