@@ -187,6 +187,8 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
+        self.parents: dict[str, str] = {}
         # Task ids (hence interrupt ids and invented message ids) derive from
         # the thread, namespace, step and node: a resumed or replayed step gets
         # the same ids, which is how pending writes find their tasks again.
@@ -441,7 +443,7 @@ class RunDurability:
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
-            parents={},
+            parents=self.parents,
             run_id=self.run_id,
             extra=self.extra,
         )
@@ -563,6 +565,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        if above.checkpoint_id is not None:
+            run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return
     if parent is not None:
         config = {**parent.run.config, **(config or {})}
