@@ -40,8 +40,7 @@ def main() -> list[str]:
     lines: list[str] = []
 
     paused = app.invoke({"item": "laptop", "approvals": []}, thread)
-    for pending in paused["__interrupt__"]:
-        lines.append(f"waiting: {pending.value}")
+    lines.extend(f"waiting: {pending.value}" for pending in paused["__interrupt__"])
     # Two interrupts are pending: answer them by id (all at once, or one by one).
     by_role = {pending.value["role"]: pending.id for pending in paused["__interrupt__"]}
     still = app.invoke(Command(resume={by_role["manager"]: "yes"}), thread)
