@@ -219,8 +219,12 @@ class RunDurability:
         latest = found
         if self.requested_id is not None:
             latest = await saver.aget_tuple(self._config())
+        if self.continue_child and found is not None and not self._belongs(found):
+            # Left by another branch of the parent (before a replay or a fork):
+            # this run starts afresh.
+            found = None
         replay = found is not None and latest is not None and latest.config != found.config
-        if latest is not None and latest is not found:
+        if latest is not None and (found is None or latest.config != found.config):
             # Versions count on from the newest checkpoint of the thread, so a
             # fork never reuses a version another branch stored.
             newest = max(map(as_int, latest.checkpoint.channel_versions.values()), default=0)
@@ -252,7 +256,9 @@ class RunDurability:
             pending = _Pending(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
-                pending = _Pending([w for w in found.pending_writes if w[1] == INTERRUPT])
+                pending = _Pending(
+                    [w for w in found.pending_writes if resume and w[1] == INTERRUPT]
+                )
             self.pending = pending
             self.answers = {} if replay else pending.answers
             if resume:
@@ -269,6 +275,11 @@ class RunDurability:
             run.stop = run.step + run.limit - 1
             return
         await self._start_input(input, step)
+
+    def _belongs(self, found: CheckpointTuple) -> bool:
+        """Whether a subgraph checkpoint was made under the parent's current checkpoint."""
+        parents = found.metadata.parents
+        return all(parents.get(ns) == checkpoint_id for ns, checkpoint_id in self.parents.items())
 
     def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
         waiting = pending.open_interrupts()
@@ -504,6 +515,9 @@ class RunDurability:
         """Keep what a step that did not finish did, as writes of its start checkpoint."""
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
+            if self.queue is not None:
+                # The writes attach to a checkpoint that may still be queued.
+                await self.queue.flush()
             config = self.parent_config
             if config is None:
                 return

@@ -163,7 +163,14 @@ class Pregel(StateAPI):
         parent = CURRENT_TASK.get()
         if parent is not None:
             parent_run = parent.run
-            ns = (*parent_run.ns, f"{parent.name}:{parent.id}")
+            # A second graph run started by the same task gets a namespace of
+            # its own (counted in call order, so a re-run task gets them back).
+            calls = parent_run.child_runs.get(parent.id, 0)
+            parent_run.child_runs[parent.id] = calls + 1
+            own = (
+                f"{parent.name}:{parent.id}" if calls == 0 else f"{parent.name}:{parent.id}:{calls}"
+            )
+            ns = (*parent_run.ns, own)
             if forward and bus is None:
                 bus = parent_run.bus
             if context is None:

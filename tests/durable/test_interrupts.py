@@ -49,6 +49,9 @@ async def test_several_interrupts_in_one_node_are_matched_by_order(saver: Any) -
     for answer in ("Ann", 30, "Oslo"):
         (pause,) = result["__interrupt__"]
         seen.append(pause)
+        snap = await app.aget_state(cfg())
+        assert snap.next == ("form",)
+        assert snap.interrupts == (pause,)
         result = await app.ainvoke(Command(resume=answer), cfg())
     assert [p.value for p in seen] == ["name?", "age?", "city?"]
     assert len({p.id for p in seen}) == 3
