@@ -30,6 +30,7 @@ from actorgraph.channels._errors import (
 )
 from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -187,6 +188,11 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # What the last checkpoint held, kept up to date step by step.
+        self._values: dict[str, Any] = {}
+        self._seen: dict[str, dict[str, int]] = {}
+        self._written_before: list[str] = []
+        self._full = True
         # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
         self.parents: dict[str, str] = {}
         # Task ids (hence interrupt ids and invented message ids) derive from
@@ -326,6 +332,7 @@ class RunDurability:
             else:
                 grouped.setdefault(key, []).append(value)
         run.version += 1
+        self._full = True
         for key, values in grouped.items():
             if run.channels[key].update(values):
                 run.versions[key] = run.version
@@ -426,26 +433,51 @@ class RunDurability:
             if task.node is not None or task.name == START
         ]
 
-    def _checkpoint(self, checkpoint_id: str) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+    def _checkpoint(
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+    ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+        """The checkpoint of the run's state now, and the versions that changed.
+
+        After a step (``tasks`` given) only the channels the step could have
+        touched are looked at, so a step costs what it wrote, not the size of
+        the graph; otherwise (``tasks`` None) every channel is.
+        """
         run = self.run
         saver = self.saver
-        values: dict[str, Any] = {}
         channels = run.channels
-        for key in run.versions:
-            channel = channels[key]
-            if channel.is_available():
-                values[key] = channel.checkpoint()
-        new_versions: dict[str, ChannelVersion] = {}
-        if run.sends:
-            # Pending Sends are stored like a channel, under a version of their own.
-            values[TASKS] = list(run.sends)
-            number = max(run.version, 1)
-            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
-            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        values = self._values
+        seen = self._seen
+        keys: Any
+        if tasks is None or self._full:
+            self._full = False
+            keys = run.versions
+            values.clear()
+            for key in keys:
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+            seen.clear()
+            seen.update({node: dict(node_seen) for node, node_seen in run.seen.items()})
         else:
-            self.saved_versions.pop(TASKS, None)
+            # A channel changes only with its version: through the writes of
+            # the step, the triggers it consumed, the one-step values of the
+            # step before, or the finish pass.
+            touched = set(run.written_last)
+            touched.update(self._written_before)
+            touched.update(run.spec.finish_keys)
+            for task in tasks:
+                touched.update(task.triggers)
+                name = task.name
+                node_seen = run.seen.get(name)
+                if node_seen is not None:
+                    seen[name] = dict(node_seen)
+            keys = [key for key in touched if key in run.versions]
+        self._written_before = list(run.written_last)
+        new_versions: dict[str, ChannelVersion] = {}
         saved_ints = self.saved_ints
-        for key, number in run.versions.items():
+        versions = run.versions
+        for key in keys:
+            number = versions[key]
             if saved_ints.get(key) != number:
                 version = saver.get_next_version(number - 1 if number > 1 else None, key)
                 if as_int(version) != number:
@@ -453,12 +485,26 @@ class RunDurability:
                 new_versions[key] = version
                 self.saved_versions[key] = version
                 saved_ints[key] = number
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+                else:
+                    values.pop(key, None)
+        stored = dict(values)
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            stored[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         checkpoint = Checkpoint(
             id=checkpoint_id,
             ts=_now(),
-            channel_values=values,
+            channel_values=stored,
             channel_versions=dict(self.saved_versions),
-            versions_seen={node: dict(seen) for node, seen in run.seen.items()},
+            versions_seen=dict(seen),  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions
@@ -482,9 +528,10 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint_id, metadata)
             return
-        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
-        if self.durability == "sync":
+        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
+            # The in-memory saver stores without suspending: a queue would only add cost.
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes
             )
