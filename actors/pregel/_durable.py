@@ -23,6 +23,7 @@ from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
 from actorgraph.actors.pregel._task import PULL, Task
 from actorgraph.actors.pregel._types import Command, Interrupt
 from actorgraph.channels._errors import (
+    CheckpointError,
     CheckpointNotFoundError,
     EmptyInputError,
     ResumeError,
@@ -32,6 +33,7 @@ from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
+    CHECKPOINT_FORMAT,
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
@@ -56,6 +58,7 @@ __all__ = [
     "RunDurability",
     "as_int",
     "attach_durability",
+    "check_format",
     "interrupt_id",
     "restore_channels",
 ]
@@ -83,6 +86,18 @@ def interrupt_id(checkpoint_ns: str, index: int) -> str:
     """The id of a task's ``index``-th interrupt: stable for the same task position."""
     key = checkpoint_ns if index == 0 else f"{checkpoint_ns}#{index}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def check_format(found: CheckpointTuple | None, thread_id: str) -> None:
+    """Refuse a checkpoint written by a newer actorgraph (its format is unknown here)."""
+    if found is not None and found.checkpoint.v > CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"checkpoint {found.checkpoint.id!r} of thread {thread_id!r} was written in "
+            f"checkpoint format {found.checkpoint.v}, newer than this actorgraph reads "
+            f"({CHECKPOINT_FORMAT}); upgrade actorgraph to continue this thread.",
+            thread_id=thread_id,
+            checkpoint_id=found.checkpoint.id,
+        )
 
 
 def _now() -> str:
@@ -225,6 +240,8 @@ class RunDurability:
         latest = found
         if self.requested_id is not None:
             latest = await saver.aget_tuple(self._config())
+        check_format(found, self.thread_id)
+        check_format(latest, self.thread_id)
         if self.continue_child and found is not None and not self._belongs(found):
             # Left by another branch of the parent (before a replay or a fork):
             # this run starts afresh.

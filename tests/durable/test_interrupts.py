@@ -282,3 +282,14 @@ async def test_resume_with_update_and_goto(saver: Any) -> None:
     assert calls == {"a": 2, "ask": 3}
     assert out["foo"] == "r"
     assert out["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "a", "ask"]}
+
+
+async def test_answers_are_not_carried_into_a_fork(saver: Any) -> None:
+    app = asking(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    assert (await app.ainvoke(Command(resume="first"), cfg()))["foo"] == "first"
+    paused = next(s for s in await _history(app) if s.next == ("ask",))
+    forked = await app.aupdate_state(paused.config, {"bar": ["fork"]}, as_node="a")
+    again = await app.ainvoke(None, forked)
+    assert again["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "fork"]}
+    assert (await app.ainvoke(Command(resume="second"), cfg()))["foo"] == "second"
