@@ -293,3 +293,13 @@ async def test_answers_are_not_carried_into_a_fork(saver: Any) -> None:
     again = await app.ainvoke(None, forked)
     assert again["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "fork"]}
     assert (await app.ainvoke(Command(resume="second"), cfg()))["foo"] == "second"
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_resume_in_every_durability(saver: Any, durability: str) -> None:
+    calls: dict[str, int] = {}
+    app = asking(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg(), durability=durability)
+    out = await app.ainvoke(Command(resume="ok"), cfg(), durability=durability)
+    assert out == {"foo": "ok", "bar": ["a", "ask"]}
+    assert calls == {"a": 1, "ask": 2}
