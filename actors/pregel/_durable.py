@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
@@ -69,6 +70,9 @@ RESUME = "__resume__"
 ERROR = "__error__"
 DONE = "__done__"
 SPECIAL_WRITES = frozenset({INTERRUPT, RESUME, ERROR, DONE})
+
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
 
 #: How many checkpoints ``durability="async"`` lets wait for their commit
 #: before the next step waits.
@@ -558,6 +562,16 @@ class RunDurability:
             config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
         self.parent_config = config
         self.checkpoint_id = checkpoint_id
+        if _log_enabled():
+            _logger.debug(
+                "checkpoint.saved",
+                thread_id=self.thread_id,
+                ns=self.ns,
+                checkpoint_id=checkpoint_id,
+                source=source,
+                step=run.step,
+                durability=self.durability,
+            )
         if "checkpoints" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 

@@ -251,6 +251,14 @@ class Pregel(StateAPI):
         (after its retries), :class:`GraphRecursionError`, or
         :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
         the caller cancels the running step; its writes are dropped.
+
+        With ``compile(checkpointer=...)`` the config needs a ``thread_id``:
+        the run starts from the thread's latest checkpoint (or its
+        ``checkpoint_id``, replaying from there), ``None`` as input continues
+        it and ``Command(resume=...)`` answers its interrupts. ``durability``
+        is ``"async"`` (default), ``"sync"`` or ``"exit"``; whatever it is,
+        a cancelled run writes what it owes (shielded) before it returns. See
+        ``examples/persistence.py`` and ``examples/interrupts.py``.
         """
         _check_durability(durability)
         return await self._ainvoke(

@@ -171,3 +171,17 @@ async def test_checkpoint_of_a_newer_format_is_refused(saver: Any) -> None:
     with pytest.raises(CheckpointError, match="format 99"):
         await app.aupdate_state(cfg(), {"foo": "x"})
     assert len(await history(app, cfg())) == count
+
+
+async def test_checkpoint_saved_is_logged(saver: Any) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        await chain(saver).ainvoke({"foo": "", "bar": []}, cfg(), durability="sync")
+    saved = [e for e in logs if e["event"] == "checkpoint.saved"]
+    assert [(e["source"], e["step"]) for e in saved] == [
+        ("input", -1),
+        ("loop", 0),
+        ("loop", 1),
+        ("loop", 2),
+    ]
