@@ -612,9 +612,13 @@ class RunDurability:
                 await saver.aput_writes(config, writes, task.id, _path_str(task.path))
             if error is not None:
                 task, exc = error
-                await saver.aput_writes(
-                    config, [(ERROR, f"{type(exc).__name__}: {exc}")], task.id, _path_str(task.path)
-                )
+                failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
+                answers = self.answers.get(task.id)
+                if answers:
+                    # Answered interrupts stay answered: the re-run gets them again
+                    # and the task is no longer waiting.
+                    failed += [(RESUME, list(answers)), (INTERRUPT, [])]
+                await saver.aput_writes(config, failed, task.id, _path_str(task.path))
 
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""

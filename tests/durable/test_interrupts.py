@@ -303,3 +303,22 @@ async def test_resume_in_every_durability(saver: Any, durability: str) -> None:
     out = await app.ainvoke(Command(resume="ok"), cfg(), durability=durability)
     assert out == {"foo": "ok", "bar": ["a", "ask"]}
     assert calls == {"a": 1, "ask": 2}
+
+
+async def test_a_task_failing_after_its_answer_keeps_the_answer(saver: Any) -> None:
+    fail = {"on": True}
+
+    def ask(state: State) -> dict[str, Any]:
+        answer = interrupt("foo?")
+        if fail["on"]:
+            raise ValueError("after the answer")
+        return {"foo": answer}
+
+    graph = StateGraph(State)
+    graph.add_node("ask", ask).add_edge(START, "ask").add_edge("ask", END)
+    app = graph.compile(checkpointer=saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    with pytest.raises(ValueError, match="after the answer"):
+        await app.ainvoke(Command(resume="kept"), cfg())
+    fail["on"] = False
+    assert (await app.ainvoke(None, cfg()))["foo"] == "kept"
