@@ -300,6 +300,8 @@ class RunDurability:
                 await self.save("fork", [])
             run.step = step + 1
             run.stop = run.step + run.limit - 1
+            if "values" in run.modes and run.output():
+                run.emit_values()  # a continued run starts by showing where it is
             return
         await self._start_input(input, step)
 
