@@ -11,10 +11,10 @@ import anyio.lowlevel
 
 from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
-from actorgraph.actors.pregel._durable import (
+from actorgraph.actors.pregel._durable import RunDurability
+from actorgraph.actors.pregel._pending import (
     START,
-    RunDurability,
-    _Pending,
+    PendingWrites,
     as_int,
     check_format,
     restore_channels,
@@ -103,7 +103,7 @@ class StateAPI:
         restore_channels(run, tup.checkpoint)
         run.run_key = f"thread:{config_target(tup.config)[0]}"
         run.step = tup.metadata.step + 1
-        pending = _Pending(tup.pending_writes)
+        pending = PendingWrites(tup.pending_writes)
         planned: list[Task] = [] if tup.metadata.source == "input" else plan_step(run)
         finished = [t for t in planned if t.id in pending.done]
         if current and finished:
