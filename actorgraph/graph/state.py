@@ -16,6 +16,7 @@ from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateAPI
 from actorgraph.actors.pregel._stream import RunStream
 from actorgraph.actors.pregel._task import Task
 from actorgraph.actors.pregel._types import (
@@ -33,6 +34,7 @@ from actorgraph.channels import (
     LastValueAfterFinish,
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
+    Overwrite,
 )
 from actorgraph.channels._errors import EmptyInputError, GraphValidationError, InvalidUpdateError
 from actorgraph.graph._branch import END, START, Branch
@@ -385,7 +387,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
 
 def _register_for_serialization(builder: StateGraph[Any, Any, Any, Any]) -> None:
     """Let checkpoints and caches decode the graph's own types (never by import path)."""
-    for cls in (Send, Command, Interrupt):
+    for cls in (Send, Command, Interrupt, Overwrite):
         register(cls, name=f"actorgraph.types.{cls.__name__}")
     for schema in builder.schemas:
         register_annotation(schema)
@@ -489,13 +491,15 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
         await start_writer(task, coerce_input(input_info, value))
 
     output_info = builder.schemas[builder.output_schema]
-    return GraphSpec(
+    spec = GraphSpec(
         channels=channels,
         nodes=nodes,
         map_input=map_input,
         output_keys=output_info.keys,
         stream_keys=tuple(state_keys),
     )
+    spec.seeded_keys = frozenset(seeded)
+    return spec
 
 
 # Pregel's name is always a str, a Runnable's may be None: compatible in practice.
@@ -592,6 +596,11 @@ class CompiledStateGraph(  # type: ignore[misc]
         if run.call_key is not None:
             attribute_writer(run)
         return run
+
+    def _subgraph(self, name: str) -> StateAPI | None:
+        node = self.builder.nodes.get(name)
+        action = node.action if node is not None else None
+        return action if isinstance(action, Pregel) else None
 
     def _coerce_context(self, context: Any) -> Any:
         schema = self.builder.context_schema

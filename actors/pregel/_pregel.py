@@ -14,8 +14,10 @@ from actorgraph.actors._portal import (
     run_sync,
 )
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
+from actorgraph.actors.pregel._durable import attach_durability
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateAPI
 from actorgraph.actors.pregel._stream import RunStream, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.channels._errors import GraphInterrupt
@@ -29,8 +31,6 @@ def _unset_sink(chunk: Any) -> None:
 
 
 def _check_durability(durability: str | None) -> None:
-    # Checkpoints are durable execution's part; the value is checked now so a
-    # typo fails today rather than when savers arrive.
     if durability not in (None, "sync", "async", "exit"):
         raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
 
@@ -58,6 +58,7 @@ class NodeView:
             interrupt_before=(),
             interrupt_after=(),
             output_keys=None,
+            persist=False,
         )
         task = Task(run, self.spec, self.name, (PULL, self.name), self.spec.triggers, input)
         token = CURRENT_TASK.set(task)
@@ -74,7 +75,7 @@ class NodeView:
         return f"NodeView({self.name!r})"
 
 
-class Pregel:
+class Pregel(StateAPI):
     """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
 
     There is one engine, async, on anyio (asyncio or trio). The sync methods
@@ -147,6 +148,8 @@ class Pregel:
         forward: bool,
         output_keys: Sequence[str] | str | None,
         private_loop: bool = False,
+        durability: str | None = None,
+        persist: bool = True,
     ) -> RunSupervisor:
         config = config if config is not None else {}
         ns: tuple[str, ...] = ()
@@ -154,14 +157,21 @@ class Pregel:
         parent = CURRENT_TASK.get()
         if parent is not None:
             parent_run = parent.run
-            ns = (*parent_run.ns, f"{parent.name}:{parent.id}")
+            # A second graph run started by the same task gets a namespace of
+            # its own (counted in call order, so a re-run task gets them back).
+            calls = parent_run.child_runs.get(parent.id, 0)
+            parent_run.child_runs[parent.id] = calls + 1
+            own = (
+                f"{parent.name}:{parent.id}" if calls == 0 else f"{parent.name}:{parent.id}:{calls}"
+            )
+            ns = (*parent_run.ns, own)
             if forward and bus is None:
                 bus = parent_run.bus
             if context is None:
                 context = parent_run.runtime.context
             if store is None:
                 store = parent_run.store
-        return RunSupervisor(
+        run = RunSupervisor(
             self.spec,
             config=config,
             bus=bus,
@@ -179,6 +189,9 @@ class Pregel:
             cache=self.cache,
             output_keys=output_keys,
         )
+        if persist:
+            attach_durability(run, self.checkpointer, config, parent, durability)
+        return run
 
     async def _ainvoke(
         self,
@@ -190,9 +203,12 @@ class Pregel:
     ) -> Any:
         if stream_mode == "values":
             run = self._new_run(config, bus=None, forward=True, **options)
-            await run.start(input)
-            while await run.tick():
-                pass
+            try:
+                await run.start(input)
+                while await run.tick():
+                    pass
+            finally:
+                await run.close()
             return self._finish_output(run)
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
@@ -200,9 +216,12 @@ class Pregel:
         run = self._new_run(
             config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
         )
-        await run.start(input)
-        while await run.tick():
-            pass
+        try:
+            await run.start(input)
+            while await run.tick():
+                pass
+        finally:
+            await run.close()
         return chunks
 
     async def ainvoke(
@@ -226,6 +245,14 @@ class Pregel:
         (after its retries), :class:`GraphRecursionError`, or
         :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
         the caller cancels the running step; its writes are dropped.
+
+        With ``compile(checkpointer=...)`` the config needs a ``thread_id``:
+        the run starts from the thread's latest checkpoint (or its
+        ``checkpoint_id``, replaying from there), ``None`` as input continues
+        it and ``Command(resume=...)`` answers its interrupts. ``durability``
+        is ``"async"`` (default), ``"sync"`` or ``"exit"``; whatever it is,
+        a cancelled run writes what it owes (shielded) before it returns. See
+        ``examples/persistence.py`` and ``examples/interrupts.py``.
         """
         _check_durability(durability)
         return await self._ainvoke(
@@ -236,6 +263,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def invoke(
@@ -272,6 +300,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
             private_loop=owns_private_loop(),
         )
 
@@ -330,6 +359,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def stream(
@@ -367,6 +397,7 @@ class Pregel:
                 output_keys=output_keys,
                 interrupt_before=interrupt_before,
                 interrupt_after=interrupt_after,
+                durability=durability,
             ),
         )
 

@@ -100,11 +100,16 @@ async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
     sink = BoundedSink(send)
     assert run.bus is not None  # noqa: S101 - streams always have a bus
     run.bus.sink = sink
-    await run.start(input)
-    await sink.flush()
-    while await run.tick():
+    try:
+        await run.start(input)
         await sink.flush()
-    await sink.flush()
+        while await run.tick():
+            await sink.flush()
+        await sink.flush()
+    finally:
+        # What the run still owes its checkpointer is written even when the
+        # stream is closed early or cancelled (shielded inside close()).
+        await run.close()
 
 
 async def _receive_all(producer: DetachedProducer[Any]) -> AsyncIterator[Any]:

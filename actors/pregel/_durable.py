@@ -1,0 +1,571 @@
+"""Durable execution of one run: restore a thread, checkpoint each step, resume interrupts.
+
+A run with a checkpointer and a ``thread_id`` gets a :class:`RunDurability`. It
+loads the thread's latest checkpoint (or the one ``checkpoint_id`` names),
+saves an ``input`` checkpoint before the input is applied and a ``loop``
+checkpoint after every superstep, and keeps the writes of a step that did not
+finish (tasks that succeeded, tasks that paused, the task that failed) as
+pending writes of the checkpoint the step started from, so a resumed run
+re-runs only what did not finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import structlog
+
+from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._pending import (
+    DONE,
+    ERROR,
+    INTERRUPT,
+    RESUME,
+    START,
+    PendingWrites,
+    as_int,
+    check_format,
+    interrupt_id,
+    path_str,
+    restore_channels,
+    resume_answers,
+)
+from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
+from actorgraph.actors.pregel._task import PULL, Task
+from actorgraph.actors.pregel._types import Command, Interrupt
+from actorgraph.channels._errors import (
+    CheckpointNotFoundError,
+    EmptyInputError,
+    ResumeError,
+    SerializationError,
+)
+from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._memory import InMemorySaver
+from actorgraph.store.checkpoint._types import (
+    ChannelVersion,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    TaskWrites,
+    config_target,
+    new_checkpoint_id,
+)
+from actorgraph.store.checkpoint._write_behind import WriteBehind
+from actorgraph.store.serde import dumps
+
+if TYPE_CHECKING:
+    from actorgraph.actors.pregel._run import RunSupervisor
+
+__all__ = ["MAX_PENDING", "RunDurability", "attach_durability"]
+
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
+
+#: How many checkpoints ``durability="async"`` lets wait for their commit
+#: before the next step waits.
+MAX_PENDING = 4
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class RunDurability:
+    """The checkpointing side of one run (see the module docstring).
+
+    ``resume_map`` (interrupt id to answer) is shared by a run and every
+    subgraph run under it, so an answer reaches the interrupt however deep.
+    """
+
+    def __init__(
+        self,
+        run: RunSupervisor,
+        saver: Any,
+        *,
+        thread_id: str,
+        checkpoint_ns: str,
+        checkpoint_id: str | None,
+        durability: str,
+        resume_map: dict[str, Any] | None,
+        continue_child: bool,
+    ) -> None:
+        self.run = run
+        self.saver = saver
+        self.thread_id = thread_id
+        self.ns = checkpoint_ns
+        self.requested_id = checkpoint_id
+        self.durability = durability
+        self.resume_map: dict[str, Any] = resume_map if resume_map is not None else {}
+        self.continue_child = continue_child
+        self.parent_config: RunnableConfig | None = None
+        self.checkpoint_id: str | None = None
+        self.saved_versions: dict[str, ChannelVersion] = {}
+        self.saved_ints: dict[str, int] = {}
+        self.pending: PendingWrites | None = None
+        self.answers: dict[str, list[Any]] = {}
+        self.queue: WriteBehind | None = None
+        self.unsaved: tuple[str, CheckpointMetadata] | None = None
+        self.step_writes: list[TaskWrites] = []
+        self.skip_before = False
+        user = dict(run.config.get("metadata") or {})
+        self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
+        self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
+        self.finished = False
+        # What the last checkpoint held, kept up to date step by step.
+        self._values: dict[str, Any] = {}
+        self._seen: dict[str, dict[str, int]] = {}
+        self._written_before: list[str] = []
+        self._full = True
+        # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
+        self.parents: dict[str, str] = {}
+        # Task ids (hence interrupt ids and invented message ids) derive from
+        # the thread, namespace, step and node: a resumed or replayed step gets
+        # the same ids, which is how pending writes find their tasks again.
+        run.run_key = f"thread:{thread_id}"
+
+    # -- starting -----------------------------------------------------------------
+
+    def _config(self, checkpoint_id: str | None = None) -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    async def start(self, input: Any) -> None:
+        """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
+        run = self.run
+        saver = self.saver
+        found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
+        if self.requested_id is not None and found is None:
+            raise CheckpointNotFoundError(
+                f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}"
+                + (f" in namespace {self.ns!r}" if self.ns else "")
+                + "; take checkpoint ids from get_state_history(config).",
+                thread_id=self.thread_id,
+                checkpoint_ns=self.ns,
+                checkpoint_id=self.requested_id,
+            )
+        latest = found
+        if self.requested_id is not None:
+            latest = await saver.aget_tuple(self._config())
+        check_format(found, self.thread_id)
+        check_format(latest, self.thread_id)
+        if self.continue_child and found is not None and not self._belongs(found):
+            # Left by another branch of the parent (before a replay or a fork):
+            # this run starts afresh.
+            found = None
+        replay = found is not None and latest is not None and latest.config != found.config
+        if latest is not None and (found is None or latest.config != found.config):
+            # Versions count on from the newest checkpoint of the thread, so a
+            # fork never reuses a version another branch stored.
+            newest = max(map(as_int, latest.checkpoint.channel_versions.values()), default=0)
+        else:
+            newest = 0
+        step = -2  # a fresh thread's input checkpoint is step -1
+        if found is not None:
+            restore_channels(run, found.checkpoint)
+            run.version = max(run.version, newest)
+            self.parent_config = found.config
+            self.checkpoint_id = found.checkpoint.id
+            self.saved_versions = dict(found.checkpoint.channel_versions)
+            self.saved_ints = dict(run.versions)
+            step = found.metadata.step
+        resume = isinstance(input, Command) and input.resume is not None
+        if self.continue_child and found is not None:
+            input = None  # a subgraph resumed by its parent continues where it was
+        if input is None or resume:
+            if found is None:
+                if resume:
+                    raise ResumeError(
+                        f"Command(resume=...) was given for thread {self.thread_id!r}, which "
+                        "has no checkpoint: there is nothing to resume. Start it with an input."
+                    )
+                raise EmptyInputError(
+                    f"Received no input for thread {self.thread_id!r}, which has no "
+                    "checkpoint yet: invoke the graph with a dict of state keys first."
+                )
+            pending = PendingWrites(found.pending_writes)
+            if replay:
+                # Time travel re-runs the step: earlier answers are stale.
+                pending = PendingWrites(
+                    [w for w in found.pending_writes if resume and w[1] == INTERRUPT]
+                )
+            self.pending = pending
+            self.answers = {} if replay else pending.answers
+            if resume:
+                assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
+                self.resume_map.update(resume_answers(input, pending, self.thread_id))
+                if input.update is not None or input.goto:
+                    await self._apply_command(input)
+            self.skip_before = True
+            if replay:
+                # The replayed branch becomes the thread's latest state.
+                run.step = step
+                await self.save("fork", [])
+            run.step = step + 1
+            run.stop = run.step + run.limit - 1
+            if "values" in run.modes and run.output():
+                run.emit_values()  # a continued run starts by showing where it is
+            return
+        await self._start_input(input, step)
+
+    def _belongs(self, found: CheckpointTuple) -> bool:
+        """Whether a subgraph checkpoint was made under the parent's current checkpoint."""
+        parents = found.metadata.parents
+        return all(parents.get(ns) == checkpoint_id for ns, checkpoint_id in self.parents.items())
+
+    async def _apply_command(self, command: Command[Any]) -> None:
+        """Apply a resume Command's update and goto before the resumed step.
+
+        They join the state the step reads, like writes of no node: nothing
+        is cleared and no step passes.
+        """
+        run = self.run
+        task = Task(run, None, START, (PULL, START), (), None)
+        await run.spec.map_input(task, Command(update=command.update, goto=command.goto))
+        self.check_writes([task])
+        grouped: dict[str, list[Any]] = {}
+        for key, value in task.writes:
+            if key == TASKS:
+                run.sends.append(value)
+            else:
+                grouped.setdefault(key, []).append(value)
+        run.version += 1
+        self._full = True
+        for key, values in grouped.items():
+            if run.channels[key].update(values):
+                run.versions[key] = run.version
+                run.updated.add(key)
+
+    async def _start_input(self, input: Any, step: int) -> None:
+        run = self.run
+        discard: list[Task] = []
+        if self.checkpoint_id is not None:
+            # A new input abandons whatever the thread's last run left to do.
+            discard = plan_step(run)
+            for task in discard:
+                task.writes = []
+        run.step = step + 1
+        input_id = new_checkpoint_id()
+        start = Task(run, None, START, (PULL, START), (), input)
+        await run.spec.map_input(start, input)
+        self.check_writes([start])
+        # The input checkpoint holds the state before the input, with the
+        # input as the pending writes of the __start__ task.
+        await self.save("input", [], checkpoint_id=input_id)
+        updated = apply_writes(run, [*discard, start])
+        if "values" in run.modes and not updated.isdisjoint(run.output_set):
+            run.emit_values()
+        run.step = step + 2
+        await self.save("loop", [start])
+        run.step = step + 3
+        run.stop = run.step + run.limit - 1
+
+    # -- resuming tasks -------------------------------------------------------------
+
+    def prepare(self, tasks: list[Task]) -> list[tuple[Task, list[Interrupt]]]:
+        """Fill in the writes of tasks that finished before; return the tasks to hold.
+
+        A task held still has an unanswered interrupt: it does not run again
+        until its interrupt is answered.
+        """
+        pending = self.pending
+        if pending is None:
+            return []
+        self.pending = None
+        held: list[tuple[Task, list[Interrupt]]] = []
+        seeded = self.run.spec.seeded_keys
+        for task in tasks:
+            task_id = task.id
+            writes = pending.done.get(task_id)
+            if writes is not None:
+                task.writes = [
+                    (k, SeededWrite(f"{task_id}#{i}", v) if k in seeded else v)
+                    for i, (k, v) in enumerate(writes)
+                ]
+                task.cached = True
+                continue
+            interrupts = pending.interrupts.get(task_id)
+            if interrupts and not any(i.id in self.resume_map for i in interrupts):
+                task.cached = True
+                held.append((task, interrupts))
+        return held
+
+    def resume_for(self, task: Task, index: int) -> tuple[Any] | None:
+        """The stored or newly given answer to ``task``'s ``index``-th interrupt."""
+        answers = self.answers.get(task.id)
+        if answers is not None and index < len(answers):
+            return (answers[index],)
+        key = interrupt_id(task.checkpoint_ns, index)
+        if key in self.resume_map:
+            value = self.resume_map.pop(key)
+            self.answers.setdefault(task.id, []).append(value)
+            return (value,)
+        return None
+
+    # -- saving -----------------------------------------------------------------------
+
+    def check_writes(self, tasks: Sequence[Task]) -> None:
+        """Raise :class:`SerializationError` naming node, key and type for a write
+        the checkpointer could not store (before anything is applied)."""
+        for task in tasks:
+            for key, value in task.writes:
+                raw = unseeded(value)
+                try:
+                    dumps(raw, path=f"{task.name}.{key}")
+                except SerializationError as exc:
+                    raise SerializationError(
+                        f"node {task.name!r} wrote {key!r} a value of type "
+                        f"{type(raw).__name__}, which the checkpointer cannot store ({exc}). "
+                        "Store plain data (dicts, lists, str, numbers, msgspec Structs, "
+                        "dataclasses) or register the type with actorgraph.store.serde.register."
+                    ) from None
+
+    def _task_writes(self, tasks: Sequence[Task]) -> list[TaskWrites]:
+        return [
+            TaskWrites(
+                task.id,
+                [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
+                path_str(task.path),
+            )
+            for task in tasks
+            if task.node is not None or task.name == START
+        ]
+
+    def _checkpoint(
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+    ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+        """The checkpoint of the run's state now, and the versions that changed.
+
+        After a step (``tasks`` given) only the channels the step could have
+        touched are looked at, so a step costs what it wrote, not the size of
+        the graph; otherwise (``tasks`` None) every channel is.
+        """
+        run = self.run
+        saver = self.saver
+        channels = run.channels
+        values = self._values
+        seen = self._seen
+        keys: Any
+        if tasks is None or self._full:
+            self._full = False
+            keys = run.versions
+            values.clear()
+            for key in keys:
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+            seen.clear()
+            seen.update({node: dict(node_seen) for node, node_seen in run.seen.items()})
+        else:
+            # A channel changes only with its version: through the writes of
+            # the step, the triggers it consumed, the one-step values of the
+            # step before, or the finish pass.
+            touched = set(run.written_last)
+            touched.update(self._written_before)
+            touched.update(run.spec.finish_keys)
+            for task in tasks:
+                touched.update(task.triggers)
+                name = task.name
+                node_seen = run.seen.get(name)
+                if node_seen is not None:
+                    seen[name] = dict(node_seen)
+            keys = [key for key in touched if key in run.versions]
+        self._written_before = list(run.written_last)
+        new_versions: dict[str, ChannelVersion] = {}
+        saved_ints = self.saved_ints
+        versions = run.versions
+        for key in keys:
+            number = versions[key]
+            if saved_ints.get(key) != number:
+                version = saver.get_next_version(number - 1 if number > 1 else None, key)
+                if as_int(version) != number:
+                    version = number
+                new_versions[key] = version
+                self.saved_versions[key] = version
+                saved_ints[key] = number
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+                else:
+                    values.pop(key, None)
+        stored = dict(values)
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            stored[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
+        checkpoint = Checkpoint(
+            id=checkpoint_id,
+            ts=_now(),
+            channel_values=stored,
+            channel_versions=dict(self.saved_versions),
+            versions_seen=dict(seen),  # type: ignore[arg-type]
+            updated_channels=sorted(run.updated),
+        )
+        return checkpoint, new_versions
+
+    async def save(
+        self, source: str, tasks: Sequence[Task], *, checkpoint_id: str | None = None
+    ) -> None:
+        """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
+        run = self.run
+        checkpoint_id = checkpoint_id or new_checkpoint_id()
+        writes = self._task_writes(tasks) if self.parent_config is not None else []
+        metadata = CheckpointMetadata(
+            source=source,  # type: ignore[arg-type]
+            step=run.step,
+            parents=self.parents,
+            run_id=self.run_id,
+            extra=self.extra,
+        )
+        if self.durability == "exit":
+            # Only ids advance; the state is written once, when the run stops.
+            self.checkpoint_id = checkpoint_id
+            self.unsaved = (checkpoint_id, metadata)
+            return
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
+        parent = self.parent_config or self._config()
+        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
+            # The in-memory saver stores without suspending: a queue would only add cost.
+            config = await self.saver.aput(
+                parent, checkpoint, metadata, new_versions, writes=writes
+            )
+        else:
+            if self.queue is None:
+                self.queue = WriteBehind(self.saver, MAX_PENDING)
+            config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
+        self.parent_config = config
+        self.checkpoint_id = checkpoint_id
+        if _log_enabled():
+            _logger.debug(
+                "checkpoint.saved",
+                thread_id=self.thread_id,
+                ns=self.ns,
+                checkpoint_id=checkpoint_id,
+                source=source,
+                step=run.step,
+                durability=self.durability,
+            )
+        if "checkpoints" in run.modes:
+            run.emit_checkpoint(config, parent, metadata, checkpoint)
+
+    async def _write_exit_checkpoint(self) -> None:
+        if self.unsaved is None:
+            return
+        checkpoint_id, metadata = self.unsaved
+        self.unsaved = None
+        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        parent = self.parent_config or self._config()
+        self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
+
+    async def save_pending(
+        self,
+        tasks: Sequence[Task],
+        paused: Sequence[tuple[Task, Sequence[Interrupt]]],
+        error: tuple[Task, BaseException] | None = None,
+    ) -> None:
+        """Keep what a step that did not finish did, as writes of its start checkpoint."""
+        with anyio.CancelScope(shield=True):
+            await self._write_exit_checkpoint()
+            if self.queue is not None:
+                # The writes attach to a checkpoint that may still be queued.
+                await self.queue.flush()
+            config = self.parent_config
+            if config is None:
+                return
+            saver = self.saver
+            for task in tasks:
+                if task.done and not task.cached and task.node is not None:
+                    writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
+                    await saver.aput_writes(config, writes, task.id, path_str(task.path))
+            for task, interrupts in paused:
+                writes = [(INTERRUPT, list(interrupts))]
+                answers = self.answers.get(task.id)
+                if answers:
+                    writes.append((RESUME, list(answers)))
+                await saver.aput_writes(config, writes, task.id, path_str(task.path))
+            if error is not None:
+                task, exc = error
+                failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
+                answers = self.answers.get(task.id)
+                if answers:
+                    # Answered interrupts stay answered: the re-run gets them again
+                    # and the task is no longer waiting.
+                    failed += [(RESUME, list(answers)), (INTERRUPT, [])]
+                await saver.aput_writes(config, failed, task.id, path_str(task.path))
+
+    async def finish(self) -> None:
+        """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""
+        if self.finished:
+            return
+        self.finished = True
+        with anyio.CancelScope(shield=True):
+            await self._write_exit_checkpoint()
+            queue = self.queue
+            if queue is not None:
+                self.queue = None
+                await queue.flush()
+
+
+def attach_durability(
+    run: RunSupervisor,
+    checkpointer: Any,
+    config: RunnableConfig | None,
+    parent: Task | None,
+    durability: str | None,
+) -> None:
+    """Give ``run`` a :class:`RunDurability` when it has a checkpointer.
+
+    A subgraph inherits its parent run's checkpointer and thread (unless
+    compiled with ``checkpointer=False``) and checkpoints under its own
+    namespace, ``node:task_id`` (``node`` alone with ``checkpointer=True``, so
+    its state lasts across calls on the thread). Raises
+    :class:`~actorgraph.errors.CheckpointError` for a top-level run with a
+    checkpointer but no ``thread_id``.
+    """
+    above = parent.run.durable if parent is not None else None
+    if checkpointer is False:
+        return
+    persistent = checkpointer is True
+    saver = checkpointer
+    if saver is None or saver is True:
+        if above is None:
+            return
+        saver = above.saver
+    if above is not None:
+        ns = run.ns_str
+        if persistent:
+            ns = "|".join(part.split(":", 1)[0] for part in ns.split("|"))
+        run.durable = RunDurability(
+            run,
+            saver,
+            thread_id=above.thread_id,
+            checkpoint_ns=ns,
+            checkpoint_id=None,
+            durability=above.durability,
+            resume_map=above.resume_map,
+            continue_child=not persistent,
+        )
+        if above.checkpoint_id is not None:
+            run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
+        return
+    if parent is not None:
+        config = {**parent.run.config, **(config or {})}
+    thread_id, ns, checkpoint_id = config_target(config)
+    run.durable = RunDurability(
+        run,
+        saver,
+        thread_id=thread_id,
+        checkpoint_ns=ns if parent is None else run.ns_str,
+        checkpoint_id=checkpoint_id,
+        durability=durability or "async",
+        resume_map=None,
+        continue_child=False,
+    )
