@@ -50,8 +50,9 @@ class InMemorySaver(SaverFaces):
     """A checkpointer that keeps every checkpoint in memory, in this process.
 
     Checkpoints are kept as immutable snapshots (the saver copies the channel
-    maps it is given; values are shared, never encoded), so ``get_tuple`` is a
-    dictionary lookup. Nothing survives the process: use :class:`SqliteSaver`
+    maps it is given; values and the per-node maps of ``versions_seen`` are
+    shared, never encoded or copied, so treat them as read-only), so
+    ``get_tuple`` is a dictionary lookup. Nothing survives the process: use :class:`SqliteSaver`
     for that. Thread-safe. Like every saver's, its plain methods raise
     :class:`~actorgraph.errors.EventLoopThreadError` on an event loop's thread.
     Its async methods finish without suspending, so there is nothing to cancel.
@@ -97,7 +98,10 @@ class InMemorySaver(SaverFaces):
             checkpoint,
             channel_values=dict(checkpoint.channel_values),
             channel_versions=dict(checkpoint.channel_versions),
-            versions_seen={node: dict(seen) for node, seen in checkpoint.versions_seen.items()},
+            # Outer maps only: copying every node's map each step made a put
+            # cost the size of the graph. The engine never changes a per-node
+            # map it has handed over (it replaces them), and callers must not either.
+            versions_seen=dict(checkpoint.versions_seen),
         )
         entry = _Entry(snapshot, metadata, parent_id)
         task_writes = [(task.task_id, list(task.writes), task.task_path) for task in writes]
