@@ -108,7 +108,6 @@ class RunDurability:
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
         self.unsaved: tuple[str, CheckpointMetadata] | None = None
-        self.step_writes: list[TaskWrites] = []
         self.skip_before = False
         user = dict(run.config.get("metadata") or {})
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
@@ -260,6 +259,8 @@ class RunDurability:
         if "values" in run.modes and not updated.isdisjoint(run.output_set):
             run.emit_values()
         run.step = step + 2
+        if discard:
+            self._full = True  # the abandoned tasks changed what their nodes have seen
         await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
@@ -290,7 +291,6 @@ class RunDurability:
                 continue
             interrupts = pending.interrupts.get(task_id)
             if interrupts and not any(i.id in self.resume_map for i in interrupts):
-                task.cached = True
                 held.append((task, interrupts))
         return held
 
