@@ -453,7 +453,7 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes:
+        if "checkpoints" in run.modes or "debug" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:
