@@ -99,6 +99,8 @@ class RunDurability:
         self.requested_id = checkpoint_id
         self.durability = durability
         self.resume_map: dict[str, Any] = resume_map if resume_map is not None else {}
+        # Time travel into a subgraph: the checkpoint each namespace replays from.
+        self.targets: dict[str, str] = {}
         self.continue_child = continue_child
         self.parent_config: RunnableConfig | None = None
         self.checkpoint_id: str | None = None
@@ -107,8 +109,9 @@ class RunDurability:
         self.pending: PendingWrites | None = None
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
-        self.unsaved: tuple[str, CheckpointMetadata] | None = None
-        self.step_writes: list[TaskWrites] = []
+        # exit durability: the checkpoint of the last finished step, not yet written,
+        # with every channel version changed since the last write.
+        self.unsaved: tuple[Checkpoint, CheckpointMetadata, dict[str, ChannelVersion]] | None = None
         self.skip_before = False
         user = dict(run.config.get("metadata") or {})
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
@@ -134,10 +137,27 @@ class RunDurability:
             configurable["checkpoint_id"] = checkpoint_id
         return {"configurable": configurable}
 
+    async def _travel_into_subgraph(self) -> None:
+        """A top-level run given a subgraph's checkpoint replays the graph from the
+        enclosing checkpoints (its ``parents``), and the subgraph from that one."""
+        found: CheckpointTuple | None = await self.saver.aget_tuple(self._config(self.requested_id))
+        if found is None:
+            return  # reported below, as for any unknown checkpoint
+        parents = found.metadata.parents
+        if "" not in parents:
+            return
+        assert self.requested_id is not None  # noqa: S101 - only called with an id
+        self.targets.update({ns: cid for ns, cid in parents.items() if ns})
+        self.targets[self.ns] = self.requested_id
+        self.ns = ""
+        self.requested_id = parents[""]
+
     async def start(self, input: Any) -> None:
         """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
         run = self.run
         saver = self.saver
+        if self.ns and self.requested_id is not None and not run.ns:
+            await self._travel_into_subgraph()
         found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
         if self.requested_id is not None and found is None:
             raise CheckpointNotFoundError(
@@ -153,7 +173,12 @@ class RunDurability:
             latest = await saver.aget_tuple(self._config())
         check_format(found, self.thread_id)
         check_format(latest, self.thread_id)
-        if self.continue_child and found is not None and not self._belongs(found):
+        if (
+            self.continue_child
+            and found is not None
+            and self.requested_id is None
+            and not self._belongs(found)
+        ):
             # Left by another branch of the parent (before a replay or a fork):
             # this run starts afresh.
             found = None
@@ -260,6 +285,8 @@ class RunDurability:
         if "values" in run.modes and not updated.isdisjoint(run.output_set):
             run.emit_values()
         run.step = step + 2
+        if discard:
+            self._full = True  # the abandoned tasks changed what their nodes have seen
         await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
@@ -290,7 +317,6 @@ class RunDurability:
                 continue
             interrupts = pending.interrupts.get(task_id)
             if interrupts and not any(i.id in self.resume_map for i in interrupts):
-                task.cached = True
                 held.append((task, interrupts))
         return held
 
@@ -426,9 +452,14 @@ class RunDurability:
             extra=self.extra,
         )
         if self.durability == "exit":
-            # Only ids advance; the state is written once, when the run stops.
+            # The state is written once, when the run stops, but taken now: a run
+            # stopped (cancelled) later in the next step must not save channels
+            # that step has half changed. Taking it costs what the step wrote.
+            checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
+            if self.unsaved is not None:
+                new_versions = {**self.unsaved[2], **new_versions}
             self.checkpoint_id = checkpoint_id
-            self.unsaved = (checkpoint_id, metadata)
+            self.unsaved = (checkpoint, metadata, new_versions)
             return
         checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
@@ -453,15 +484,14 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes:
+        if "checkpoints" in run.modes or "debug" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:
         if self.unsaved is None:
             return
-        checkpoint_id, metadata = self.unsaved
+        checkpoint, metadata, new_versions = self.unsaved
         self.unsaved = None
-        checkpoint, new_versions = self._checkpoint(checkpoint_id)
         parent = self.parent_config or self._config()
         self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
 
@@ -553,6 +583,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        run.durable.targets = above.targets
+        run.durable.requested_id = above.targets.pop(ns, None)
         if above.checkpoint_id is not None:
             run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return
