@@ -34,6 +34,7 @@ class Task:
         "_config",
         "_id",
         "cached",
+        "calls",
         "input",
         "name",
         "node",
@@ -60,6 +61,8 @@ class Task:
         self.input = input
         self.writes: list[tuple[str, Any]] = []
         self.cached = False
+        # The CallScope of the task calls this task made (task calls only).
+        self.calls: Any = None
         self._id: str | None = None
         self._config: RunnableConfig | None = None
 
