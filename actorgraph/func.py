@@ -25,11 +25,19 @@ from actorgraph.actors.pregel._node import _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import RETURN, GraphSpec, NodeSpec
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
-from actorgraph.actors.pregel._types import CachePolicy, Command, RetryPolicy, default_cache_key
+from actorgraph.actors.pregel._types import (
+    CachePolicy,
+    Command,
+    Interrupt,
+    RetryPolicy,
+    Send,
+    default_cache_key,
+)
 from actorgraph.channels import EphemeralValue, LastValue
 from actorgraph.channels._errors import GraphInterrupt, InvalidUpdateError
 from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.serde import register
 
 __all__ = ["TaskFunction", "entrypoint", "task"]
 
@@ -349,6 +357,9 @@ class entrypoint(Generic[ContextT]):  # noqa: N801 - the decorator name users kn
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         """Build the workflow graph for ``func``."""
+        # Checkpoints hold interrupts (and resume commands) by these names.
+        for cls in (Send, Command, Interrupt):
+            register(cls, name=f"actorgraph.types.{cls.__name__}")
         name = getattr(func, "__name__", None) or type(func).__name__
         call = _entry_call(func)
         node = NodeSpec(

@@ -16,7 +16,7 @@ queue until the node first waits on one of them, or until the node returns
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -38,6 +38,7 @@ __all__ = [
     "CallFuture",
     "CallScope",
     "call_task",
+    "call_writes",
     "preload_results",
     "run_with_calls",
     "settle_calls",
@@ -195,6 +196,7 @@ class CallScope:
             await cache_store(run.cache, [task], keys)
         value = next((v for k, v in task.writes if k == RETURN), None)
         run.extras.setdefault(CALL_RESULTS, {})[task.id] = value
+        task.done = True
         if modes:
             run._task_done(task)
         future._resolve(value)
@@ -324,7 +326,7 @@ async def settle_calls(task: Task) -> None:
         raise error
 
 
-def preload_results(run: Any, done: dict[str, Sequence[tuple[str, Any]]]) -> None:
+def preload_results(run: Any, done: Mapping[str, Sequence[tuple[str, Any]]]) -> None:
     """Let calls that finished before (pending writes of a checkpoint) resolve at once."""
     results = run.extras.setdefault(CALL_RESULTS, {})
     for task_id, writes in done.items():
@@ -334,8 +336,26 @@ def preload_results(run: Any, done: dict[str, Sequence[tuple[str, Any]]]) -> Non
 
 
 def step_calls(run: Any) -> list[Task]:
-    """The call tasks made in the current step, in call order (for pending writes)."""
-    step_calls = run.extras.get(_STEP_CALLS)
-    if step_calls is None or step_calls[0] != run.step:
+    """The call tasks made in the current step, in call order."""
+    made = run.extras.get(_STEP_CALLS)
+    if made is None or made[0] != run.step:
         return []
-    return list(step_calls[1])
+    return list(made[1])
+
+
+def call_writes(
+    run: Any, answers: Mapping[str, list[Any]], done: str, resume: str
+) -> list[tuple[Task, list[tuple[str, Any]]]]:
+    """The pending writes that keep a paused or failed step's calls for its resume.
+
+    A call that finished keeps its result (marked ``done``); a call that
+    answered some of its interrupts keeps the answers (``resume``), so it is
+    asked only what is still open when it runs again.
+    """
+    out: list[tuple[Task, list[tuple[str, Any]]]] = []
+    for task in step_calls(run):
+        if task.done and not task.cached:
+            out.append((task, [*task.writes, (done, True)]))
+        elif not task.done and task.id in answers:
+            out.append((task, [(resume, list(answers[task.id]))]))
+    return out

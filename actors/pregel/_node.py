@@ -221,6 +221,7 @@ async def run_task(task: Task) -> None:
                     raise
                 task.writes.clear()
                 task.calls = None
+                task.run.interrupt_counts.pop(task.id, None)
                 await anyio.sleep(_retry_delay(policy, attempt))
         await node.writer(task, result)
     finally:

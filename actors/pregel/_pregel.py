@@ -13,8 +13,10 @@ import anyio.lowlevel
 
 from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
+from actorgraph.actors.pregel._durable import attach_durability
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateAPI
 from actorgraph.actors.pregel._stream import RunStream, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.channels._errors import GraphInterrupt
@@ -36,8 +38,6 @@ def _no_loop(what: str) -> None:
 
 
 def _check_durability(durability: str | None) -> None:
-    # Checkpoints are durable execution's part; the value is checked now so a
-    # typo fails today rather than when savers arrive.
     if durability not in (None, "sync", "async", "exit"):
         raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
 
@@ -74,6 +74,7 @@ class NodeView:
             interrupt_before=(),
             interrupt_after=(),
             output_keys=None,
+            persist=False,
         )
         task = Task(run, self.spec, self.name, (PULL, self.name), self.spec.triggers, input)
         token = CURRENT_TASK.set(task)
@@ -91,7 +92,7 @@ class NodeView:
         return f"NodeView({self.name!r})"
 
 
-class Pregel:
+class Pregel(StateAPI):
     """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
 
     There is one engine, async, on anyio (asyncio or trio). The sync methods
@@ -165,6 +166,8 @@ class Pregel:
         forward: bool,
         output_keys: Sequence[str] | str | None,
         private_loop: bool = False,
+        durability: str | None = None,
+        persist: bool = True,
     ) -> RunSupervisor:
         config = config if config is not None else {}
         ns: tuple[str, ...] = ()
@@ -179,7 +182,7 @@ class Pregel:
                 context = parent_run.runtime.context
             if store is None:
                 store = parent_run.store
-        return RunSupervisor(
+        run = RunSupervisor(
             self.spec,
             config=config,
             bus=bus,
@@ -197,6 +200,9 @@ class Pregel:
             cache=self.cache,
             output_keys=output_keys,
         )
+        if persist:
+            attach_durability(run, self.checkpointer, config, parent, durability)
+        return run
 
     async def _ainvoke(
         self,
@@ -208,9 +214,12 @@ class Pregel:
     ) -> Any:
         if stream_mode == "values":
             run = self._new_run(config, bus=None, forward=True, **options)
-            await run.start(input)
-            while await run.tick():
-                pass
+            try:
+                await run.start(input)
+                while await run.tick():
+                    pass
+            finally:
+                await run.close()
             return self._finish_output(run)
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
@@ -218,9 +227,12 @@ class Pregel:
         run = self._new_run(
             config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
         )
-        await run.start(input)
-        while await run.tick():
-            pass
+        try:
+            await run.start(input)
+            while await run.tick():
+                pass
+        finally:
+            await run.close()
         return chunks
 
     async def ainvoke(
@@ -254,6 +266,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def invoke(
@@ -291,6 +304,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
             private_loop=not worker,
         )
         if worker:
@@ -346,6 +360,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def stream(
@@ -382,6 +397,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def _sync_stream(

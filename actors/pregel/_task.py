@@ -35,6 +35,7 @@ class Task:
         "_id",
         "cached",
         "calls",
+        "done",
         "input",
         "name",
         "node",
@@ -63,6 +64,8 @@ class Task:
         self.cached = False
         # The CallScope of the task calls this task made (task calls only).
         self.calls: Any = None
+        # Set when the task's code returned (not paused, failed or cancelled).
+        self.done = False
         self._id: str | None = None
         self._config: RunnableConfig | None = None
 
