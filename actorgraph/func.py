@@ -39,7 +39,7 @@ from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.serde import register
 
-__all__ = ["TaskFunction", "entrypoint", "task"]
+__all__ = ["EntrypointGraph", "TaskFunction", "entrypoint", "task"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -115,7 +115,7 @@ class TaskFunction(Generic[P, T]):
             triggers=("__pregel_push",),
             reads=None,
             call=call,
-            call_streaming=stream_messages(call),
+            call_streaming=stream_messages(call, bare=True),
             writer=_write_return,
             retry_policy=_policies(retry_policy),
             cache_policy=_call_cache_policy(cache_policy),
