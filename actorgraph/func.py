@@ -39,7 +39,7 @@ from actorgraph.graph._messages_mode import stream_messages
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.serde import register
 
-__all__ = ["EntrypointGraph", "TaskFunction", "entrypoint", "task"]
+__all__ = ["CallFuture", "EntrypointGraph", "TaskFunction", "entrypoint", "task"]
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -223,3 +223,69 @@ async def test_a_task_with_two_interrupts(saver: Any) -> None:
     out = await flow.ainvoke(Command(resume="one"), config)
     assert [i.value for i in out["__interrupt__"]] == ["second"]
     assert await flow.ainvoke(Command(resume="two"), config) == "one two"
+
+
+async def test_tasks_in_a_graph_node_are_replayed_on_resume(saver: Any) -> None:
+    from typing_extensions import TypedDict
+
+    from actorgraph.graph import START, StateGraph
+
+    class State(TypedDict):
+        urls: list[str]
+        results: list[str]
+
+    fetched: list[str] = []
+
+    @task
+    async def make_request(url: str) -> str:
+        fetched.append(url)
+        return f"page of {url}"
+
+    async def call_api(state: State) -> dict[str, Any]:
+        futures = [make_request(url) for url in state["urls"]]
+        results = [await f for f in futures]
+        approved = interrupt("approve the pages?")
+        return {"results": [*results, str(approved)]}
+
+    app = StateGraph(State).add_node(call_api).add_edge(START, "call_api")
+    graph = app.compile(checkpointer=saver)
+    config = cfg()
+    paused = await graph.ainvoke({"urls": ["a", "b"]}, config)
+    assert [i.value for i in paused["__interrupt__"]] == ["approve the pages?"]
+    out = await graph.ainvoke(Command(resume="yes"), config)
+    assert out["results"] == ["page of a", "page of b", "yes"]
+    assert sorted(fetched) == ["a", "b"]
+
+
+async def test_a_failed_task_runs_again_on_resume_and_a_finished_one_does_not(
+    saver: Any,
+) -> None:
+    runs: list[str] = []
+    fail = True
+
+    @task
+    async def good() -> str:
+        runs.append("good")
+        return "good"
+
+    @task
+    async def flaky() -> str:
+        runs.append("flaky")
+        if fail:
+            raise KeyError("flaky")
+        return "flaky"
+
+    @entrypoint(checkpointer=saver)
+    async def flow(_: int) -> list[str]:
+        first = await good()
+        return [first, await flaky()]
+
+    config = cfg()
+    with pytest.raises(KeyError):
+        await flow.ainvoke(1, config)
+    fail = False
+    assert await flow.ainvoke(None, config) == ["good", "flaky"]
+    assert runs == ["good", "flaky", "flaky"]
+    # A new input starts over: the task runs again.
+    assert await flow.ainvoke(2, config) == ["good", "flaky"]
+    assert runs.count("good") == 2

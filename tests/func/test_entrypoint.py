@@ -509,3 +509,23 @@ async def test_get_graph_draws_the_entrypoint() -> None:
     assert "__end__" in text
     assert "fan_out" in repr(fan_out)
     assert "add_one" in repr(add_one)
+
+
+async def test_entrypoint_cache_policy_and_context() -> None:
+    import dataclasses
+
+    calls: list[int] = []
+
+    @dataclasses.dataclass
+    class Context:
+        user: str
+
+    @entrypoint(cache=InMemoryCache(), cache_policy=CachePolicy(), context_schema=Context)
+    def flow(x: int, runtime: Runtime[Context]) -> str:
+        calls.append(x)
+        return f"{runtime.context.user}:{x}"
+
+    assert await flow.ainvoke(1, context={"user": "ada"}) == "ada:1"
+    chunks = [c async for c in flow.astream(1, context=Context("ada"))]
+    assert chunks == [{"flow": "ada:1", "__metadata__": {"cached": True}}]
+    assert calls == [1]
