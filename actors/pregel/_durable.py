@@ -188,6 +188,12 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
+        self.parents: dict[str, str] = {}
+        # Task ids (hence interrupt ids and invented message ids) derive from
+        # the thread, namespace, step and node: a resumed or replayed step gets
+        # the same ids, which is how pending writes find their tasks again.
+        run.run_key = f"thread:{thread_id}"
 
     # -- starting -----------------------------------------------------------------
 
@@ -254,6 +260,10 @@ class RunDurability:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
                 self._map_resume(input, pending)
             self.skip_before = True
+            if replay:
+                # The replayed branch becomes the thread's latest state.
+                run.step = step
+                await self.save("fork", [])
             run.step = step + 1
             run.stop = run.step + run.limit - 1
             return
@@ -297,13 +307,11 @@ class RunDurability:
         discard: list[Task] = []
         if self.checkpoint_id is not None:
             # A new input abandons whatever the thread's last run left to do.
-            run.run_key = self.checkpoint_id
             discard = plan_step(run)
             for task in discard:
                 task.writes = []
         run.step = step + 1
         input_id = new_checkpoint_id()
-        run.run_key = input_id
         start = Task(run, None, START, (PULL, START), (), input)
         await run.spec.map_input(start, input)
         self.check_writes([start])
@@ -399,9 +407,15 @@ class RunDurability:
             channel = channels[key]
             if channel.is_available():
                 values[key] = channel.checkpoint()
-        if run.sends:
-            values[TASKS] = list(run.sends)
         new_versions: dict[str, ChannelVersion] = {}
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            values[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         saved_ints = self.saved_ints
         for key, number in run.versions.items():
             if saved_ints.get(key) != number:
@@ -427,11 +441,11 @@ class RunDurability:
         """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
         run = self.run
         checkpoint_id = checkpoint_id or new_checkpoint_id()
-        writes = self._task_writes(tasks)
+        writes = self._task_writes(tasks) if self.parent_config is not None else []
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
-            parents={},
+            parents=self.parents,
             run_id=self.run_id,
             extra=self.extra,
         )
@@ -555,6 +569,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        if above.checkpoint_id is not None:
+            run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return
     if parent is not None:
         config = {**parent.run.config, **(config or {})}

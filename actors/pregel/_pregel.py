@@ -16,25 +16,13 @@ from actorgraph.actors.pregel._cache import namespace as cache_namespace
 from actorgraph.actors.pregel._durable import attach_durability
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
-from actorgraph.actors.pregel._state import StateAPI
+from actorgraph.actors.pregel._state import StateAPI, no_loop
 from actorgraph.actors.pregel._stream import RunStream, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.channels._errors import GraphInterrupt
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["NodeView", "Pregel"]
-
-
-def _no_loop(what: str) -> None:
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return
-    raise RuntimeError(
-        f"{what}() was called inside a running event loop, where it would block the "
-        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
-        "`graph.astream(...)`) instead."
-    )
 
 
 def _check_durability(durability: str | None) -> None:
@@ -85,7 +73,7 @@ class NodeView:
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
-        _no_loop("invoke")
+        no_loop("invoke")
         return run_to_completion(functools.partial(self.ainvoke, input, config, **kwargs))
 
     def __repr__(self) -> str:
@@ -135,7 +123,7 @@ class Pregel(StateAPI):
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
-        _no_loop("clear_cache")
+        no_loop("clear_cache")
         run_to_completion(functools.partial(self.aclear_cache, nodes))
 
     # -- hooks the facade refines ---------------------------------------------------
@@ -291,7 +279,7 @@ class Pregel(StateAPI):
         still run on worker threads, concurrently.
         """
         _check_durability(durability)
-        _no_loop("invoke")
+        no_loop("invoke")
         # From a worker thread (a sync node calling a subgraph) the run goes onto
         # the thread's loop, in the caller's context, so it is the node's child.
         worker = _in_worker_thread()
@@ -387,7 +375,7 @@ class Pregel(StateAPI):
         closing the generator early cancels the run.
         """
         _check_durability(durability)
-        _no_loop("stream")
+        no_loop("stream")
         return self._sync_stream(
             input,
             config,
@@ -489,7 +477,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> list[Any]:
         """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
-        _no_loop("batch")
+        no_loop("batch")
         call = functools.partial(
             self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
         )

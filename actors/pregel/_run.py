@@ -261,7 +261,10 @@ class RunSupervisor:
                 "parent_config": parent,
                 "metadata": metadata.as_dict(),
                 "values": self.output(),
-                "next": tuple(sorted({name for name in self.spec.nodes if self._pending(name)})),
+                "next": (
+                    *sorted(name for name in self.spec.nodes if self._pending(name)),
+                    *(send.node for send in self.sends),
+                ),
             },
         )
 
@@ -365,9 +368,6 @@ class RunSupervisor:
             raise self._recursion_error()
         held: list[tuple[Task, list[Interrupt]]] = []
         if durable is not None:
-            # Task ids derive from the checkpoint the step starts from, so a
-            # resumed step finds the pending writes of its tasks again.
-            self.run_key = durable.checkpoint_id or self.run_key
             tasks = plan_step(self)
             held = durable.prepare(tasks)
         else:

@@ -6,6 +6,9 @@ import functools
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import anyio
+import anyio.lowlevel
+
 from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._durable import (
@@ -27,7 +30,7 @@ from actorgraph.channels._errors import (
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._types import CheckpointTuple, config_target
 
-__all__ = ["COPY", "StateAPI", "StateUpdate"]
+__all__ = ["COPY", "StateAPI", "StateUpdate", "no_loop"]
 
 COPY = "__copy__"
 """``update_state(config, None, as_node="__copy__")`` forks a checkpoint unchanged."""
@@ -38,6 +41,19 @@ class StateUpdate(NamedTuple):
 
     values: dict[str, Any] | Any
     as_node: str | None = None
+
+
+def no_loop(what: str) -> None:
+    """Raise RuntimeError when the sync face ``what`` is called inside a running event loop."""
+    try:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
+        return
+    raise RuntimeError(
+        f"{what}() was called inside a running event loop, where it would block the "
+        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
+        "`graph.astream(...)`) instead."
+    )
 
 
 def _ns_config(thread_id: str, ns: str, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -80,7 +96,7 @@ class StateAPI:
         spec = self.spec
         run = self._blank_run()
         restore_channels(run, tup.checkpoint)
-        run.run_key = tup.checkpoint.id
+        run.run_key = f"thread:{config_target(tup.config)[0]}"
         run.step = tup.metadata.step + 1
         values: dict[str, Any] = {}
         for key in spec.channels:
@@ -169,6 +185,7 @@ class StateAPI:
 
     def get_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
         """Sync :meth:`aget_state`."""
+        no_loop("get_state")
         return run_to_completion(functools.partial(self.aget_state, config, subgraphs=subgraphs))
 
     async def aget_state_history(
@@ -207,6 +224,7 @@ class StateAPI:
                 )
             ]
 
+        no_loop("get_state_history")
         return iter(run_to_completion(collect))
 
     # -- writing ------------------------------------------------------------------
@@ -231,6 +249,7 @@ class StateAPI:
         self, config: RunnableConfig, values: Any, as_node: str | None = None
     ) -> RunnableConfig:
         """Sync :meth:`aupdate_state`."""
+        no_loop("update_state")
         return run_to_completion(functools.partial(self.aupdate_state, config, values, as_node))
 
     async def abulk_update_state(
@@ -286,7 +305,6 @@ class StateAPI:
         for step_updates in supersteps:
             step += 1
             run.step = step
-            run.run_key = durable.checkpoint_id or thread_id
             tasks: list[Task] = []
             copy = False
             for update in step_updates:
@@ -315,6 +333,7 @@ class StateAPI:
         self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate | tuple[Any, ...]]]
     ) -> RunnableConfig:
         """Sync :meth:`abulk_update_state`."""
+        no_loop("bulk_update_state")
         return run_to_completion(functools.partial(self.abulk_update_state, config, supersteps))
 
 
