@@ -529,3 +529,27 @@ async def test_entrypoint_cache_policy_and_context() -> None:
     chunks = [c async for c in flow.astream(1, context=Context("ada"))]
     assert chunks == [{"flow": "ada:1", "__metadata__": {"cached": True}}]
     assert calls == [1]
+
+
+async def test_cancelling_the_run_cancels_its_tasks() -> None:
+    started = anyio.Event()
+    after: list[str] = []
+
+    @task
+    async def slow() -> None:
+        started.set()
+        await anyio.sleep(10)
+        after.append("slow")
+
+    @entrypoint()
+    async def flow(_: int) -> None:
+        await slow()
+        after.append("flow")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(flow.ainvoke, 1)
+            await started.wait()
+            group.cancel_scope.cancel()
+    await anyio.sleep(0.05)
+    assert after == []
