@@ -170,7 +170,18 @@ class CallScope:
         return future
 
     async def execute(self, future: CallFuture[Any]) -> None:
-        """Run one call (cache, retries, stream events) and resolve its future."""
+        """Run one call (cache, retries, stream events) and resolve its future.
+
+        A cancelled call resolves its future with an error too, so a sync
+        caller blocked on ``.result()`` in a worker thread wakes up.
+        """
+        try:
+            await self._execute(future)
+        finally:
+            if not future.done():
+                future._resolve(error=RuntimeError(f"task {future.task.name!r} was cancelled"))
+
+    async def _execute(self, future: CallFuture[Any]) -> None:
         task = future.task
         run = self.run
         modes = run.modes

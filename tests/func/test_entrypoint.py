@@ -553,3 +553,31 @@ async def test_cancelling_the_run_cancels_its_tasks() -> None:
             group.cancel_scope.cancel()
     await anyio.sleep(0.05)
     assert after == []
+
+
+async def test_a_sync_task_waiting_on_a_cancelled_task_wakes_up() -> None:
+    woke: list[str] = []
+    # The waiting thread is woken by the cancellation (or by the cancelled
+    # task's error); either way the failing entrypoint does not hang.
+
+    @task
+    async def forever() -> None:
+        await anyio.sleep(30)
+
+    @task
+    def waiter() -> None:
+        try:
+            forever().result()
+        except BaseException as exc:
+            woke.append(type(exc).__name__)
+            raise
+
+    @entrypoint()
+    async def flow(_: int) -> None:
+        waiter()
+        await anyio.sleep(0.1)
+        raise LookupError("stop")
+
+    with anyio.fail_after(10), pytest.raises(LookupError):
+        await flow.ainvoke(1)
+    assert len(woke) == 1
