@@ -50,6 +50,9 @@ T = TypeVar("T")
 CALL_RESULTS = "calls.results"
 """``run.extras`` key: task id to result of every call that finished in the run."""
 
+_SAVED = "calls.saved"
+"""``run.extras`` key: ids of the calls whose results the checkpointer already holds."""
+
 _STEP_CALLS = "calls.step"
 """``run.extras`` key: the call tasks made in the current step, in call order."""
 
@@ -197,17 +200,20 @@ class CallScope:
             if not task.cached:
                 await run_task(task)
                 await settle_calls(task)
+            if run.durable is not None:
+                await run.durable.save_call(task)
+                run.extras.setdefault(_SAVED, set()).add(task.id)
         except GraphBubbleUp as exc:
             future._resolve(error=exc)
             return
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
             future._resolve(error=exc)
             return
+        task.done = True
         if keys and run.cache is not None:
             await cache_store(run.cache, [task], keys)
         value = next((v for k, v in task.writes if k == RETURN), None)
         run.extras.setdefault(CALL_RESULTS, {})[task.id] = value
-        task.done = True
         if modes:
             run._task_done(task)
         future._resolve(value)
@@ -364,8 +370,11 @@ def call_writes(
     asked only what is still open when it runs again.
     """
     out: list[tuple[Task, list[tuple[str, Any]]]] = []
+    saved = run.extras.get(_SAVED, ())
     for task in step_calls(run):
-        if task.done and not task.cached:
+        if task.id in saved:
+            continue
+        if task.done:
             out.append((task, [*task.writes, (done, True)]))
         elif not task.done and task.id in answers:
             out.append((task, [(resume, list(answers[task.id]))]))
