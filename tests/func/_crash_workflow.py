@@ -39,4 +39,5 @@ if __name__ == "__main__":
     db, log, mode, durability = sys.argv[1:]
     flow = build(db, log)
     config: Any = {"configurable": {"thread_id": "t"}}
-    print(flow.invoke(1 if mode == "start" else None, config, durability=durability))
+    result = flow.invoke(1 if mode == "start" else None, config, durability=durability)
+    sys.stdout.write(f"{result}\n")
