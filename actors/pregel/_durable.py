@@ -259,6 +259,8 @@ class RunDurability:
             if resume:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
                 self._map_resume(input, pending)
+                if input.update is not None or input.goto:
+                    await self._apply_command(input)
             self.skip_before = True
             if replay:
                 # The replayed branch becomes the thread's latest state.
@@ -270,11 +272,6 @@ class RunDurability:
         await self._start_input(input, step)
 
     def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
-        if command.update is not None or command.goto:
-            raise ResumeError(
-                "Command(resume=..., update=/goto=) is not supported: resume first, then "
-                "change the state with update_state(config, values, as_node=...)."
-            )
         waiting = pending.open_interrupts()
         ids = {i.id for i in waiting}
         if not waiting:
@@ -301,6 +298,28 @@ class RunDurability:
                 "...}) naming each one you answer."
             )
         self.resume_map[waiting[0].id] = value
+
+    async def _apply_command(self, command: Command[Any]) -> None:
+        """Apply a resume Command's update and goto before the resumed step.
+
+        They join the state the step reads, like writes of no node: nothing
+        is cleared and no step passes.
+        """
+        run = self.run
+        task = Task(run, None, START, (PULL, START), (), None)
+        await run.spec.map_input(task, Command(update=command.update, goto=command.goto))
+        self.check_writes([task])
+        grouped: dict[str, list[Any]] = {}
+        for key, value in task.writes:
+            if key == TASKS:
+                run.sends.append(value)
+            else:
+                grouped.setdefault(key, []).append(value)
+        run.version += 1
+        for key, values in grouped.items():
+            if run.channels[key].update(values):
+                run.versions[key] = run.version
+                run.updated.add(key)
 
     async def _start_input(self, input: Any, step: int) -> None:
         run = self.run
