@@ -214,12 +214,16 @@ def _entry_call(func: Callable[..., Any]) -> Callable[[Task], Awaitable[Any]]:
     async def call(task: Task) -> Any:
         run = task.run
         previous = _read(task, PREVIOUS)
+        if previous is not None:
+            # The entrypoint is its run's only node: get_runtime() in it and
+            # in its tasks sees the same previous value.
+            run.runtime = run.runtime.override(previous=previous)
         kwargs: dict[str, Any] = {}
         for name, kind in plan:
             if kind == "config":
                 kwargs[name] = task.config
             elif kind == "runtime":
-                kwargs[name] = run.runtime.override(previous=previous)
+                kwargs[name] = run.runtime
             elif kind == "writer":
                 kwargs[name] = run.writer
             else:

@@ -82,10 +82,15 @@ async def test_final_saves_another_value(saver: Any) -> None:
 
 
 async def test_runtime_previous(saver: Any) -> None:
-    from actorgraph.runtime import Runtime
+    from actorgraph.runtime import Runtime, get_runtime
+
+    @task
+    def seen_by_task() -> Any:
+        return get_runtime().previous
 
     @entrypoint(checkpointer=saver)
     async def flow(x: str, runtime: Runtime[None]) -> str:
+        assert await seen_by_task() == runtime.previous == get_runtime().previous
         return f"{runtime.previous}>{x}"
 
     config = cfg()
