@@ -328,7 +328,9 @@ class entrypoint(Generic[ContextT]):  # noqa: N801 - the decorator name users kn
     a worker thread) or async. Return :class:`entrypoint.final` to return one
     value and save another as the next ``previous``. ``retry_policy`` and
     ``cache_policy`` apply to the whole function. The result is an
-    :class:`EntrypointGraph`.
+    :class:`EntrypointGraph`. Cancelling a run cancels the function and its
+    running tasks (sync code already on a worker thread finishes, its result
+    dropped). ``examples/functional_api.py`` shows it all.
     """
 
     @dataclasses.dataclass(frozen=True)

@@ -62,7 +62,8 @@ class CallFuture(Generic[T]):
 
     Waiting re-raises what the call raised (an ``interrupt()`` inside the call
     pauses the caller too). An error nobody waited for fails the caller's task
-    when it returns.
+    when it returns. A call cancelled with its run resolves with a
+    RuntimeError saying so, and a cancelled waiter stops waiting.
     """
 
     __slots__ = ("_error", "_event", "_finished", "_value", "observed", "scope", "task")
