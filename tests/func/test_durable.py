@@ -294,3 +294,27 @@ async def test_a_failed_task_runs_again_on_resume_and_a_finished_one_does_not(
     # A new input starts over: the task runs again.
     assert await flow.ainvoke(2, config) == ["good", "flaky"]
     assert runs.count("good") == 2
+
+
+async def test_an_entrypoint_called_inside_a_task_resumes_inside(saver: Any) -> None:
+    runs: list[str] = []
+
+    @entrypoint()
+    def inner(x: str) -> str:
+        runs.append("inner")
+        return f"{x}:{interrupt('inner question')}"
+
+    @task
+    def call_inner(x: str) -> str:
+        return str(inner.invoke(x))
+
+    @entrypoint(checkpointer=saver)
+    def outer(x: str) -> str:
+        runs.append("outer")
+        return call_inner(x).result() + "!"
+
+    config = cfg()
+    paused = await outer.ainvoke("hi", config)
+    assert [i.value for i in paused["__interrupt__"]] == ["inner question"]
+    assert await outer.ainvoke(Command(resume="answer"), config) == "hi:answer!"
+    assert runs == ["outer", "inner", "outer", "inner"]

@@ -57,6 +57,7 @@ async def test_sequential_tasks() -> None:
 
 def test_sync_invoke_of_a_sync_entrypoint() -> None:
     assert fan_out.invoke([1, 2, 3]) == [2, 3, 4]
+    assert list(fan_out.stream([1], stream_mode="values")) == [[2]]
     assert parity.invoke({"number": 2}) == "The number is even."
 
 
