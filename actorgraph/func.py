@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import anyio.to_thread
@@ -36,6 +36,8 @@ from actorgraph.actors.pregel._types import (
 from actorgraph.channels import EphemeralValue, LastValue
 from actorgraph.channels._errors import GraphInterrupt, InvalidUpdateError
 from actorgraph.graph._messages_mode import stream_messages
+from actorgraph.graph._schema import coerce_context
+from actorgraph.graph.state import _policies
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.serde import register
 
@@ -50,14 +52,6 @@ ContextT = TypeVar("ContextT")
 START = "__start__"
 END = "__end__"
 PREVIOUS = "__previous__"
-
-
-def _policies(policy: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:
-    if policy is None:
-        return ()
-    if isinstance(policy, RetryPolicy):
-        return (policy,)
-    return tuple(policy)
 
 
 # -- tasks ----------------------------------------------------------------------------
@@ -285,14 +279,7 @@ class EntrypointGraph(Pregel):
         self.context_schema = context_schema
 
     def _coerce_context(self, context: Any) -> Any:
-        schema: type[Any] | None = self.context_schema
-        if isinstance(context, Mapping) and schema is not None:
-            if dataclasses.is_dataclass(schema):
-                return schema(**context)
-            validate = getattr(schema, "model_validate", None)
-            if validate is not None:
-                return validate(context)
-        return context
+        return coerce_context(self.context_schema, context)
 
     def _finish_output(self, run: Any) -> Any:
         if run.interrupts:
