@@ -24,7 +24,7 @@ from actorgraph.actors.pregel._call import CallFuture, call_task, run_with_calls
 from actorgraph.actors.pregel._node import _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import RETURN, GraphSpec, NodeSpec
-from actorgraph.actors.pregel._task import CURRENT_TASK, Task
+from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
 from actorgraph.actors.pregel._types import (
     CachePolicy,
     Command,
@@ -106,7 +106,7 @@ class TaskFunction(Generic[P, T]):
 
         self.spec = NodeSpec(
             self.name,
-            triggers=("__pregel_push",),
+            triggers=(PUSH,),
             reads=None,
             call=call,
             call_streaming=stream_messages(call, bare=True),
