@@ -11,15 +11,29 @@ re-runs only what did not finish.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._call import call_writes, preload_results
+from actorgraph.actors.pregel._pending import (
+    DONE,
+    ERROR,
+    INTERRUPT,
+    RESUME,
+    START,
+    PendingWrites,
+    as_int,
+    check_format,
+    interrupt_id,
+    path_str,
+    restore_channels,
+    resume_answers,
+)
 from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
 from actorgraph.actors.pregel._task import PULL, Task
 from actorgraph.actors.pregel._types import Command, Interrupt
@@ -29,14 +43,13 @@ from actorgraph.channels._errors import (
     ResumeError,
     SerializationError,
 )
-from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PendingWrite,
     TaskWrites,
     config_target,
     new_checkpoint_id,
@@ -47,104 +60,18 @@ from actorgraph.store.serde import dumps
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
 
-__all__ = [
-    "DONE",
-    "ERROR",
-    "INTERRUPT",
-    "RESUME",
-    "SPECIAL_WRITES",
-    "RunDurability",
-    "as_int",
-    "attach_durability",
-    "interrupt_id",
-    "restore_channels",
-]
+__all__ = ["MAX_PENDING", "RunDurability", "attach_durability"]
 
-START = "__start__"
-INTERRUPT = "__interrupt__"
-RESUME = "__resume__"
-ERROR = "__error__"
-DONE = "__done__"
-SPECIAL_WRITES = frozenset({INTERRUPT, RESUME, ERROR, DONE})
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
 
 #: How many checkpoints ``durability="async"`` lets wait for their commit
 #: before the next step waits.
 MAX_PENDING = 4
 
 
-def as_int(version: ChannelVersion) -> int:
-    """The counter inside a saver's version (``"00000000000000000007.ab12"`` is 7)."""
-    if isinstance(version, int):
-        return version
-    return int(str(version).split(".", 1)[0])
-
-
-def interrupt_id(checkpoint_ns: str, index: int) -> str:
-    """The id of a task's ``index``-th interrupt: stable for the same task position."""
-    key = checkpoint_ns if index == 0 else f"{checkpoint_ns}#{index}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-def restore_channels(run: RunSupervisor, checkpoint: Checkpoint) -> None:
-    """Load ``checkpoint``'s channels, versions and pending Sends into ``run``."""
-    prototypes = run.spec.channels
-    values = checkpoint.channel_values
-    channels = run.channels
-    for key, value in values.items():
-        if key == TASKS:
-            run.sends = list(value)
-            continue
-        prototype: BaseChannel[Any, Any, Any] | None = prototypes.get(key)
-        if prototype is not None:
-            channels[key] = prototype.from_checkpoint(value)
-    run.versions = {
-        key: as_int(version)
-        for key, version in checkpoint.channel_versions.items()
-        if key in prototypes
-    }
-    run.seen = {
-        node: {key: as_int(version) for key, version in seen.items()}
-        for node, seen in checkpoint.versions_seen.items()
-    }
-    run.version = max(run.versions.values(), default=0)
-    # Planning looks at the channels the last step changed; a restored run
-    # does not know them, so it looks at every channel (versions decide).
-    run.updated = set(run.versions)
-    run.written_last = list(run.versions)
-
-
-class _Pending:
-    """A checkpoint's pending writes, grouped by task."""
-
-    def __init__(self, writes: Sequence[PendingWrite]) -> None:
-        self.done: dict[str, list[tuple[str, Any]]] = {}
-        self.interrupts: dict[str, list[Interrupt]] = {}
-        self.answers: dict[str, list[Any]] = {}
-        self.errors: dict[str, str] = {}
-        regular: dict[str, list[tuple[str, Any]]] = {}
-        finished: set[str] = set()
-        for task_id, channel, value in writes:
-            if channel == DONE:
-                finished.add(task_id)
-            elif channel == INTERRUPT:
-                self.interrupts[task_id] = list(value)
-            elif channel == RESUME:
-                self.answers[task_id] = list(value)
-            elif channel == ERROR:
-                self.errors[task_id] = str(value)
-            else:
-                regular.setdefault(task_id, []).append((channel, value))
-        for task_id in finished:
-            self.done[task_id] = regular.get(task_id, [])
-            self.interrupts.pop(task_id, None)
-            self.errors.pop(task_id, None)
-
-    def open_interrupts(self) -> list[Interrupt]:
-        return [i for ints in self.interrupts.values() for i in ints]
 
 
 class RunDurability:
@@ -178,7 +105,7 @@ class RunDurability:
         self.checkpoint_id: str | None = None
         self.saved_versions: dict[str, ChannelVersion] = {}
         self.saved_ints: dict[str, int] = {}
-        self.pending: _Pending | None = None
+        self.pending: PendingWrites | None = None
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
         self.unsaved: tuple[str, CheckpointMetadata] | None = None
@@ -188,6 +115,11 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # What the last checkpoint held, kept up to date step by step.
+        self._values: dict[str, Any] = {}
+        self._seen: dict[str, dict[str, int]] = {}
+        self._written_before: list[str] = []
+        self._full = True
         # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
         self.parents: dict[str, str] = {}
         # Task ids (hence interrupt ids and invented message ids) derive from
@@ -220,8 +152,14 @@ class RunDurability:
         latest = found
         if self.requested_id is not None:
             latest = await saver.aget_tuple(self._config())
+        check_format(found, self.thread_id)
+        check_format(latest, self.thread_id)
+        if self.continue_child and found is not None and not self._belongs(found):
+            # Left by another branch of the parent (before a replay or a fork):
+            # this run starts afresh.
+            found = None
         replay = found is not None and latest is not None and latest.config != found.config
-        if latest is not None and latest is not found:
+        if latest is not None and (found is None or latest.config != found.config):
             # Versions count on from the newest checkpoint of the thread, so a
             # fork never reuses a version another branch stored.
             newest = max(map(as_int, latest.checkpoint.channel_versions.values()), default=0)
@@ -250,15 +188,17 @@ class RunDurability:
                     f"Received no input for thread {self.thread_id!r}, which has no "
                     "checkpoint yet: invoke the graph with a dict of state keys first."
                 )
-            pending = _Pending(found.pending_writes)
+            pending = PendingWrites(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
-                pending = _Pending([w for w in found.pending_writes if w[1] == INTERRUPT])
+                pending = PendingWrites(
+                    [w for w in found.pending_writes if resume and w[1] == INTERRUPT]
+                )
             self.pending = pending
             self.answers = {} if replay else pending.answers
             if resume:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
-                self._map_resume(input, pending)
+                self.resume_map.update(resume_answers(input, pending, self.thread_id))
                 if input.update is not None or input.goto:
                     await self._apply_command(input)
             self.skip_before = True
@@ -268,36 +208,15 @@ class RunDurability:
                 await self.save("fork", [])
             run.step = step + 1
             run.stop = run.step + run.limit - 1
+            if "values" in run.modes and run.output():
+                run.emit_values()  # a continued run starts by showing where it is
             return
         await self._start_input(input, step)
 
-    def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
-        waiting = pending.open_interrupts()
-        ids = {i.id for i in waiting}
-        if not waiting:
-            raise ResumeError(
-                f"thread {self.thread_id!r} is not interrupted: there is no pending "
-                "interrupt to resume. Invoke it with an input, or with None to continue."
-            )
-        value = command.resume
-        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
-            keys = set(value)
-            if keys & ids or all(_looks_like_id(k) for k in keys):
-                unknown = sorted(keys - ids)
-                if unknown:
-                    raise ResumeError(
-                        f"Command(resume=...) names unknown interrupt ids {unknown}; the "
-                        f"pending interrupts of thread {self.thread_id!r} are {sorted(ids)}."
-                    )
-                self.resume_map.update(value)
-                return
-        if len(waiting) > 1:
-            raise ResumeError(
-                f"thread {self.thread_id!r} has {len(waiting)} pending interrupts; when "
-                "several are pending, resume with Command(resume={interrupt.id: value, "
-                "...}) naming each one you answer."
-            )
-        self.resume_map[waiting[0].id] = value
+    def _belongs(self, found: CheckpointTuple) -> bool:
+        """Whether a subgraph checkpoint was made under the parent's current checkpoint."""
+        parents = found.metadata.parents
+        return all(parents.get(ns) == checkpoint_id for ns, checkpoint_id in self.parents.items())
 
     async def _apply_command(self, command: Command[Any]) -> None:
         """Apply a resume Command's update and goto before the resumed step.
@@ -316,6 +235,7 @@ class RunDurability:
             else:
                 grouped.setdefault(key, []).append(value)
         run.version += 1
+        self._full = True
         for key, values in grouped.items():
             if run.channels[key].update(values):
                 run.versions[key] = run.version
@@ -411,32 +331,57 @@ class RunDurability:
             TaskWrites(
                 task.id,
                 [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
-                _path_str(task.path),
+                path_str(task.path),
             )
             for task in tasks
             if task.node is not None or task.name == START
         ]
 
-    def _checkpoint(self, checkpoint_id: str) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+    def _checkpoint(
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+    ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+        """The checkpoint of the run's state now, and the versions that changed.
+
+        After a step (``tasks`` given) only the channels the step could have
+        touched are looked at, so a step costs what it wrote, not the size of
+        the graph; otherwise (``tasks`` None) every channel is.
+        """
         run = self.run
         saver = self.saver
-        values: dict[str, Any] = {}
         channels = run.channels
-        for key in run.versions:
-            channel = channels[key]
-            if channel.is_available():
-                values[key] = channel.checkpoint()
-        new_versions: dict[str, ChannelVersion] = {}
-        if run.sends:
-            # Pending Sends are stored like a channel, under a version of their own.
-            values[TASKS] = list(run.sends)
-            number = max(run.version, 1)
-            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
-            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        values = self._values
+        seen = self._seen
+        keys: Any
+        if tasks is None or self._full:
+            self._full = False
+            keys = run.versions
+            values.clear()
+            for key in keys:
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+            seen.clear()
+            seen.update({node: dict(node_seen) for node, node_seen in run.seen.items()})
         else:
-            self.saved_versions.pop(TASKS, None)
+            # A channel changes only with its version: through the writes of
+            # the step, the triggers it consumed, the one-step values of the
+            # step before, or the finish pass.
+            touched = set(run.written_last)
+            touched.update(self._written_before)
+            touched.update(run.spec.finish_keys)
+            for task in tasks:
+                touched.update(task.triggers)
+                name = task.name
+                node_seen = run.seen.get(name)
+                if node_seen is not None:
+                    seen[name] = dict(node_seen)
+            keys = [key for key in touched if key in run.versions]
+        self._written_before = list(run.written_last)
+        new_versions: dict[str, ChannelVersion] = {}
         saved_ints = self.saved_ints
-        for key, number in run.versions.items():
+        versions = run.versions
+        for key in keys:
+            number = versions[key]
             if saved_ints.get(key) != number:
                 version = saver.get_next_version(number - 1 if number > 1 else None, key)
                 if as_int(version) != number:
@@ -444,12 +389,26 @@ class RunDurability:
                 new_versions[key] = version
                 self.saved_versions[key] = version
                 saved_ints[key] = number
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+                else:
+                    values.pop(key, None)
+        stored = dict(values)
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            stored[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         checkpoint = Checkpoint(
             id=checkpoint_id,
             ts=_now(),
-            channel_values=values,
+            channel_values=stored,
             channel_versions=dict(self.saved_versions),
-            versions_seen={node: dict(seen) for node, seen in run.seen.items()},
+            versions_seen=dict(seen),  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions
@@ -473,9 +432,10 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint_id, metadata)
             return
-        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
-        if self.durability == "sync":
+        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
+            # The in-memory saver stores without suspending: a queue would only add cost.
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes
             )
@@ -485,6 +445,16 @@ class RunDurability:
             config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
         self.parent_config = config
         self.checkpoint_id = checkpoint_id
+        if _log_enabled():
+            _logger.debug(
+                "checkpoint.saved",
+                thread_id=self.thread_id,
+                ns=self.ns,
+                checkpoint_id=checkpoint_id,
+                source=source,
+                step=run.step,
+                durability=self.durability,
+            )
         if "checkpoints" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
@@ -510,9 +480,9 @@ class RunDurability:
             return
         writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
         if self.queue is not None:
-            await self.queue.put_writes(config, writes, task.id, _path_str(task.path))
+            await self.queue.put_writes(config, writes, task.id, path_str(task.path))
         else:
-            await self.saver.aput_writes(config, writes, task.id, _path_str(task.path))
+            await self.saver.aput_writes(config, writes, task.id, path_str(task.path))
 
     async def save_pending(
         self,
@@ -523,6 +493,9 @@ class RunDurability:
         """Keep what a step that did not finish did, as writes of its start checkpoint."""
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
+            if self.queue is not None:
+                # The writes attach to a checkpoint that may still be queued.
+                await self.queue.flush()
             config = self.parent_config
             if config is None:
                 return
@@ -530,20 +503,24 @@ class RunDurability:
             for task in tasks:
                 if task.done and not task.cached and task.node is not None:
                     writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
-                    await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+                    await saver.aput_writes(config, writes, task.id, path_str(task.path))
             for task, writes in call_writes(self.run, self.answers, DONE, RESUME):
-                await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+                await saver.aput_writes(config, writes, task.id, path_str(task.path))
             for task, interrupts in paused:
                 writes = [(INTERRUPT, list(interrupts))]
                 answers = self.answers.get(task.id)
                 if answers:
                     writes.append((RESUME, list(answers)))
-                await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+                await saver.aput_writes(config, writes, task.id, path_str(task.path))
             if error is not None:
                 task, exc = error
-                await saver.aput_writes(
-                    config, [(ERROR, f"{type(exc).__name__}: {exc}")], task.id, _path_str(task.path)
-                )
+                failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
+                answers = self.answers.get(task.id)
+                if answers:
+                    # Answered interrupts stay answered: the re-run gets them again
+                    # and the task is no longer waiting.
+                    failed += [(RESUME, list(answers)), (INTERRUPT, [])]
+                await saver.aput_writes(config, failed, task.id, path_str(task.path))
 
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""
@@ -556,14 +533,6 @@ class RunDurability:
             if queue is not None:
                 self.queue = None
                 await queue.flush()
-
-
-def _looks_like_id(key: str) -> bool:
-    return len(key) == 32 and all(c in "0123456789abcdef" for c in key)
-
-
-def _path_str(path: tuple[Any, ...]) -> str:
-    return "~".join(str(p) for p in path)
 
 
 def attach_durability(

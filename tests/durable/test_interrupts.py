@@ -8,7 +8,12 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
-from actorgraph.errors import ResumeError, SerializationError, UnknownNodeError
+from actorgraph.errors import (
+    InvalidUpdateError,
+    ResumeError,
+    SerializationError,
+    UnknownNodeError,
+)
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Command, interrupt
 from tests.durable.graphs import State, asking, cfg, chain
@@ -49,6 +54,9 @@ async def test_several_interrupts_in_one_node_are_matched_by_order(saver: Any) -
     for answer in ("Ann", 30, "Oslo"):
         (pause,) = result["__interrupt__"]
         seen.append(pause)
+        snap = await app.aget_state(cfg())
+        assert snap.next == ("form",)
+        assert snap.interrupts == (pause,)
         result = await app.ainvoke(Command(resume=answer), cfg())
     assert [p.value for p in seen] == ["name?", "age?", "city?"]
     assert len({p.id for p in seen}) == 3
@@ -91,6 +99,9 @@ async def test_parallel_interrupts_resumed_one_by_one(saver: Any) -> None:
     ix, iy = first["__interrupt__"]
     second = await app.ainvoke(Command(resume={ix.id: 1}), cfg())
     assert second["__interrupt__"] == [iy]  # same id: stable across resume
+    snap = await app.aget_state(cfg())
+    assert snap.next == ("y",)
+    assert snap.values == {"got": ["x=1"]}
     # y had no answer, so it did not run again.
     assert calls == {"x": 2, "y": 1}
     out = await app.ainvoke(Command(resume={iy.id: 2}), cfg())
@@ -178,9 +189,15 @@ async def test_successful_siblings_are_not_rerun_after_a_failure(saver: Any) -> 
     app = graph.compile(checkpointer=saver)
     with pytest.raises(ValueError, match="first call fails"):
         await app.ainvoke({"got": []}, cfg())
+    # The thread's state shows the finished sibling's writes; only bad is next.
     snap = await app.aget_state(cfg())
-    assert snap.values == {"got": []}
+    assert snap.values == {"got": ["ok"]}
+    assert snap.next == ("bad",)
     assert {t.name: t.error is not None for t in snap.tasks} == {"bad": True, "ok": False}
+    # The checkpoint itself (read by id) is the state before the step.
+    history = [s async for s in app.aget_state_history(cfg())]
+    assert history[0].values == {"got": []}
+    assert history[0].next == ("bad", "ok")
     out = await app.ainvoke(None, cfg())
     assert sorted(out["got"]) == ["bad", "ok"]
     assert calls == {"ok": 1, "bad": 2}
@@ -279,3 +296,69 @@ async def test_resume_with_update_and_goto(saver: Any) -> None:
     assert calls == {"a": 2, "ask": 3}
     assert out["foo"] == "r"
     assert out["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "a", "ask"]}
+
+
+async def test_answers_are_not_carried_into_a_fork(saver: Any) -> None:
+    app = asking(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    assert (await app.ainvoke(Command(resume="first"), cfg()))["foo"] == "first"
+    paused = next(s for s in await _history(app) if s.next == ("ask",))
+    forked = await app.aupdate_state(paused.config, {"bar": ["fork"]}, as_node="a")
+    again = await app.ainvoke(None, forked)
+    assert again["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "fork"]}
+    assert (await app.ainvoke(Command(resume="second"), cfg()))["foo"] == "second"
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_resume_in_every_durability(saver: Any, durability: str) -> None:
+    calls: dict[str, int] = {}
+    app = asking(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg(), durability=durability)
+    out = await app.ainvoke(Command(resume="ok"), cfg(), durability=durability)
+    assert out == {"foo": "ok", "bar": ["a", "ask"]}
+    assert calls == {"a": 1, "ask": 2}
+
+
+async def test_a_task_failing_after_its_answer_keeps_the_answer(saver: Any) -> None:
+    fail = {"on": True}
+
+    def ask(state: State) -> dict[str, Any]:
+        answer = interrupt("foo?")
+        if fail["on"]:
+            raise ValueError("after the answer")
+        return {"foo": answer}
+
+    graph = StateGraph(State)
+    graph.add_node("ask", ask).add_edge(START, "ask").add_edge("ask", END)
+    app = graph.compile(checkpointer=saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    with pytest.raises(ValueError, match="after the answer"):
+        await app.ainvoke(Command(resume="kept"), cfg())
+    fail["on"] = False
+    assert (await app.ainvoke(None, cfg()))["foo"] == "kept"
+
+
+async def test_update_state_is_ambiguous_after_parallel_writers(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = parallel(saver, calls)
+    first = await app.ainvoke({"got": []}, cfg())
+    await app.ainvoke(Command(resume={i.id: 0 for i in first["__interrupt__"]}), cfg())
+    with pytest.raises(InvalidUpdateError, match="pass as_node"):
+        await app.aupdate_state(cfg(), {"got": ["z"]})
+
+
+async def test_command_input_on_an_existing_thread(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = chain(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    out = await app.ainvoke(Command(update={"foo": "u"}, goto="b"), cfg())
+    assert out == {"foo": "b", "bar": ["a", "b", "b"]}
+    assert calls == {"a": 1, "b": 2}
+
+
+async def test_streams_show_breakpoints_and_resumed_state(saver: Any) -> None:
+    app = chain(saver, interrupt_after=["a"])
+    chunks = [c async for c in app.astream({"foo": "", "bar": []}, cfg())]
+    assert chunks == [{"a": {"foo": "a", "bar": ["a"]}}, {"__interrupt__": ()}]
+    values = [c async for c in app.astream(None, cfg(), stream_mode="values")]
+    assert values == [{"foo": "a", "bar": ["a"]}, {"foo": "b", "bar": ["a", "b"]}]

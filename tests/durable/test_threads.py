@@ -5,11 +5,16 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import msgspec
 import pytest
 
+from actorgraph.channels import Overwrite
 from actorgraph.errors import CheckpointError, CheckpointNotFoundError, EmptyInputError
+from actorgraph.graph import END, START, StateGraph
+from actorgraph.messages import AIMessage, HumanMessage
+from actorgraph.store.checkpoint import new_checkpoint_id
 from actorgraph.types import StateSnapshot
-from tests.durable.graphs import cfg, chain
+from tests.durable.graphs import Chat, cfg, chain
 
 pytestmark = pytest.mark.anyio
 
@@ -155,3 +160,47 @@ async def test_sync_faces(saver: Any) -> None:
     app = chain(saver)
     with pytest.raises(RuntimeError, match="event loop"):
         app.get_state(cfg())
+
+
+async def test_checkpoint_of_a_newer_format_is_refused(saver: Any) -> None:
+    app = chain(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    latest = await saver.aget_tuple(cfg())
+    newer = msgspec.structs.replace(latest.checkpoint, id=new_checkpoint_id(), v=99)
+    await saver.aput(latest.config, newer, {"source": "loop", "step": 3}, {})
+    count = len(await history(app, cfg()))
+    with pytest.raises(CheckpointError, match="newer than this actorgraph"):
+        await app.ainvoke(None, cfg())
+    with pytest.raises(CheckpointError, match="format 99"):
+        await app.aupdate_state(cfg(), {"foo": "x"})
+    assert len(await history(app, cfg())) == count
+
+
+async def test_checkpoint_saved_is_logged(saver: Any) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        await chain(saver).ainvoke({"foo": "", "bar": []}, cfg(), durability="sync")
+    saved = [e for e in logs if e["event"] == "checkpoint.saved"]
+    assert [(e["source"], e["step"]) for e in saved] == [
+        ("input", -1),
+        ("loop", 0),
+        ("loop", 1),
+        ("loop", 2),
+    ]
+
+
+async def test_overwrite_and_messages_are_checkpointed(saver: Any) -> None:
+    def reply(state: Chat) -> dict[str, Any]:
+        return {"xs": Overwrite([9]), "messages": [AIMessage("hi")]}
+
+    graph = StateGraph(Chat)
+    graph.add_node("reply", reply).add_edge(START, "reply").add_edge("reply", END)
+    app = graph.compile(checkpointer=saver)
+    out = await app.ainvoke({"xs": [1], "messages": [HumanMessage("yo")]}, cfg())
+    snap = await app.aget_state(cfg())
+    assert snap.values == out
+    assert out["xs"] == [9]
+    assert [m.content for m in out["messages"]] == ["yo", "hi"]
+    again = await app.ainvoke({"messages": [HumanMessage("again")]}, cfg())
+    assert len({m.id for m in again["messages"]}) == 4
