@@ -318,3 +318,25 @@ async def test_an_entrypoint_called_inside_a_task_resumes_inside(saver: Any) -> 
     assert [i.value for i in paused["__interrupt__"]] == ["inner question"]
     assert await outer.ainvoke(Command(resume="answer"), config) == "hi:answer!"
     assert runs == ["outer", "inner", "outer", "inner"]
+
+
+async def test_checkpoints_stream_shows_the_return_value(saver: Any) -> None:
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    @entrypoint(checkpointer=saver)
+    def flow(x: int) -> int:
+        return inc(x).result()
+
+    chunks = [c async for c in flow.astream(1, cfg(), stream_mode=["checkpoints", "updates"])]
+    assert [mode for mode, _ in chunks] == [
+        "checkpoints",
+        "checkpoints",
+        "updates",
+        "updates",
+        "checkpoints",
+    ]
+    assert chunks[1][1]["next"] == ("flow",)
+    assert chunks[2][1] == {"inc": 2}
+    assert chunks[-1][1]["values"] == 2
