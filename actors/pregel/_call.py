@@ -31,7 +31,7 @@ from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._spec import RETURN, NodeSpec
 from actorgraph.actors.pregel._task import PUSH, Task
 from actorgraph.actors.pregel._types import Interrupt
-from actorgraph.channels._errors import GraphBubbleUp, GraphInterrupt
+from actorgraph.channels._errors import GraphBubbleUp, GraphInterrupt, SerializationError
 
 __all__ = [
     "CALL_RESULTS",
@@ -202,7 +202,7 @@ class CallScope:
                 await run_task(task)
                 await settle_calls(task)
             if run.durable is not None:
-                await run.durable.save_call(task)
+                await _save(run.durable, task)
                 run.extras.setdefault(_SAVED, set()).add(task.id)
         except GraphBubbleUp as exc:
             future._resolve(error=exc)
@@ -259,6 +259,19 @@ class CallScope:
         if interrupts:
             return GraphInterrupt(tuple(interrupts))
         return raised
+
+
+async def _save(durable: Any, task: Task) -> None:
+    try:
+        await durable.save_call(task)
+    except SerializationError as exc:
+        value = next((v for k, v in task.writes if k == RETURN), None)
+        raise SerializationError(
+            f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
+            f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
+            "numbers, msgspec Structs, dataclasses) or register the type with "
+            "actorgraph.store.serde.register."
+        ) from None
 
 
 def _on_loop() -> bool:

@@ -340,3 +340,22 @@ async def test_checkpoints_stream_shows_the_return_value(saver: Any) -> None:
     assert chunks[1][1]["next"] == ("flow",)
     assert chunks[2][1] == {"inc": 2}
     assert chunks[-1][1]["values"] == 2
+
+
+async def test_a_task_result_the_checkpointer_cannot_store_is_a_clear_error() -> None:
+    class Opaque:
+        pass
+
+    @task
+    def make() -> Opaque:
+        return Opaque()
+
+    @entrypoint(checkpointer=SqliteSaver(":memory:"))
+    def flow(_: int) -> str:
+        make().result()
+        return "unreachable"
+
+    from actorgraph.errors import SerializationError
+
+    with pytest.raises(SerializationError, match="task 'make' returned a value of type Opaque"):
+        await flow.ainvoke(1, cfg())
