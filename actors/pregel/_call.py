@@ -28,6 +28,7 @@ from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
+from actorgraph.actors.pregel._pending import DONE, RESUME
 from actorgraph.actors.pregel._spec import RETURN, NodeSpec
 from actorgraph.actors.pregel._task import PUSH, Task
 from actorgraph.actors.pregel._types import Interrupt
@@ -375,13 +376,13 @@ def step_calls(run: Any) -> list[Task]:
 
 
 def call_writes(
-    run: Any, answers: Mapping[str, list[Any]], done: str, resume: str
+    run: Any, answers: Mapping[str, list[Any]]
 ) -> list[tuple[Task, list[tuple[str, Any]]]]:
     """The pending writes that keep a paused or failed step's calls for its resume.
 
-    A call that finished keeps its result (marked ``done``); a call that
-    answered some of its interrupts keeps the answers (``resume``), so it is
-    asked only what is still open when it runs again.
+    A call that finished and is not saved yet keeps its result; a call that
+    answered some of its interrupts keeps the answers, so it is asked only
+    what is still open when it runs again.
     """
     out: list[tuple[Task, list[tuple[str, Any]]]] = []
     saved = run.extras.get(_SAVED, ())
@@ -389,7 +390,7 @@ def call_writes(
         if task.id in saved:
             continue
         if task.done:
-            out.append((task, [*task.writes, (done, True)]))
-        elif not task.done and task.id in answers:
-            out.append((task, [(resume, list(answers[task.id]))]))
+            out.append((task, [*task.writes, (DONE, True)]))
+        elif task.id in answers:
+            out.append((task, [(RESUME, list(answers[task.id]))]))
     return out

@@ -504,7 +504,7 @@ class RunDurability:
                 if task.done and not task.cached and task.node is not None:
                     writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
                     await saver.aput_writes(config, writes, task.id, path_str(task.path))
-            for task, writes in call_writes(self.run, self.answers, DONE, RESUME):
+            for task, writes in call_writes(self.run, self.answers):
                 await saver.aput_writes(config, writes, task.id, path_str(task.path))
             for task, interrupts in paused:
                 writes = [(INTERRUPT, list(interrupts))]
