@@ -109,7 +109,6 @@ class RunDurability:
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
         self.unsaved: tuple[str, CheckpointMetadata] | None = None
-        self.step_writes: list[TaskWrites] = []
         self.skip_before = False
         user = dict(run.config.get("metadata") or {})
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
@@ -261,6 +260,8 @@ class RunDurability:
         if "values" in run.modes and not updated.isdisjoint(run.output_set):
             run.emit_values()
         run.step = step + 2
+        if discard:
+            self._full = True  # the abandoned tasks changed what their nodes have seen
         await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
@@ -292,7 +293,6 @@ class RunDurability:
                 continue
             interrupts = pending.interrupts.get(task_id)
             if interrupts and not any(i.id in self.resume_map for i in interrupts):
-                task.cached = True
                 held.append((task, interrupts))
         return held
 
@@ -455,7 +455,7 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes:
+        if "checkpoints" in run.modes or "debug" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:
