@@ -202,8 +202,7 @@ class CallScope:
             if not task.cached:
                 await run_task(task)
                 await settle_calls(task)
-            if run.durable is not None:
-                await _save(run.durable, task)
+            if run.durable is not None and await _save(run.durable, task):
                 run.extras.setdefault(_SAVED, set()).add(task.id)
         except GraphBubbleUp as exc:
             future._resolve(error=exc)
@@ -262,9 +261,9 @@ class CallScope:
         return raised
 
 
-async def _save(durable: Any, task: Task) -> None:
+async def _save(durable: Any, task: Task) -> bool:
     try:
-        await durable.save_call(task)
+        return bool(await durable.save_call(task))
     except SerializationError as exc:
         value = next((v for k, v in task.writes if k == RETURN), None)
         raise SerializationError(

@@ -467,22 +467,23 @@ class RunDurability:
         parent = self.parent_config or self._config()
         self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
 
-    async def save_call(self, task: Task) -> None:
+    async def save_call(self, task: Task) -> bool:
         """Keep a finished task call's result now, so not even a crash loses it.
 
         The result is a pending write of the checkpoint the step started from
         (queued behind it with ``durability="async"``; ``exit`` keeps it for
-        the exit). Raises SerializationError naming the task for a result the
-        checkpointer cannot store.
+        the exit); returns whether it was written. Raises SerializationError
+        for a result the checkpointer cannot store.
         """
         config = self.parent_config
         if self.durability == "exit" or config is None:
-            return
+            return False
         writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
         if self.queue is not None:
             await self.queue.put_writes(config, writes, task.id, path_str(task.path))
         else:
             await self.saver.aput_writes(config, writes, task.id, path_str(task.path))
+        return True
 
     async def save_pending(
         self,

@@ -27,7 +27,8 @@ def saver(request: pytest.FixtureRequest) -> Any:
     return SqliteSaver(":memory:")
 
 
-async def test_essay_review_resumes_without_rerunning_the_task(saver: Any) -> None:
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_essay_review_resumes_without_rerunning_the_task(saver: Any, durability: str) -> None:
     calls: list[str] = []
 
     @task
@@ -42,13 +43,12 @@ async def test_essay_review_resumes_without_rerunning_the_task(saver: Any) -> No
         return {"essay": essay, "review": human_review}
 
     config = cfg()
-    first = [c async for c in review_workflow.astream("cats", config)]
+    first = [c async for c in review_workflow.astream("cats", config, durability=durability)]
     assert first[0] == {"compose_essay": "An essay about cats"}
     (paused,) = first[1]["__interrupt__"]
     assert paused.value == {"question": "Please provide a review", "essay": "An essay about cats"}
-    second = [
-        c async for c in review_workflow.astream(Command(resume="This essay is great."), config)
-    ]
+    resume: Command[str] = Command(resume="This essay is great.")
+    second = [c async for c in review_workflow.astream(resume, config, durability=durability)]
     assert second == [
         {"review_workflow": {"essay": "An essay about cats", "review": "This essay is great."}}
     ]
@@ -359,3 +359,31 @@ async def test_a_task_result_the_checkpointer_cannot_store_is_a_clear_error() ->
 
     with pytest.raises(SerializationError, match="task 'make' returned a value of type Opaque"):
         await flow.ainvoke(1, cfg())
+
+
+@pytest.mark.parametrize("durability", ["sync", "exit"])
+def test_tasks_in_a_lone_sync_node_under_invoke_are_kept(durability: str) -> None:
+    from typing_extensions import TypedDict
+
+    from actorgraph.graph import START, StateGraph
+
+    class State(TypedDict):
+        n: int
+
+    runs: list[int] = []
+
+    @task
+    def inc(n: int) -> int:
+        runs.append(n)
+        return n + 1
+
+    def node(state: State) -> dict[str, Any]:
+        done = inc(state["n"]).result()  # runs right here: the node is alone under invoke()
+        return {"n": done + (1 if interrupt("ok?") else 0)}
+
+    graph = StateGraph(State).add_node(node).add_edge(START, "node")
+    app = graph.compile(checkpointer=SqliteSaver(":memory:"))
+    config = cfg()
+    assert app.invoke({"n": 1}, config, durability=durability)["__interrupt__"][0].value == "ok?"
+    assert app.invoke(Command(resume=True), config, durability=durability) == {"n": 3}
+    assert runs == [1]
