@@ -117,9 +117,9 @@ class CallFuture(Generic[T]):
     def result(self, timeout: float | None = None) -> T:
         """Wait for the call (from sync code) and return its result or raise its error.
 
-        ``timeout`` is accepted for ``concurrent.futures`` compatibility and
-        ignored. Raises RuntimeError when called on the event loop's thread
-        before the call has finished (use ``await`` in async code).
+        Raises TimeoutError after ``timeout`` seconds (the call runs on), and
+        RuntimeError when called on the event loop's thread before the call
+        has finished (use ``await`` in async code).
         """
         if not self._finished:
             if _on_loop():
@@ -128,8 +128,12 @@ class CallFuture(Generic[T]):
                     "the task finished, which would block the event loop. Use "
                     f"`await {self.task.name}(...)` instead."
                 )
-            anyio.from_thread.run(self._wait)
+            anyio.from_thread.run(self._wait_within, timeout)
         return self._outcome()
+
+    async def _wait_within(self, seconds: float | None) -> None:
+        with anyio.fail_after(seconds):
+            await self._wait()
 
     def __repr__(self) -> str:
         state = "finished" if self._finished else "pending"

@@ -582,3 +582,24 @@ async def test_a_sync_task_waiting_on_a_cancelled_task_wakes_up() -> None:
     with anyio.fail_after(10), pytest.raises(LookupError):
         await flow.ainvoke(1)
     assert len(woke) == 1
+
+
+async def test_result_with_a_timeout() -> None:
+    release = threading.Event()
+
+    @task
+    def slow() -> str:
+        release.wait(10)
+        return "late"
+
+    @entrypoint()
+    def flow(_: int) -> list[str]:
+        future = slow()
+        try:
+            future.result(timeout=0.05)
+        except TimeoutError:
+            outcome = "timed out"
+        release.set()
+        return [outcome, future.result(timeout=10)]
+
+    assert await flow.ainvoke(1) == ["timed out", "late"]
