@@ -100,6 +100,8 @@ class RunDurability:
         self.requested_id = checkpoint_id
         self.durability = durability
         self.resume_map: dict[str, Any] = resume_map if resume_map is not None else {}
+        # Time travel into a subgraph: the checkpoint each namespace replays from.
+        self.targets: dict[str, str] = {}
         self.continue_child = continue_child
         self.parent_config: RunnableConfig | None = None
         self.checkpoint_id: str | None = None
@@ -134,10 +136,27 @@ class RunDurability:
             configurable["checkpoint_id"] = checkpoint_id
         return {"configurable": configurable}
 
+    async def _travel_into_subgraph(self) -> None:
+        """A top-level run given a subgraph's checkpoint replays the graph from the
+        enclosing checkpoints (its ``parents``), and the subgraph from that one."""
+        found: CheckpointTuple | None = await self.saver.aget_tuple(self._config(self.requested_id))
+        if found is None:
+            return  # reported below, as for any unknown checkpoint
+        parents = found.metadata.parents
+        if "" not in parents:
+            return
+        assert self.requested_id is not None  # noqa: S101 - only called with an id
+        self.targets.update({ns: cid for ns, cid in parents.items() if ns})
+        self.targets[self.ns] = self.requested_id
+        self.ns = ""
+        self.requested_id = parents[""]
+
     async def start(self, input: Any) -> None:
         """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
         run = self.run
         saver = self.saver
+        if self.ns and self.requested_id is not None and not run.ns:
+            await self._travel_into_subgraph()
         found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
         if self.requested_id is not None and found is None:
             raise CheckpointNotFoundError(
@@ -153,7 +172,12 @@ class RunDurability:
             latest = await saver.aget_tuple(self._config())
         check_format(found, self.thread_id)
         check_format(latest, self.thread_id)
-        if self.continue_child and found is not None and not self._belongs(found):
+        if (
+            self.continue_child
+            and found is not None
+            and self.requested_id is None
+            and not self._belongs(found)
+        ):
             # Left by another branch of the parent (before a replay or a fork):
             # this run starts afresh.
             found = None
@@ -575,6 +599,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        run.durable.targets = above.targets
+        run.durable.requested_id = above.targets.pop(ns, None)
         if above.checkpoint_id is not None:
             run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return

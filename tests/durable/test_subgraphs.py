@@ -189,3 +189,26 @@ async def test_debug_mode_shows_checkpoints_and_aclose_flushes(saver: Any) -> No
     await stream.aclose()
     # Leaving the stream early still wrote the state the run reached.
     assert (await app.aget_state(cfg("2"))).next == ("child",)
+
+
+async def test_time_travel_into_a_subgraph_checkpoint(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = build(saver, calls)
+    first = await app.ainvoke({"log": ""}, cfg())
+    await app.ainvoke(Command(resume="one"), cfg())
+    ns = (await _child_ns(saver))[0]
+    child = {"configurable": {"thread_id": "1", "checkpoint_ns": ns}}
+    history = [s async for s in app.aget_state_history(child)]
+    before_c2 = next(s for s in history if s.next == ("c2",))
+    # Replaying from the subgraph's checkpoint re-runs c2 only, not p1 nor c1.
+    again = await app.ainvoke(None, before_c2.config)
+    assert again["__interrupt__"] == first["__interrupt__"]
+    assert calls == {"p1": 1, "c1": 1, "c2": 3}
+    out = await app.ainvoke(Command(resume="two"), cfg())
+    assert out == {"log": "|p1|c1|c2=two"}
+
+
+async def _child_ns(saver: Any) -> list[str]:
+    return sorted(
+        {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist(None)} - {""}
+    )
