@@ -33,6 +33,9 @@ class Api:
     memory_saver: Callable[[], Any]
     sqlite_saver: Callable[[str], contextlib.AbstractAsyncContextManager[Any]]
     serializer: Callable[[], tuple[Callable[[Any], Any], Callable[[Any], Any]]]
+    # The functional API (decorators), for the functional workloads.
+    entrypoint: Any = None
+    task: Any = None
 
     def tool_call(self, name: str, args: dict[str, Any], call_id: str) -> Any:
         return {"name": name, "args": args, "id": call_id, "type": "tool_call"}
@@ -45,6 +48,7 @@ class Api:
 
 def _actorgraph() -> Api:
     from actorgraph.config import get_stream_writer
+    from actorgraph.func import entrypoint, task
     from actorgraph.graph import END, START, StateGraph, add_messages
     from actorgraph.messages import AIMessage, HumanMessage, ToolMessage
     from actorgraph.types import Command, Send, interrupt
@@ -84,6 +88,8 @@ def _actorgraph() -> Api:
         memory_saver=memory_saver,
         sqlite_saver=sqlite_saver,
         serializer=serializer,
+        entrypoint=entrypoint,
+        task=task,
     )
 
 
@@ -91,6 +97,7 @@ def _langgraph() -> Api:
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.config import get_stream_writer
+    from langgraph.func import entrypoint, task
     from langgraph.graph import END, START, StateGraph, add_messages
     from langgraph.types import Command, Send, interrupt
 
@@ -123,6 +130,8 @@ def _langgraph() -> Api:
         memory_saver=InMemorySaver,
         sqlite_saver=sqlite_saver,
         serializer=serializer,
+        entrypoint=entrypoint,
+        task=task,
     )
 
 

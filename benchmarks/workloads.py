@@ -435,6 +435,65 @@ def serializer_roundtrip(kind: str) -> Workload:
     return Workload(f"serde_{kind}", "roundtrip", prepare)
 
 
+def functional_fanout(width: int, *, checkpointer: bool = False) -> Workload:
+    """An entrypoint that calls ``width`` async tasks at once and awaits them all."""
+
+    def prepare(api: Api) -> Prepared:
+        async def double(n: int) -> int:
+            return n * 2
+
+        work = api.task(double)
+
+        async def fan_out(numbers: list[int]) -> list[int]:
+            futures = [work(n) for n in numbers]
+            return [await future for future in futures]
+
+        saver = api.memory_saver() if checkpointer else None
+        flow = api.entrypoint(checkpointer=saver)(fan_out)
+
+        numbers = list(range(width))
+        runs = iter(range(1_000_000))
+
+        async def run() -> Any:
+            config = {"configurable": {"thread_id": f"t{next(runs)}"}} if checkpointer else None
+            return await flow.ainvoke(numbers, config)
+
+        def check(result: Any) -> None:
+            _expect(result, [2 * n for n in numbers], "functional fan-out results")
+
+        return Prepared(run, check, width)
+
+    suffix = "_checkpoint" if checkpointer else ""
+    return Workload(f"functional_fanout_{width}{suffix}", "task", prepare, quick=width <= 10)
+
+
+def functional_sequence(length: int) -> Workload:
+    """An entrypoint that calls ``length`` sync tasks one after the other."""
+
+    def prepare(api: Api) -> Prepared:
+        def add_one(n: int) -> int:
+            return n + 1
+
+        step = api.task(add_one)
+
+        def sequence(n: int) -> int:
+            for _ in range(length):
+                n = step(n).result()
+            return n
+
+        flow = api.entrypoint()(sequence)
+
+        async def run() -> Any:
+            return await flow.ainvoke(0)
+
+        def check(result: Any) -> None:
+            _expect(result, length, "functional sequence result")
+
+        return Prepared(run, check, length)
+
+    return Workload(f"functional_sequence_{length}", "task", prepare)
+
+
 def all_workloads() -> list[Workload]:
     """Every workload of the default suite, in report order."""
     out: list[Workload] = []
@@ -450,6 +509,12 @@ def all_workloads() -> list[Workload]:
         out.append(wide_state(keys, items, "typeddict", checkpointer=True))
     out += [concurrent_runs(100), concurrent_runs(1000), concurrent_runs(10_000)]
     out += [custom_events(10_000), serializer_roundtrip("messages"), serializer_roundtrip("state")]
+    out += [
+        functional_fanout(10),
+        functional_fanout(100),
+        functional_fanout(100, checkpointer=True),
+    ]
+    out.append(functional_sequence(10))
     return out
 
 

@@ -16,10 +16,17 @@ __all__ = ["stream_messages"]
 _SEEN = "messages.seen"
 
 
-def _messages_in(result: Any) -> list[BaseMessage]:
-    """Messages a node returned (in its update dict or its Commands' updates)."""
+def _messages_in(result: Any, bare: bool = False) -> list[BaseMessage]:
+    """Messages a node returned (in its update dict or its Commands' updates).
+
+    With ``bare`` (a task call) a returned message, or list of them, counts too.
+    """
     found: list[BaseMessage] = []
     updates: list[Any] = []
+    if bare and isinstance(result, BaseMessage):
+        return [result]
+    if bare and isinstance(result, (list, tuple)):
+        return [item for item in result if isinstance(item, BaseMessage)]
     if isinstance(result, dict):
         updates.append(result)
     elif isinstance(result, Command):
@@ -35,14 +42,14 @@ def _messages_in(result: Any) -> list[BaseMessage]:
     return found
 
 
-def stream_messages(call: NodeCall) -> NodeCall:
+def stream_messages(call: NodeCall, *, bare: bool = False) -> NodeCall:
     """Wrap a node for runs that stream ``messages`` (the engine uses it only then).
 
     Chat models called inside the node (at any depth, on any thread the node
     uses) stream ``(chunk, metadata)`` pairs; metadata holds the task's
     ``langgraph_*`` keys plus the model's ``tags`` and ``ls_*`` keys. Messages
     the node returns that were not streamed (a tool's reply, say) follow when
-    the node finishes.
+    the node finishes; with ``bare`` (task calls) so do returned messages.
     """
 
     async def call_streaming(task: Task) -> Any:
@@ -57,7 +64,7 @@ def stream_messages(call: NodeCall) -> NodeCall:
 
         with message_sink(sink):
             result = await call(task)
-        for message in _messages_in(result):
+        for message in _messages_in(result, bare):
             if message.id is None or message.id not in seen:
                 if message.id:
                     seen.add(message.id)

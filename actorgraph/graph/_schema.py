@@ -16,6 +16,7 @@ from actorgraph.channels._errors import GraphValidationError, InvalidUpdateError
 
 __all__ = [
     "SchemaInfo",
+    "coerce_context",
     "coerce_input",
     "instance_fields",
     "is_schema",
@@ -216,3 +217,14 @@ def _reject_unknown(info: SchemaInfo, value: Mapping[str, Any]) -> None:
                 f"Input key {key!r} is not in the input schema {info.schema.__name__} "
                 f"(keys: {', '.join(info.keys)})."
             )
+
+
+def coerce_context(schema: type[Any] | None, context: Any) -> Any:
+    """``invoke(..., context=dict)`` as the ``context_schema`` (a dataclass or model)."""
+    if isinstance(context, Mapping) and schema is not None:
+        if dataclasses.is_dataclass(schema):
+            return schema(**context)
+        validate = getattr(schema, "model_validate", None)
+        if validate is not None:
+            return validate(context)
+    return context

@@ -39,7 +39,13 @@ from actorgraph.channels import (
 from actorgraph.channels._errors import EmptyInputError, GraphValidationError, InvalidUpdateError
 from actorgraph.graph._branch import END, START, Branch
 from actorgraph.graph._messages_mode import stream_messages
-from actorgraph.graph._schema import SchemaInfo, coerce_input, is_schema, schema_info
+from actorgraph.graph._schema import (
+    SchemaInfo,
+    coerce_context,
+    coerce_input,
+    is_schema,
+    schema_info,
+)
 from actorgraph.graph._traced import attribute_writer, observed_stream, traced_ainvoke, traced_node
 from actorgraph.graph._write import NodeWrites, branch_channel, seeded_reducer
 from actorgraph.graph.message import add_messages
@@ -603,14 +609,7 @@ class CompiledStateGraph(  # type: ignore[misc]
         return action if isinstance(action, Pregel) else None
 
     def _coerce_context(self, context: Any) -> Any:
-        schema = self.builder.context_schema
-        if isinstance(context, Mapping) and schema is not None:
-            if dataclasses.is_dataclass(schema):
-                return schema(**context)
-            validate = getattr(schema, "model_validate", None)
-            if validate is not None:
-                return validate(context)
-        return context
+        return coerce_context(self.builder.context_schema, context)
 
     def get_graph(self, config: RunnableConfig | None = None, *, xray: bool | int = False) -> Graph:
         """A drawable view: ``get_graph().draw_mermaid()`` or ``.draw_ascii()``.

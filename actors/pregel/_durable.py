@@ -19,6 +19,7 @@ import anyio
 import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._call import call_writes, preload_results
 from actorgraph.actors.pregel._pending import (
     DONE,
     ERROR,
@@ -303,6 +304,7 @@ class RunDurability:
         if pending is None:
             return []
         self.pending = None
+        preload_results(self.run, pending.done)  # task calls that finished: not run again
         held: list[tuple[Task, list[Interrupt]]] = []
         seeded = self.run.spec.seeded_keys
         for task in tasks:
@@ -495,6 +497,24 @@ class RunDurability:
         parent = self.parent_config or self._config()
         self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
 
+    async def save_call(self, task: Task) -> bool:
+        """Keep a finished task call's result now, so not even a crash loses it.
+
+        The result is a pending write of the checkpoint the step started from
+        (queued behind it with ``durability="async"``; ``exit`` keeps it for
+        the exit); returns whether it was written. Raises SerializationError
+        for a result the checkpointer cannot store.
+        """
+        config = self.parent_config
+        if self.durability == "exit" or config is None:
+            return False
+        writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
+        if self.queue is not None:
+            await self.queue.put_writes(config, writes, task.id, path_str(task.path))
+        else:
+            await self.saver.aput_writes(config, writes, task.id, path_str(task.path))
+        return True
+
     async def save_pending(
         self,
         tasks: Sequence[Task],
@@ -515,6 +535,8 @@ class RunDurability:
                 if task.done and not task.cached and task.node is not None:
                     writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
                     await saver.aput_writes(config, writes, task.id, path_str(task.path))
+            for task, writes in call_writes(self.run, self.answers):
+                await saver.aput_writes(config, writes, task.id, path_str(task.path))
             for task, interrupts in paused:
                 writes = [(INTERRUPT, list(interrupts))]
                 answers = self.answers.get(task.id)

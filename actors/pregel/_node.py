@@ -165,6 +165,13 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
     return call_sync
 
 
+async def _settle_calls(task: Task) -> None:
+    # Imported here: task calls run tasks through this module.
+    from actorgraph.actors.pregel._call import settle_calls
+
+    await settle_calls(task)
+
+
 def _retry_delay(policy: RetryPolicy, attempt: int) -> float:
     delay = min(
         policy.initial_interval * policy.backoff_factor ** (attempt - 1), policy.max_interval
@@ -191,6 +198,8 @@ async def run_task(task: Task) -> None:
         while True:
             try:
                 result = await call(task)
+                if task.calls is not None:
+                    await _settle_calls(task)
                 break
             except ParentCommand as exc:
                 # A subgraph this node ran sent a command to its closest parent:
@@ -210,6 +219,7 @@ async def run_task(task: Task) -> None:
                         exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
                     raise
                 task.writes.clear()
+                task.calls = None
                 task.run.interrupt_counts.pop(task.id, None)
                 await anyio.sleep(_retry_delay(policy, attempt))
         await node.writer(task, result)

@@ -16,7 +16,7 @@ from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._durable import RunDurability
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._runtime import Runtime
-from actorgraph.actors.pregel._spec import GraphSpec, unseeded
+from actorgraph.actors.pregel._spec import RETURN, GraphSpec, unseeded
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.actors.pregel._types import Interrupt
@@ -197,11 +197,12 @@ class RunSupervisor:
                 chunk["__metadata__"] = {"cached": True}
             self.bus.emit(self.ns, "updates", chunk)  # type: ignore[union-attr]
         if "tasks" in modes or "debug" in modes:
+            keys = self.spec.stream_keys
             payload: dict[str, Any] = {
                 "id": task.id,
                 "name": task.name,
                 "error": None,
-                "result": dict(self.task_update(task) or {}),
+                "result": {k: unseeded(v) for k, v in task.writes if k in keys or k == RETURN},
                 "interrupts": [],
             }
             self._emit_task_event("task_result", payload)
@@ -218,11 +219,18 @@ class RunSupervisor:
                 {"type": kind, "step": self.step, "timestamp": _now(), "payload": payload},
             )
 
-    def task_update(self, task: Task) -> dict[str, Any] | None:
-        """The state update of ``task`` as ``updates`` shows it (None for no update)."""
+    def task_update(self, task: Task) -> Any:
+        """The state update of ``task`` as ``updates`` shows it (None for no update).
+
+        A task call shows its result, a graph with a single channel that
+        channel's bare value.
+        """
         keys = self.spec.stream_keys
+        single = self.spec.single_channel
         update: dict[str, Any] | None = None
         for key, value in task.writes:
+            if key in (RETURN, single):
+                return unseeded(value)
             if key in keys:
                 if update is None:
                     update = {}
@@ -286,9 +294,13 @@ class RunSupervisor:
 
     # -- the run ------------------------------------------------------------------
 
-    def output(self) -> dict[str, Any]:
-        """The output keys that have a value."""
+    def output(self) -> Any:
+        """The output keys that have a value (a single-channel graph: its value or None)."""
         channels = self.channels
+        single = self.spec.single_channel
+        if single is not None and self.output_keys == (single,):
+            channel = channels[single]
+            return channel.get() if channel.is_available() else None
         out: dict[str, Any] = {}
         for key in self.output_keys:
             channel = channels[key]

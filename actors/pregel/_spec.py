@@ -11,10 +11,13 @@ from actorgraph.channels.base import BaseChannel
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._task import Task
 
-__all__ = ["TASKS", "GraphSpec", "NodeSpec", "SeededWrite", "unseeded"]
+__all__ = ["RETURN", "TASKS", "GraphSpec", "NodeSpec", "SeededWrite", "unseeded"]
 
 TASKS = "__pregel_tasks"
 """The write key of a :class:`Send`: the engine turns these into next-step tasks."""
+
+RETURN = "__return__"
+"""The write key of a task call's result (never applied to a channel)."""
 
 
 class SeededWrite:
@@ -115,6 +118,9 @@ class GraphSpec:
     ``channels`` are prototypes copied per run. ``map_input`` appends the writes
     of the run's input to the synthetic START task; ``output_keys`` and
     ``stream_keys`` select what ``invoke`` returns and what ``updates`` shows.
+    ``single_channel`` names the one output and stream channel of a graph whose
+    output, ``values`` chunks and ``updates`` are that channel's bare value
+    (an entrypoint's return value) rather than a dict of keys.
     """
 
     def __init__(
@@ -126,8 +132,10 @@ class GraphSpec:
         output_keys: Sequence[str],
         stream_keys: Sequence[str],
         name: str = "LangGraph",
+        single_channel: str | None = None,
     ) -> None:
         self.channels = dict(channels)
+        self.single_channel = single_channel
         self.nodes = dict(nodes)
         self.map_input = map_input
         self.output_keys = tuple(output_keys)

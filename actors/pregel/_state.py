@@ -135,7 +135,8 @@ class StateAPI:
                 )
         interrupts: tuple[Interrupt, ...] = tuple(i for t in tasks for i in t.interrupts)
         return StateSnapshot(
-            values=values,
+            # A single-channel graph (an entrypoint) shows that channel's bare value.
+            values=values if spec.single_channel is None else values.get(spec.single_channel),
             next=tuple(
                 t.name for t in tasks if not (current and t.result is not None and not t.error)
             ),

@@ -34,6 +34,7 @@ class Task:
         "_config",
         "_id",
         "cached",
+        "calls",
         "done",
         "input",
         "name",
@@ -61,6 +62,8 @@ class Task:
         self.input = input
         self.writes: list[tuple[str, Any]] = []
         self.cached = False
+        # The CallScope of the task calls this task made (task calls only).
+        self.calls: Any = None
         # Set when the task's code returned (not paused, failed or cancelled).
         self.done = False
         self._id: str | None = None

@@ -164,7 +164,7 @@ class CachePolicy:
     ``compile(cache=...)``.
     """
 
-    key_func: Callable[[Any], str | bytes] = field(default=default_cache_key)
+    key_func: Callable[..., str | bytes] = field(default=default_cache_key)
     ttl: int | None = None
 
 

@@ -1,0 +1,401 @@
+"""Task calls: functions a running task calls, each run by the engine as a task of its own.
+
+A call made from a task (an entrypoint, a graph node, another call) becomes a
+:class:`Task` of the same superstep whose id derives from the caller's task
+path and the call's position among the caller's calls, so the same code makes
+the same ids on a retry, a resume or a replay. A call whose id already has a
+result in the run (finished earlier in this run, or restored from the
+checkpoint's pending writes) is not run again: its future is resolved at once.
+
+Calls run in a task group of their root task. An entrypoint opens that group
+before its code starts, so calls start at once (:func:`run_with_calls`). A
+graph node does not pay for a group it may never need: its calls wait in a
+queue until the node first waits on one of them, or until the node returns
+(:func:`settle_calls`), and then all queued calls start together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+from anyio.abc import TaskGroup
+
+from actorgraph.actors._portal import run_sync
+from actorgraph.actors.pregel._cache import lookup as cache_lookup
+from actorgraph.actors.pregel._cache import store as cache_store
+from actorgraph.actors.pregel._node import run_task
+from actorgraph.actors.pregel._pending import DONE, RESUME
+from actorgraph.actors.pregel._spec import RETURN, NodeSpec
+from actorgraph.actors.pregel._task import PUSH, Task
+from actorgraph.actors.pregel._types import Interrupt
+from actorgraph.channels._errors import GraphBubbleUp, GraphInterrupt, SerializationError
+
+__all__ = [
+    "CALL_RESULTS",
+    "CallFuture",
+    "CallScope",
+    "call_task",
+    "call_writes",
+    "preload_results",
+    "run_with_calls",
+    "settle_calls",
+    "step_calls",
+]
+
+T = TypeVar("T")
+
+CALL_RESULTS = "calls.results"
+"""``run.extras`` key: task id to result of every call that finished in the run."""
+
+_SAVED = "calls.saved"
+"""``run.extras`` key: ids of the calls whose results the checkpointer already holds."""
+
+_STEP_CALLS = "calls.step"
+"""``run.extras`` key: the call tasks made in the current step, in call order."""
+
+
+class CallFuture(Generic[T]):
+    """The pending result of a task call: ``.result()`` in sync code, ``await`` in async.
+
+    Waiting re-raises what the call raised (an ``interrupt()`` inside the call
+    pauses the caller too). An error nobody waited for fails the caller's task
+    when it returns. A call cancelled with its run resolves with a
+    RuntimeError saying so, and a cancelled waiter stops waiting.
+    """
+
+    __slots__ = ("_error", "_event", "_finished", "_value", "observed", "scope", "task")
+
+    def __init__(self, scope: CallScope, task: Task) -> None:
+        self.scope = scope
+        self.task = task
+        self._finished = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._event: anyio.Event | None = None
+        self.observed = False
+
+    def done(self) -> bool:
+        """Whether the call has finished (with a result or an error)."""
+        return self._finished
+
+    def _resolve(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._value = value
+        self._error = error
+        self._finished = True
+        if self._event is not None:
+            self._event.set()
+
+    def _outcome(self) -> T:
+        self.observed = True
+        if self._error is not None:
+            raise self._error
+        value: T = self._value
+        return value
+
+    async def _wait(self) -> None:
+        if self._finished:
+            return
+        scope = self.scope
+        if scope.group is None:
+            await scope.drain()
+        if not self._finished:
+            if self._event is None:
+                self._event = anyio.Event()
+            await self._event.wait()
+
+    async def _result(self) -> T:
+        await self._wait()
+        return self._outcome()
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._result().__await__()
+
+    def result(self, timeout: float | None = None) -> T:
+        """Wait for the call (from sync code) and return its result or raise its error.
+
+        Raises TimeoutError after ``timeout`` seconds (the call runs on), and
+        RuntimeError when called on the event loop's thread before the call
+        has finished (use ``await`` in async code).
+        """
+        if not self._finished:
+            if _on_loop():
+                raise RuntimeError(
+                    f"task {self.task.name!r}: .result() was called from async code before "
+                    "the task finished, which would block the event loop. Use "
+                    f"`await {self.task.name}(...)` instead."
+                )
+            anyio.from_thread.run(self._wait_within, timeout)
+        return self._outcome()
+
+    async def _wait_within(self, seconds: float | None) -> None:
+        with anyio.fail_after(seconds):
+            await self._wait()
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "pending"
+        return f"CallFuture({self.task.name!r}, {state})"
+
+
+class CallScope:
+    """The calls of one root task (and of the calls it made), and where they run."""
+
+    __slots__ = ("counts", "futures", "group", "queued", "root", "run")
+
+    def __init__(self, root: Task) -> None:
+        self.root = root
+        self.run = root.run
+        self.group: TaskGroup | None = None
+        self.queued: list[CallFuture[Any]] = []
+        self.futures: list[CallFuture[Any]] = []
+        # Call positions per caller, keyed by the caller task's identity.
+        self.counts: dict[int, int] = {}
+
+    def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
+        """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
+        index = self.counts.get(id(caller), 0)
+        self.counts[id(caller)] = index + 1
+        run = self.run
+        task = Task(run, node, node.name, (PUSH, caller.path, index), (PUSH,), (args, kwargs))
+        task.calls = self
+        future: CallFuture[Any] = CallFuture(self, task)
+        self.futures.append(future)
+        results: dict[str, Any] | None = run.extras.get(CALL_RESULTS)
+        if results is not None and task.id in results:
+            # Finished before (a retry of the caller, a resume): not run again.
+            future._resolve(results[task.id])
+            return future
+        made: tuple[int, list[Task]] | None = run.extras.get(_STEP_CALLS)
+        if made is None or made[0] != run.step:
+            made = run.extras[_STEP_CALLS] = (run.step, [])
+        made[1].append(task)
+        if self.group is not None:
+            self.group.start_soon(self.execute, future)
+        else:
+            self.queued.append(future)
+        return future
+
+    async def execute(self, future: CallFuture[Any]) -> None:
+        """Run one call (cache, retries, stream events) and resolve its future.
+
+        A cancelled call resolves its future with an error too, so a sync
+        caller blocked on ``.result()`` in a worker thread wakes up.
+        """
+        try:
+            await self._execute(future)
+        finally:
+            if not future.done():
+                future._resolve(error=RuntimeError(f"task {future.task.name!r} was cancelled"))
+
+    async def _execute(self, future: CallFuture[Any]) -> None:
+        task = future.task
+        run = self.run
+        modes = run.modes
+        if "tasks" in modes or "debug" in modes:
+            run._emit_task_event(
+                "task",
+                {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers},
+            )
+        keys = None
+        if run.cache is not None and task.node is not None and task.node.cache_policy:
+            keys = await cache_lookup(run.cache, [task])
+        try:
+            if not task.cached:
+                await run_task(task)
+                await settle_calls(task)
+            if run.durable is not None and await _save(run.durable, task):
+                run.extras.setdefault(_SAVED, set()).add(task.id)
+        except GraphBubbleUp as exc:
+            future._resolve(error=exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future._resolve(error=exc)
+            return
+        task.done = True
+        if keys and run.cache is not None:
+            await cache_store(run.cache, [task], keys)
+        value = next((v for k, v in task.writes if k == RETURN), None)
+        run.extras.setdefault(CALL_RESULTS, {})[task.id] = value
+        if modes:
+            run._task_done(task)
+        future._resolve(value)
+
+    async def drain(self) -> None:
+        """Run every queued call (and what they call) to the end, in a group of its own."""
+        if self.group is not None or not self.queued:
+            return
+        try:
+            async with anyio.create_task_group() as group:
+                self.group = group
+                while self.queued:
+                    group.start_soon(self.execute, self.queued.pop(0))
+        finally:
+            self.group = None
+
+    def unobserved(self, raised: BaseException | None = None) -> BaseException | None:
+        """What the root task must raise for calls nobody waited on (and ``raised``).
+
+        A failed call nobody waited for fails the task; interrupts of calls
+        nobody waited for pause it, after the ones it raised itself.
+        """
+        interrupts: list[Interrupt] = []
+        if isinstance(raised, GraphInterrupt):
+            interrupts.extend(raised.interrupts)
+        elif raised is not None:
+            return raised
+        seen = {i.id for i in interrupts}
+        for future in self.futures:
+            error = future._error
+            if error is None or future.observed:
+                continue
+            if isinstance(error, GraphInterrupt):
+                for item in error.interrupts:
+                    if item.id not in seen:
+                        seen.add(item.id)
+                        interrupts.append(item)
+            elif not isinstance(error, GraphBubbleUp):
+                return error
+        if isinstance(raised, GraphInterrupt) and len(interrupts) == len(raised.interrupts):
+            return raised
+        if interrupts:
+            return GraphInterrupt(tuple(interrupts))
+        return raised
+
+
+async def _save(durable: Any, task: Task) -> bool:
+    try:
+        return bool(await durable.save_call(task))
+    except SerializationError as exc:
+        value = next((v for k, v in task.writes if k == RETURN), None)
+        raise SerializationError(
+            f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
+            f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
+            "numbers, msgspec Structs, dataclasses) or register the type with "
+            "actorgraph.store.serde.register."
+        ) from None
+
+
+def _on_loop() -> bool:
+    """Whether this code runs in an async task on the event loop's thread."""
+    try:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
+        return False
+    return True
+
+
+def _in_worker() -> bool:
+    try:
+        anyio.from_thread.check_cancelled()
+    except anyio.NoEventLoopError:
+        return False
+    return True
+
+
+def call_task(caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
+    """Call ``node`` with ``args`` from ``caller``'s code; returns a :class:`CallFuture`.
+
+    From async code the call starts on the loop; from a sync node on a worker
+    thread it is handed to the loop; from sync code that runs on a hidden loop
+    (a lone sync node under ``invoke()``) it runs to the end right here.
+    """
+    scope = caller.calls
+    if scope is None:
+        scope = caller.calls = CallScope(caller)
+    if _on_loop():
+        return scope.schedule(caller, node, args, kwargs)
+    if _in_worker():
+        return anyio.from_thread.run_sync(scope.schedule, caller, node, args, kwargs)
+    future = scope.schedule(caller, node, args, kwargs)
+    if not future.done():
+        scope.queued.remove(future)
+        # A lone sync node running inline in the caller's thread (its loop
+        # hidden): the call runs to the end on the portal's nested loop.
+        run_sync("ainvoke", scope.execute, future)
+    return future
+
+
+async def run_with_calls(task: Task, body: Callable[[], Awaitable[T]]) -> T:
+    """Run ``body`` (a task's code) with a group its calls start in at once.
+
+    Waits for every call before returning, even calls nobody waited on. If
+    ``body`` raises, running calls are cancelled; if it pauses on an
+    interrupt, they run to the end first (their results survive for the
+    resume). Cancelling the caller cancels every call.
+    """
+    scope = CallScope(task)
+    task.calls = scope
+    raised: BaseException | None = None
+    result: Any = None
+    try:
+        async with anyio.create_task_group() as group:
+            scope.group = group
+            try:
+                result = await body()
+            except GraphBubbleUp as exc:
+                raised = exc
+            except Exception as exc:  # noqa: BLE001 - re-raised once the calls are done
+                raised = exc
+                group.cancel_scope.cancel()
+    finally:
+        scope.group = None
+        task.calls = None
+    error = scope.unobserved(raised)
+    if error is not None:
+        raise error
+    out: T = result
+    return out
+
+
+async def settle_calls(task: Task) -> None:
+    """After ``task``'s code returned: run its queued calls, raise what nobody waited on."""
+    scope = task.calls
+    if scope is None or scope.root is not task:
+        return
+    task.calls = None
+    while scope.queued:
+        await scope.drain()
+    error = scope.unobserved()
+    if error is not None:
+        raise error
+
+
+def preload_results(run: Any, done: Mapping[str, Sequence[tuple[str, Any]]]) -> None:
+    """Let calls that finished before (pending writes of a checkpoint) resolve at once."""
+    results = run.extras.setdefault(CALL_RESULTS, {})
+    for task_id, writes in done.items():
+        for key, value in writes:
+            if key == RETURN:
+                results[task_id] = value
+
+
+def step_calls(run: Any) -> list[Task]:
+    """The call tasks made in the current step, in call order."""
+    made = run.extras.get(_STEP_CALLS)
+    if made is None or made[0] != run.step:
+        return []
+    return list(made[1])
+
+
+def call_writes(
+    run: Any, answers: Mapping[str, list[Any]]
+) -> list[tuple[Task, list[tuple[str, Any]]]]:
+    """The pending writes that keep a paused or failed step's calls for its resume.
+
+    A call that finished and is not saved yet keeps its result; a call that
+    answered some of its interrupts keeps the answers, so it is asked only
+    what is still open when it runs again.
+    """
+    out: list[tuple[Task, list[tuple[str, Any]]]] = []
+    saved = run.extras.get(_SAVED, ())
+    for task in step_calls(run):
+        if task.id in saved:
+            continue
+        if task.done:
+            out.append((task, [*task.writes, (DONE, True)]))
+        elif task.id in answers:
+            out.append((task, [(RESUME, list(answers[task.id]))]))
+    return out
