@@ -171,21 +171,51 @@ def render(rows: list[Row], command: str, elapsed: float) -> str:
             f"{'—' if trio_ratio is None else f'{trio_ratio:.2f}'} | "
             f"{'(sync)' if ours_is_sync else _cell(rec.get(('actorgraph', 'uvloop')))} |"
         )
-    memory = [_memory_line(row) for row in rows if row.workload.name.startswith("concurrent")]
-    if memory:
-        lines += ["", "Memory per run in flight (RSS growth while all runs are alive, KiB):", ""]
-        lines += [line for line in memory if line]
+    sizes = [line for row in rows for line in _size_lines(row, misses)]
+    if sizes:
+        lines += [
+            "",
+            "Sizes (lower is better; the ratio is LangGraph's over actorgraph's on asyncio):",
+            "",
+            "| workload | measure | LangGraph | actorgraph asyncio | actorgraph trio | ratio | target | met |",
+            "|---|---|---:|---:|---:|---:|---:|:-:|",
+            *sizes,
+        ]
     lines += ["", f"Targets not met or not measured: {', '.join(misses) or 'none'}.", ""]
     return "\n".join(lines)
 
 
-def _memory_line(row: Row) -> str:
-    parts = []
-    for (impl, backend), record in sorted(row.records.items()):
-        kib = record.get("extras", {}).get("rss_per_run_kib")
-        if kib is not None:
-            parts.append(f"{impl} {backend} {kib:.1f}")
-    return f"- {row.workload.name}: " + ", ".join(parts) if parts else ""
+# Size targets: LangGraph's figure over ours must reach these.
+SIZE_TARGETS = {"rss_per_run_kib": 4.0, "db_kib": 10.0}
+SIZE_NAMES = {"rss_per_run_kib": "RSS per run in flight, KiB", "db_kib": "database size, KiB"}
+
+
+def _size_lines(row: Row, misses: list[str]) -> list[str]:
+    out = []
+    for key, target in SIZE_TARGETS.items():
+        figures = {
+            impl_backend: record["extras"][key]
+            for impl_backend, record in row.records.items()
+            if key in record.get("extras", {})
+        }
+        if not figures:
+            continue
+        theirs = figures.get(("langgraph", "asyncio"))
+        ours = figures.get(("actorgraph", "asyncio"))
+        trio = figures.get(("actorgraph", "trio"))
+        ratio = theirs / ours if theirs and ours else None
+        met = "—" if ratio is None else ("yes" if ratio >= target else "no")
+        if met != "yes":
+            misses.append(f"{row.workload.name} ({key})")
+
+        def cell(value: float | None) -> str:
+            return "—" if value is None else f"{value:,.1f}"
+
+        out.append(
+            f"| {row.workload.name} | {SIZE_NAMES[key]} | {cell(theirs)} | {cell(ours)} | "
+            f"{cell(trio)} | {'—' if ratio is None else f'{ratio:.1f}×'} | ≥{target:g}× | {met} |"
+        )
+    return out
 
 
 def _machine() -> str:

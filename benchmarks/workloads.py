@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import operator
 import os
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -494,6 +496,153 @@ def functional_sequence(length: int) -> Workload:
     return Workload(f"functional_sequence_{length}", "task", prepare)
 
 
+# --- SQLite checkpointing, database size, interrupt and resume -----------------------
+
+
+def _temp_db(tag: str) -> str:
+    folder = tempfile.mkdtemp(prefix=f"bench-{tag}-")
+    return os.path.join(folder, "checkpoints.db")
+
+
+def _db_kib(path: str) -> float:
+    files = [path, path + "-wal", path + "-shm"]
+    return sum(os.path.getsize(f) for f in files if os.path.exists(f)) / 1024
+
+
+def sqlite_threads(threads: int, length: int) -> Workload:
+    """``threads`` runs of a ``length``-node chain at once, each on its own
+    thread of one SQLite file: supersteps per second with a durable saver."""
+
+    def prepare(api: Api) -> Prepared:
+        async def run() -> Any:
+            path = _temp_db("threads")
+            results: list[int] = []
+            try:
+                async with api.sqlite_saver(path) as saver:
+                    graph = _chain_with(api, length, saver)
+
+                    async def one(i: int) -> None:
+                        config = {"configurable": {"thread_id": f"thread-{i}"}}
+                        out = await graph.ainvoke({"n": 0}, config)
+                        results.append(out["n"])
+
+                    async with anyio.create_task_group() as group:
+                        for i in range(threads):
+                            group.start_soon(one, i)
+            finally:
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            return results
+
+        def check(results: Any) -> None:
+            _expect(sorted(results), [length] * threads, "chain results per thread")
+
+        return Prepared(run, check, threads * length)
+
+    return Workload(f"sqlite_{threads}_threads_x_{length}_steps", "step", prepare, quick=False)
+
+
+def _chain_with(api: Api, length: int, saver: Any) -> Any:
+    builder = api.StateGraph(Counter)
+    previous = api.START
+    for i in range(length):
+
+        async def step(state: Counter) -> dict[str, int]:
+            return {"n": state["n"] + 1}
+
+        builder.add_node(f"node_{i}", step)
+        builder.add_edge(previous, f"node_{i}")
+        previous = f"node_{i}"
+    builder.add_edge(previous, api.END)
+    return builder.compile(checkpointer=saver)
+
+
+def growing_messages(steps: int) -> Workload:
+    """A thread whose message list grows by one message a step, on SQLite: time
+    per step, and the database size afterwards (``db_kib``)."""
+
+    def prepare(api: Api) -> Prepared:
+        chat_schema = _typeddict("Chat", {"messages": Annotated[list[Any], api.add_messages]})
+
+        async def talk(state: Any) -> dict[str, list[Any]]:
+            n = len(state["messages"])
+            return {"messages": [api.AIMessage(content=f"message {n} " * 10, id=f"m{n}")]}
+
+        def more(state: Any) -> str:
+            return "talk" if len(state["messages"]) < steps else api.END
+
+        builder = api.StateGraph(chat_schema)
+        builder.add_node("talk", talk)
+        builder.add_edge(api.START, "talk")
+        builder.add_conditional_edges("talk", more, ["talk", api.END])
+        extras: dict[str, float] = {}
+
+        async def run() -> Any:
+            path = _temp_db("growth")
+            try:
+                async with api.sqlite_saver(path) as saver:
+                    graph = builder.compile(checkpointer=saver)
+                    config = {"configurable": {"thread_id": "chat"}, "recursion_limit": steps + 10}
+                    out = await graph.ainvoke({"messages": []}, config)
+                extras["db_kib"] = _db_kib(path)
+            finally:
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            return len(out["messages"])
+
+        def check(count: Any) -> None:
+            _expect(count, steps, "messages after the run")
+
+        return Prepared(run, check, steps, extras=extras)
+
+    return Workload(f"sqlite_growing_messages_{steps}", "step", prepare, quick=False, reps=2)
+
+
+def interrupt_resume(*, sqlite: bool, rounds: int = 50) -> Workload:
+    """Pause on ``interrupt()`` and resume with ``Command(resume=...)``: time per
+    round trip (two invocations), with the in-memory or the SQLite saver."""
+
+    def prepare(api: Api) -> Prepared:
+        class Ask(TypedDict):
+            question: str
+            answer: str
+
+        def ask(state: Ask) -> dict[str, str]:
+            return {"answer": api.interrupt(state["question"])}
+
+        builder = api.StateGraph(Ask)
+        builder.add_node("ask", ask)
+        builder.add_edge(api.START, "ask")
+        builder.add_edge("ask", api.END)
+
+        async def run_on(graph: Any) -> list[str]:
+            answers = []
+            for i in range(rounds):
+                config = {"configurable": {"thread_id": f"t{i}"}}
+                paused = await graph.ainvoke({"question": f"q{i}", "answer": ""}, config)
+                if "__interrupt__" not in paused:
+                    raise AssertionError(f"round {i}: the run did not pause: {paused!r}")
+                done = await graph.ainvoke(api.Command(resume=f"a{i}"), config)
+                answers.append(done["answer"])
+            return answers
+
+        async def run() -> Any:
+            if not sqlite:
+                return await run_on(builder.compile(checkpointer=api.memory_saver()))
+            path = _temp_db("interrupt")
+            try:
+                async with api.sqlite_saver(path) as saver:
+                    return await run_on(builder.compile(checkpointer=saver))
+            finally:
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+        def check(answers: Any) -> None:
+            _expect(answers, [f"a{i}" for i in range(rounds)], "resumed answers")
+
+        return Prepared(run, check, rounds)
+
+    name = "interrupt_resume_" + ("sqlite" if sqlite else "memory")
+    return Workload(name, "roundtrip", prepare)
+
+
 def all_workloads() -> list[Workload]:
     """Every workload of the default suite, in report order."""
     out: list[Workload] = []
@@ -515,6 +664,12 @@ def all_workloads() -> list[Workload]:
         functional_fanout(100, checkpointer=True),
     ]
     out.append(functional_sequence(10))
+    out += [
+        sqlite_threads(50, 10),
+        growing_messages(1000),
+        interrupt_resume(sqlite=False),
+        interrupt_resume(sqlite=True),
+    ]
     return out
 
 

@@ -59,3 +59,29 @@ def test_every_workload_has_a_unique_name() -> None:
     names = [workload.name for workload in workloads.all_workloads()]
     assert len(names) == len(set(names))
     assert {"chain_10", "chain_1000_sync", "send_fanout_100", "agent_loop_100"} <= set(names)
+
+
+def test_sizes_are_compared_with_their_own_targets() -> None:
+    workload = workloads.concurrent_runs(100)
+
+    def sized(impl: str, backend: str, kib: float) -> dict[str, object]:
+        record = _record(impl, backend, [0.1])
+        record["extras"] = {"rss_per_run_kib": kib}
+        return record
+
+    rows = [
+        run.Row(
+            workload,
+            {
+                ("langgraph", "asyncio"): sized("langgraph", "asyncio", 40.0),
+                ("actorgraph", "asyncio"): sized("actorgraph", "asyncio", 11.0),
+                ("actorgraph", "trio"): sized("actorgraph", "trio", 12.0),
+            },
+        )
+    ]
+    text = run.render(rows, "python -m benchmarks.run", 1.0)
+    assert (
+        "| concurrent_runs_100 | RSS per run in flight, KiB | 40.0 | 11.0 | 12.0 | 3.6× | ≥4× | no |"
+        in text
+    )
+    assert "concurrent_runs_100 (rss_per_run_kib)" in text
