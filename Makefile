@@ -48,6 +48,7 @@ $(BENCH_STAMP): $(STAMP)
 ## writes benchmarks/RESULTS.md. make bench-quick: the small sizes, asyncio and trio.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.bench_actors
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick

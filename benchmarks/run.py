@@ -181,8 +181,36 @@ def render(rows: list[Row], command: str, elapsed: float) -> str:
             "|---|---|---:|---:|---:|---:|---:|:-:|",
             *sizes,
         ]
+    lines += _overhead_lines(rows, misses)
     lines += ["", f"Targets not met or not measured: {', '.join(misses) or 'none'}.", ""]
     return "\n".join(lines)
+
+
+def _overhead_lines(rows: list[Row], misses: list[str]) -> list[str]:
+    """Engine overhead per superstep against one mailbox round trip (target ≤ 5x)."""
+    by_name = {row.workload.name: row for row in rows}
+    out = []
+    for backend in ACTORGRAPH_BACKENDS:
+        chain = by_name.get("chain_1000") or by_name.get("chain_10")
+        hop = by_name.get("mailbox_round_trip")
+        if chain is None or hop is None:
+            continue
+        step = chain.records.get(("actorgraph", backend))
+        trip = hop.records.get(("actorgraph", backend))
+        ratio = _ratio(step, trip)
+        if ratio is None or step is None or trip is None:
+            continue
+        met = "yes" if ratio <= 5 else "no"
+        if met != "yes":
+            misses.append(f"engine overhead on {backend}")
+        out.append(
+            f"- {backend}: a superstep of `{chain.workload.name}` costs {_per_op(step):.1f} µs,"
+            f" one actor ask round trip {_per_op(trip):.1f} µs: {ratio:.1f}× (target ≤ 5×,"
+            f" met: {met})"
+        )
+    if out:
+        out = ["", "Engine overhead per superstep against one mailbox round trip:", "", *out]
+    return out
 
 
 # Size targets: LangGraph's figure over ours must reach these.

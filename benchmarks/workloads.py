@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from typing_extensions import TypedDict
 
 from benchmarks._impls import Api
@@ -643,6 +644,36 @@ def interrupt_resume(*, sqlite: bool, rounds: int = 50) -> Workload:
     return Workload(name, "roundtrip", prepare)
 
 
+def mailbox_round_trip(asks: int = 5000) -> Workload:
+    """One actor ``ask`` round trip (actorgraph only): the yardstick for the
+    engine's overhead per superstep, which should stay within 5x of it."""
+
+    def prepare(api: Api) -> Prepared:
+        from actorgraph.actors import Actor, ActorSystem
+
+        class Ping(msgspec.Struct, frozen=True):
+            n: int
+
+        class Echo(Actor[Ping, int]):
+            async def receive(self, msg: Ping) -> int:
+                return msg.n
+
+        async def run() -> Any:
+            total = 0
+            async with ActorSystem("bench") as system:
+                ref = await system.spawn(Echo)
+                for i in range(asks):
+                    total += await ref.ask(Ping(i))
+            return total
+
+        def check(total: Any) -> None:
+            _expect(total, asks * (asks - 1) // 2, "sum of the echoed numbers")
+
+        return Prepared(run, check, asks)
+
+    return Workload("mailbox_round_trip", "roundtrip", prepare, impls=("actorgraph",))
+
+
 def all_workloads() -> list[Workload]:
     """Every workload of the default suite, in report order."""
     out: list[Workload] = []
@@ -669,6 +700,7 @@ def all_workloads() -> list[Workload]:
         growing_messages(1000),
         interrupt_resume(sqlite=False),
         interrupt_resume(sqlite=True),
+        mailbox_round_trip(),
     ]
     return out
 
