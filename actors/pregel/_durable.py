@@ -364,13 +364,15 @@ class RunDurability:
         ]
 
     def _checkpoint(
-        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None, *, copy: bool = True
     ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
         """The checkpoint of the run's state now, and the versions that changed.
 
         After a step (``tasks`` given) only the channels the step could have
         touched are looked at, so a step costs what it wrote, not the size of
-        the graph; otherwise (``tasks`` None) every channel is.
+        the graph; otherwise (``tasks`` None) every channel is. Without ``copy``
+        the checkpoint shares the maps this object keeps updating: only for a
+        saver that snapshots them before the next step (the in-memory one).
         """
         run = self.run
         saver = self.saver
@@ -420,7 +422,7 @@ class RunDurability:
                     values[key] = channel.checkpoint()
                 else:
                     values.pop(key, None)
-        stored = dict(values)
+        stored = dict(values) if copy or run.sends else values
         if run.sends:
             # Pending Sends are stored like a channel, under a version of their own.
             stored[TASKS] = list(run.sends)
@@ -433,8 +435,8 @@ class RunDurability:
             id=checkpoint_id,
             ts=_now(),
             channel_values=stored,
-            channel_versions=dict(self.saved_versions),
-            versions_seen=dict(seen),  # type: ignore[arg-type]
+            channel_versions=dict(self.saved_versions) if copy else self.saved_versions,
+            versions_seen=dict(seen) if copy else seen,  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions
@@ -463,10 +465,13 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint, metadata, new_versions)
             return
-        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
-        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
-            # The in-memory saver stores without suspending: a queue would only add cost.
+        emit = "checkpoints" in run.modes or "debug" in run.modes
+        # The in-memory saver stores without suspending and copies the maps it
+        # is given: a queue, or copies of our own, would only add cost.
+        direct = isinstance(self.saver, InMemorySaver)
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit or not direct)
+        if direct or self.durability == "sync":
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes
             )
@@ -486,7 +491,7 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes or "debug" in run.modes:
+        if emit:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:

@@ -12,6 +12,7 @@ import msgspec
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._base import (
+    SPECIAL_WRITE_INDEX,
     ListQuery,
     Op,
     SaverFaces,
@@ -155,9 +156,13 @@ class InMemorySaver(SaverFaces):
         task_id: str,
         task_path: str,
     ) -> None:
-        stored = self._writes.setdefault((thread_id, ns, checkpoint_id), {})
+        key = (thread_id, ns, checkpoint_id)
+        stored = self._writes.get(key)
+        if stored is None:
+            stored = self._writes[key] = {}
+        special = SPECIAL_WRITE_INDEX
         for position, (channel, value) in enumerate(writes):
-            slot = write_index(channel, position)
+            slot = special.get(channel, position)
             if slot < 0 or (task_id, slot) not in stored:
                 stored[task_id, slot] = (task_id, channel, value, task_path)
 

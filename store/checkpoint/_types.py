@@ -165,10 +165,12 @@ def new_checkpoint_id() -> str:
         _last_id = value
     # 48 bits of milliseconds, the version (7), 12 bits, the variant, 62 bits:
     # an order-preserving spread of ``value`` over the UUID layout.
-    millis, rest = value >> 74, value & _RANDOM_MASK
-    uuid_int = millis << 80 | 0x7 << 76 | (rest >> 62) << 64 | 0b10 << 62 | (rest & _LOW62)
-    text = f"{uuid_int:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    # Formatted field by field: building the 128-bit integer first costs twice as much.
+    millis, low = value >> 74, value & _LOW62
+    return (
+        f"{millis >> 16:08x}-{millis & 0xFFFF:04x}-7{(value >> 62) & 0xFFF:03x}-"
+        f"{0x8000 | low >> 48:04x}-{low & 0xFFFFFFFFFFFF:012x}"
+    )
 
 
 def as_metadata(metadata: CheckpointMetadata | Mapping[str, Any]) -> CheckpointMetadata:
