@@ -12,16 +12,15 @@ import msgspec
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._base import (
-    SPECIAL_WRITE_INDEX,
     ListQuery,
     Op,
     SaverFaces,
     made_before,
     require_parent,
-    write_index,
     writes_target,
 )
 from actorgraph.store.checkpoint._types import (
+    SPECIAL_WRITE_INDEX,
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
