@@ -70,6 +70,19 @@ _log_enabled = structlog.is_configured
 MAX_PENDING = 4
 
 
+# Exact types the serializer stores whatever their value (big ints and lone
+# surrogates included, as extensions).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
+
+
+_DONE_WRITE = (DONE, True)
+
+
+def _stored_write(write: tuple[str, Any]) -> tuple[str, Any]:
+    value = write[1]
+    return (write[0], value.value) if type(value) is SeededWrite else write
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -342,6 +355,8 @@ class RunDurability:
         for task in tasks:
             for key, value in task.writes:
                 raw = unseeded(value)
+                if type(raw) in _SCALARS:
+                    continue  # always storable: no need to encode it to know
                 try:
                     dumps(raw, path=f"{task.name}.{key}")
                 except SerializationError as exc:
@@ -355,9 +370,7 @@ class RunDurability:
     def _task_writes(self, tasks: Sequence[Task]) -> list[TaskWrites]:
         return [
             TaskWrites(
-                task.id,
-                [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
-                path_str(task.path),
+                task.id, [*map(_stored_write, task.writes), _DONE_WRITE], path_str(task.path)
             )
             for task in tasks
             if task.node is not None or task.name == START
