@@ -70,6 +70,19 @@ _log_enabled = structlog.is_configured
 MAX_PENDING = 4
 
 
+# Exact types the serializer stores whatever their value (big ints and lone
+# surrogates included, as extensions).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
+
+
+_DONE_WRITE = (DONE, True)
+
+
+def _stored_write(write: tuple[str, Any]) -> tuple[str, Any]:
+    value = write[1]
+    return (write[0], value.value) if type(value) is SeededWrite else write
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -342,6 +355,8 @@ class RunDurability:
         for task in tasks:
             for key, value in task.writes:
                 raw = unseeded(value)
+                if type(raw) in _SCALARS:
+                    continue  # always storable: no need to encode it to know
                 try:
                     dumps(raw, path=f"{task.name}.{key}")
                 except SerializationError as exc:
@@ -355,22 +370,22 @@ class RunDurability:
     def _task_writes(self, tasks: Sequence[Task]) -> list[TaskWrites]:
         return [
             TaskWrites(
-                task.id,
-                [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
-                path_str(task.path),
+                task.id, [*map(_stored_write, task.writes), _DONE_WRITE], path_str(task.path)
             )
             for task in tasks
             if task.node is not None or task.name == START
         ]
 
     def _checkpoint(
-        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None, *, copy: bool = True
     ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
         """The checkpoint of the run's state now, and the versions that changed.
 
         After a step (``tasks`` given) only the channels the step could have
         touched are looked at, so a step costs what it wrote, not the size of
-        the graph; otherwise (``tasks`` None) every channel is.
+        the graph; otherwise (``tasks`` None) every channel is. Without ``copy``
+        the checkpoint shares the maps this object keeps updating: only for a
+        saver that snapshots them before the next step (the in-memory one).
         """
         run = self.run
         saver = self.saver
@@ -420,7 +435,7 @@ class RunDurability:
                     values[key] = channel.checkpoint()
                 else:
                     values.pop(key, None)
-        stored = dict(values)
+        stored = dict(values) if copy or run.sends else values
         if run.sends:
             # Pending Sends are stored like a channel, under a version of their own.
             stored[TASKS] = list(run.sends)
@@ -433,8 +448,8 @@ class RunDurability:
             id=checkpoint_id,
             ts=_now(),
             channel_values=stored,
-            channel_versions=dict(self.saved_versions),
-            versions_seen=dict(seen),  # type: ignore[arg-type]
+            channel_versions=dict(self.saved_versions) if copy else self.saved_versions,
+            versions_seen=dict(seen) if copy else seen,  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions
@@ -463,10 +478,13 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint, metadata, new_versions)
             return
-        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
-        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
-            # The in-memory saver stores without suspending: a queue would only add cost.
+        emit = "checkpoints" in run.modes or "debug" in run.modes
+        # The in-memory saver stores without suspending and copies the maps it
+        # is given: a queue, or copies of our own, would only add cost.
+        direct = isinstance(self.saver, InMemorySaver)
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit or not direct)
+        if direct or self.durability == "sync":
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes
             )
@@ -486,7 +504,7 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes or "debug" in run.modes:
+        if emit:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:

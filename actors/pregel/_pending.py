@@ -172,4 +172,4 @@ def _looks_like_id(key: str) -> bool:
 
 
 def path_str(path: tuple[Any, ...]) -> str:
-    return "~".join(str(p) for p in path)
+    return "~".join(map(str, path))

@@ -17,10 +17,10 @@ from actorgraph.store.checkpoint._base import (
     SaverFaces,
     made_before,
     require_parent,
-    write_index,
     writes_target,
 )
 from actorgraph.store.checkpoint._types import (
+    SPECIAL_WRITE_INDEX,
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
@@ -155,9 +155,13 @@ class InMemorySaver(SaverFaces):
         task_id: str,
         task_path: str,
     ) -> None:
-        stored = self._writes.setdefault((thread_id, ns, checkpoint_id), {})
+        key = (thread_id, ns, checkpoint_id)
+        stored = self._writes.get(key)
+        if stored is None:
+            stored = self._writes[key] = {}
+        special = SPECIAL_WRITE_INDEX
         for position, (channel, value) in enumerate(writes):
-            slot = write_index(channel, position)
+            slot = special.get(channel, position)
             if slot < 0 or (task_id, slot) not in stored:
                 stored[task_id, slot] = (task_id, channel, value, task_path)
 

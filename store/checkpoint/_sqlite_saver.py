@@ -32,6 +32,7 @@ from actorgraph.store.checkpoint._types import (
     TaskWrites,
     checkpoint_config,
     config_target,
+    random_bits,
 )
 from actorgraph.store.serde import default_serializer
 
@@ -356,7 +357,7 @@ class SqliteSaver(SaverFaces):
         suffix, so versions sort as strings and a fork (which counts on from an
         older checkpoint) never reuses a version with another value."""
         number = super().get_next_version(current, channel)
-        return f"{number:020d}.{os.urandom(6).hex()}"
+        return f"{number:020d}.{random_bits(48):012x}"
 
 
 def _put_job(
