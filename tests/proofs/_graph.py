@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio
+import anyio.lowlevel
 from typing_extensions import TypedDict
 
 from actorgraph.graph import END, START, StateGraph
@@ -93,7 +94,7 @@ class Hooks:
         self.enter(key)
         await anyio.sleep(self.pause)
         # A second yield point, so a cancel may land after the first await.
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         self.done(key)
 
 

@@ -53,7 +53,7 @@ class Child:
     def __init__(self, stderr: Path) -> None:
         self.stderr = stderr
         with stderr.open("wb") as err:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.proofs._crash_child"],
                 cwd=ROOT,
                 stdin=subprocess.PIPE,
