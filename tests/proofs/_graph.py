@@ -68,34 +68,53 @@ STEP_VALUES: list[State] = [
 FINAL: State = STEP_VALUES[-1]
 
 
+def _nothing(key: str) -> None:
+    pass
+
+
 class Hooks:
     """What the nodes do besides their writes: report, pause, record.
 
     ``enter(key)`` runs when a task starts, ``done(key)`` just before it
-    returns its writes (its work is complete, nothing is saved yet);
-    ``pause`` is awaited in async nodes between the two (``sleep`` seconds in
-    the sync node), so a crash or a cancel can land inside a task.
+    returns its writes (its work is complete, nothing is saved yet), and
+    ``leave(key)`` whenever it stops, finished or cancelled. ``pause`` is
+    awaited in async nodes between enter and done (``sleep`` seconds in the
+    sync node), so a crash or a cancel can land inside a task.
     """
 
     def __init__(
         self,
-        enter: Callable[[str], None] = lambda key: None,
-        done: Callable[[str], None] = lambda key: None,
+        enter: Callable[[str], None] = _nothing,
+        done: Callable[[str], None] = _nothing,
+        leave: Callable[[str], None] = _nothing,
         *,
         pause: float = 0.0,
         sleep: float = 0.0,
     ) -> None:
         self.enter = enter
         self.done = done
+        self.leave = leave
         self.pause = pause
         self.sleep = sleep
 
     async def step(self, key: str) -> None:
         self.enter(key)
-        await anyio.sleep(self.pause)
-        # A second yield point, so a cancel may land after the first await.
-        await anyio.lowlevel.checkpoint()
-        self.done(key)
+        try:
+            await anyio.sleep(self.pause)
+            # A second yield point, so a cancel may land after the first await.
+            await anyio.lowlevel.checkpoint()
+            self.done(key)
+        finally:
+            self.leave(key)
+
+    def block(self, key: str) -> None:
+        """The sync node's part: blocks its worker thread for ``sleep`` seconds."""
+        self.enter(key)
+        try:
+            time.sleep(self.sleep)
+            self.done(key)
+        finally:
+            self.leave(key)
 
 
 def build(hooks: Hooks, checkpointer: Any) -> CompiledStateGraph[State]:
@@ -106,9 +125,7 @@ def build(hooks: Hooks, checkpointer: Any) -> CompiledStateGraph[State]:
         return {"items": ITEMS, "log": ["a"], "total": 1}
 
     def b(state: State) -> State:
-        hooks.enter("b")
-        time.sleep(hooks.sleep)
-        hooks.done("b")
+        hooks.block("b")
         return {"log": ["b"], "total": 10}
 
     async def work(task: Work) -> State:
