@@ -43,9 +43,9 @@ def main() -> int:
         app = build(hooks, saver)
         _say("go")
         if saver.get_tuple(config) is None:
-            app.invoke(INPUT, config, durability=durability)  # type: ignore[arg-type]
+            app.invoke(INPUT, config, durability=durability)
         elif app.get_state(config).next:
-            app.invoke(None, config, durability=durability)  # type: ignore[arg-type]
+            app.invoke(None, config, durability=durability)
         _say("final " + json.dumps(app.get_state(config).values, sort_keys=True))
     os.close(records)
     return 0
