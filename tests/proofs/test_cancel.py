@@ -263,7 +263,7 @@ async def test_plain_timeouts(folder: Path, durability: str, delay: float, fail:
 
 
 @pytest.mark.parametrize("durability", DURABILITIES)
-async def test_exit_durability_saves_the_state_reached(folder: Path, durability: str) -> None:
+async def test_a_cancelled_run_keeps_the_state_it_reached(folder: Path, durability: str) -> None:
     # Cancelled while the fan-out runs: two supersteps are complete, and with
     # every durability the thread holds them, though "exit" wrote nothing
     # before the cancel (shielded, the save still happens).
