@@ -19,6 +19,7 @@ __all__ = [
     "ActorStopped",
     "AskTimeout",
     "CheckpointError",
+    "CheckpointNotFoundError",
     "DatabaseError",
     "DeadActor",
     "DeserializationError",
@@ -38,12 +39,14 @@ __all__ = [
     "NodeError",
     "NodeInterrupt",
     "ParentCommand",
+    "ResumeError",
     "RunnableConfigurationError",
     "RunnableInputError",
     "ScriptExhaustedError",
     "SerializationError",
     "SyncCalledFromAsyncError",
     "TaskNotFound",
+    "UnknownNodeError",
     "create_error_message",
 ]
 
@@ -323,3 +326,22 @@ class EscalationError(ActorError):
         )
         self.path = path
         self.cause = cause
+
+
+# --- durable execution --------------------------------------------------------------
+
+
+class CheckpointNotFoundError(CheckpointError):
+    """A config names a ``checkpoint_id`` the thread does not have; nothing is run
+    or written. The message names the thread and the id."""
+
+
+class ResumeError(ActorGraphError, ValueError):
+    """``Command(resume=...)`` cannot be matched to a pending interrupt: the thread
+    is not interrupted, an interrupt id is unknown, or a single value was given
+    while several interrupts wait. Nothing is run or written."""
+
+
+class UnknownNodeError(ActorGraphError, ValueError):
+    """``update_state(..., as_node=...)`` names a node the graph does not have;
+    nothing is written. The message lists the graph's nodes."""

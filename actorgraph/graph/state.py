@@ -14,6 +14,7 @@ from actorgraph._drawing import Graph
 from actorgraph.actors.pregel._node import make_node_call
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateAPI
 from actorgraph.actors.pregel._task import Task
 from actorgraph.actors.pregel._types import (
     All,
@@ -477,13 +478,15 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
         await start_writer(task, coerce_input(input_info, value))
 
     output_info = builder.schemas[builder.output_schema]
-    return GraphSpec(
+    spec = GraphSpec(
         channels=channels,
         nodes=nodes,
         map_input=map_input,
         output_keys=output_info.keys,
         stream_keys=tuple(state_keys),
     )
+    spec.seeded_keys = frozenset(seeded)
+    return spec
 
 
 class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
@@ -499,6 +502,11 @@ class CompiledStateGraph(Pregel, Generic[StateT, ContextT, InputT, OutputT]):
     ) -> None:
         super().__init__(spec, **kwargs)
         self.builder = builder
+
+    def _subgraph(self, name: str) -> StateAPI | None:
+        node = self.builder.nodes.get(name)
+        action = node.action if node is not None else None
+        return action if isinstance(action, Pregel) else None
 
     def _coerce_context(self, context: Any) -> Any:
         schema = self.builder.context_schema

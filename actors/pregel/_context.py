@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from actorgraph.actors.pregel._durable import interrupt_id
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
 from actorgraph.actors.pregel._types import Interrupt, StreamWriter
@@ -61,12 +61,15 @@ def interrupt(value: Any) -> Any:
 
     The caller sees ``{"__interrupt__": [Interrupt(value, id)]}`` in the result
     (or the ``updates`` stream). Resuming with ``Command(resume=...)`` re-runs the
-    node from its start, and this call then returns the resume value; resuming
-    needs a checkpointer. Raises RuntimeError outside a run.
+    node from its start (code before the interrupt runs again), and this call
+    then returns the resume value. Several calls in one node are answered in
+    order; the id is stable for the same task and position across resume and
+    replay. Resuming needs a checkpointer. Raises RuntimeError outside a run.
     """
     task = _current("interrupt")
-    resume = task.run.resume_for(task)
+    run = task.run
+    index = run.next_interrupt_index(task)
+    resume = run.resume_for(task, index)
     if resume is not None:
         return resume[0]
-    interrupt_id = hashlib.blake2b(task.checkpoint_ns.encode(), digest_size=16).hexdigest()
-    raise GraphInterrupt((Interrupt(value=value, id=interrupt_id),))
+    raise GraphInterrupt((Interrupt(value=value, id=interrupt_id(task.checkpoint_ns, index)),))

@@ -211,6 +211,7 @@ async def run_task(task: Task) -> None:
                         exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
                     raise
                 task.writes.clear()
+                task.run.interrupt_counts.pop(task.id, None)
                 await anyio.sleep(_retry_delay(policy, attempt))
         await node.writer(task, result)
     finally:

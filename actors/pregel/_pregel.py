@@ -13,8 +13,10 @@ import anyio.lowlevel
 
 from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
+from actorgraph.actors.pregel._durable import attach_durability
 from actorgraph.actors.pregel._run import RunSupervisor
 from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateAPI, no_loop
 from actorgraph.actors.pregel._stream import RunStream, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.channels._errors import GraphInterrupt
@@ -23,21 +25,7 @@ from actorgraph.store._config import RunnableConfig
 __all__ = ["NodeView", "Pregel"]
 
 
-def _no_loop(what: str) -> None:
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return
-    raise RuntimeError(
-        f"{what}() was called inside a running event loop, where it would block the "
-        f"loop. Use `await graph.a{what}(...)` (or `async for` over "
-        "`graph.astream(...)`) instead."
-    )
-
-
 def _check_durability(durability: str | None) -> None:
-    # Checkpoints are durable execution's part; the value is checked now so a
-    # typo fails today rather than when savers arrive.
     if durability not in (None, "sync", "async", "exit"):
         raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
 
@@ -74,6 +62,7 @@ class NodeView:
             interrupt_before=(),
             interrupt_after=(),
             output_keys=None,
+            persist=False,
         )
         task = Task(run, self.spec, self.name, (PULL, self.name), self.spec.triggers, input)
         token = CURRENT_TASK.set(task)
@@ -84,14 +73,14 @@ class NodeView:
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Sync :meth:`ainvoke`; raises RuntimeError inside a running event loop."""
-        _no_loop("invoke")
+        no_loop("invoke")
         return run_to_completion(functools.partial(self.ainvoke, input, config, **kwargs))
 
     def __repr__(self) -> str:
         return f"NodeView({self.name!r})"
 
 
-class Pregel:
+class Pregel(StateAPI):
     """A compiled graph: runs it with ``invoke``/``stream``/``batch`` and their async twins.
 
     There is one engine, async, on anyio (asyncio or trio). The sync methods
@@ -134,7 +123,7 @@ class Pregel:
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Sync :meth:`aclear_cache`; raises RuntimeError inside a running event loop."""
-        _no_loop("clear_cache")
+        no_loop("clear_cache")
         run_to_completion(functools.partial(self.aclear_cache, nodes))
 
     # -- hooks the facade refines ---------------------------------------------------
@@ -165,6 +154,8 @@ class Pregel:
         forward: bool,
         output_keys: Sequence[str] | str | None,
         private_loop: bool = False,
+        durability: str | None = None,
+        persist: bool = True,
     ) -> RunSupervisor:
         config = config if config is not None else {}
         ns: tuple[str, ...] = ()
@@ -179,7 +170,7 @@ class Pregel:
                 context = parent_run.runtime.context
             if store is None:
                 store = parent_run.store
-        return RunSupervisor(
+        run = RunSupervisor(
             self.spec,
             config=config,
             bus=bus,
@@ -197,6 +188,9 @@ class Pregel:
             cache=self.cache,
             output_keys=output_keys,
         )
+        if persist:
+            attach_durability(run, self.checkpointer, config, parent, durability)
+        return run
 
     async def _ainvoke(
         self,
@@ -208,9 +202,12 @@ class Pregel:
     ) -> Any:
         if stream_mode == "values":
             run = self._new_run(config, bus=None, forward=True, **options)
-            await run.start(input)
-            while await run.tick():
-                pass
+            try:
+                await run.start(input)
+                while await run.tick():
+                    pass
+            finally:
+                await run.close()
             return self._finish_output(run)
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
@@ -218,9 +215,12 @@ class Pregel:
         run = self._new_run(
             config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
         )
-        await run.start(input)
-        while await run.tick():
-            pass
+        try:
+            await run.start(input)
+            while await run.tick():
+                pass
+        finally:
+            await run.close()
         return chunks
 
     async def ainvoke(
@@ -254,6 +254,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def invoke(
@@ -278,7 +279,7 @@ class Pregel:
         still run on worker threads, concurrently.
         """
         _check_durability(durability)
-        _no_loop("invoke")
+        no_loop("invoke")
         # From a worker thread (a sync node calling a subgraph) the run goes onto
         # the thread's loop, in the caller's context, so it is the node's child.
         worker = _in_worker_thread()
@@ -291,6 +292,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
             private_loop=not worker,
         )
         if worker:
@@ -346,6 +348,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def stream(
@@ -372,7 +375,7 @@ class Pregel:
         closing the generator early cancels the run.
         """
         _check_durability(durability)
-        _no_loop("stream")
+        no_loop("stream")
         return self._sync_stream(
             input,
             config,
@@ -382,6 +385,7 @@ class Pregel:
             output_keys=output_keys,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def _sync_stream(
@@ -473,7 +477,7 @@ class Pregel:
         **kwargs: Any,
     ) -> list[Any]:
         """Sync :meth:`abatch`. Raises RuntimeError inside a running event loop."""
-        _no_loop("batch")
+        no_loop("batch")
         call = functools.partial(
             self.abatch, inputs, config, return_exceptions=return_exceptions, **kwargs
         )

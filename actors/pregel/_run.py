@@ -13,6 +13,7 @@ from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._cache import NodeCache
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
+from actorgraph.actors.pregel._durable import RunDurability
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import GraphSpec, unseeded
@@ -153,6 +154,12 @@ class RunSupervisor:
         # Per-run state of facade features (for example message ids already
         # streamed), keyed by the feature; the engine itself never reads it.
         self.extras: dict[str, Any] = {}
+        # Set by the graph when the run has a checkpointer and a thread.
+        self.durable: RunDurability | None = None
+        self.interrupt_counts: dict[str, int] = {}
+        # The tasks of the current step that paused, with their interrupts.
+        self.paused: list[tuple[Task, Sequence[Interrupt]]] = []
+        self.failed: Task | None = None
 
     # -- stream -------------------------------------------------------------------
 
@@ -216,13 +223,52 @@ class RunSupervisor:
                 update[key] = unseeded(value)
         return update
 
-    def resume_for(self, task: Task) -> tuple[Any] | None:
-        """The answer to ``task``'s next ``interrupt()``, if the caller resumed it.
+    def next_interrupt_index(self, task: Task) -> int:
+        """The position of ``task``'s next ``interrupt()`` call (0, 1, ...)."""
+        counts = self.interrupt_counts
+        index = counts.get(task.id, 0)
+        counts[task.id] = index + 1
+        return index
 
-        Resuming from a checkpoint is durable execution's part; a run that was
-        not resumed has no answers.
+    def resume_for(self, task: Task, index: int = 0) -> tuple[Any] | None:
+        """The answer to ``task``'s ``index``-th ``interrupt()``, if the caller gave one.
+
+        Only a run with a checkpointer can be resumed; others have no answers.
         """
-        return None
+        durable = self.durable
+        if durable is None:
+            return None
+        return durable.resume_for(task, index)
+
+    def emit_checkpoint(
+        self, config: RunnableConfig, parent: RunnableConfig | None, metadata: Any, checkpoint: Any
+    ) -> None:
+        """Emit a ``checkpoints`` event for a checkpoint just saved."""
+        assert self.bus is not None  # noqa: S101 - modes are only set with a bus
+        self.bus.emit(
+            self.ns,
+            "checkpoints",
+            {
+                "config": config,
+                "parent_config": parent,
+                "metadata": metadata.as_dict(),
+                "values": self.output(),
+                "next": tuple(sorted({name for name in self.spec.nodes if self._pending(name)})),
+            },
+        )
+
+    def _pending(self, name: str) -> bool:
+        seen = self.seen.get(name) or {}
+        node = self.spec.nodes[name]
+        return any(
+            self.versions.get(t, 0) > seen.get(t, 0) and self.channels[t].is_available()
+            for t in node.triggers
+        )
+
+    async def close(self) -> None:
+        """Write what the run still owes its checkpointer (shielded); idempotent."""
+        if self.durable is not None:
+            await self.durable.finish()
 
     # -- the run ------------------------------------------------------------------
 
@@ -237,7 +283,14 @@ class RunSupervisor:
         return out
 
     async def start(self, input: Any) -> None:
-        """Apply the input as the writes of step 0 (the START node)."""
+        """Apply the input as the writes of step 0 (the START node).
+
+        With a checkpointer, first restore the thread: ``None`` continues it,
+        ``Command(resume=...)`` answers its interrupts.
+        """
+        if self.durable is not None:
+            await self.durable.start(input)
+            return
         task = Task(self, None, START, (PULL, START), (), input)
         await self.spec.map_input(task, input)
         updated = apply_writes(self, [task])
@@ -283,12 +336,37 @@ class RunSupervisor:
         whatever a node raised (after its retries; siblings are cancelled and
         the step's writes are dropped).
         """
+        durable = self.durable
+        if durable is None:
+            return await self._tick(None)
+        try:
+            going = await self._tick(durable)
+        except BaseException:
+            await durable.finish()
+            raise
+        if not going:
+            await durable.finish()
+        return going
+
+    async def _tick(self, durable: RunDurability | None) -> bool:
         if self.step > self.stop:
             raise self._recursion_error()
-        tasks = plan_step(self)
+        held: list[tuple[Task, list[Interrupt]]] = []
+        if durable is not None:
+            tasks = plan_step(self)
+            held = durable.prepare(tasks)
+        else:
+            tasks = plan_step(self)
         if not tasks:
             return False
-        if self.interrupt_before and self._should_interrupt(self.interrupt_before, tasks):
+        skip = durable is not None and durable.skip_before
+        if durable is not None:
+            durable.skip_before = False
+        if (
+            self.interrupt_before
+            and not skip
+            and self._should_interrupt(self.interrupt_before, tasks)
+        ):
             self.breakpoint = "before"
             return False
         modes = self.modes
@@ -303,12 +381,31 @@ class RunSupervisor:
                         "triggers": task.triggers,
                     },
                 )
-        if self.cache is not None:
-            keys = await cache_lookup(self.cache, tasks)
-            await self._execute(tasks)
-            await cache_store(self.cache, tasks, keys)
+        self.paused = []
+        if durable is None:
+            await self._run_tasks(tasks)
         else:
-            await self._execute(tasks)
+            running = tasks
+            if held:
+                waiting = {id(task) for task, _ in held}
+                running = [task for task in tasks if id(task) not in waiting]
+            try:
+                if running:
+                    await self._run_tasks(running)
+            except BaseException as exc:
+                failed = self.failed
+                error = (failed, exc) if failed is not None and isinstance(exc, Exception) else None
+                await durable.save_pending(running, self.paused, error)
+                raise
+            if held:
+                self.paused.extend(held)
+                order = {id(task): i for i, task in enumerate(tasks)}
+                self.paused.sort(key=lambda pair: order[id(pair[0])])
+                self.interrupts = [i for _, ints in self.paused for i in ints]
+            if self.interrupts:
+                await durable.save_pending(running, self.paused)
+            else:
+                durable.check_writes(tasks)
         if self.interrupts:
             payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
             for mode in ("updates", "values"):
@@ -319,6 +416,8 @@ class RunSupervisor:
         if "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_tasks = tasks
+        if durable is not None:
+            await durable.save("loop", tasks)
         if _log_enabled():
             _logger.debug(
                 "run.step",
@@ -343,7 +442,16 @@ class RunSupervisor:
             return True
         return any(task.name in names for task in tasks)
 
+    async def _run_tasks(self, tasks: list[Task]) -> None:
+        if self.cache is not None:
+            keys = await cache_lookup(self.cache, tasks)
+            await self._execute(tasks)
+            await cache_store(self.cache, tasks, keys)
+        else:
+            await self._execute(tasks)
+
     async def _execute(self, tasks: list[Task]) -> None:
+        self.failed = None
         sink = self.bus.sink if self.bus is not None else None
         if len(tasks) == 1 and not tasks[0].cached:
             task = tasks[0]
@@ -352,9 +460,14 @@ class RunSupervisor:
                 await run_task(task)
             except GraphInterrupt as exc:
                 self.interrupts.extend(exc.interrupts)
+                self.paused.append((task, exc.interrupts))
                 return
             except ParentCommand as exc:
                 raise self._no_parent(task, exc) from None
+            except BaseException:
+                self.failed = task
+                raise
+            task.done = True
             if self.modes:
                 self._task_done(task)
                 if isinstance(sink, BoundedSink):
@@ -382,10 +495,13 @@ class RunSupervisor:
             except GraphInterrupt as exc:
                 paused[index] = exc.interrupts
             except Exception as exc:  # noqa: BLE001 - re-raised once the group is done
+                if not errors:
+                    self.failed = task
                 errors.append(exc)
                 cancel.cancel()
                 return
             done[index] = True
+            task.done = index not in paused
             # Updates are released in task order, each as soon as every task
             # before it has finished: the stream never depends on timing.
             while released < len(tasks) and done[released]:
@@ -401,6 +517,7 @@ class RunSupervisor:
                     group.start_soon(one, index, task, group.cancel_scope)
         for index in sorted(paused):
             self.interrupts.extend(paused[index])
+            self.paused.append((tasks[index], paused[index]))
         if errors:
             error = errors[0]
             if isinstance(error, ParentCommand):

@@ -127,6 +127,9 @@ class GraphSpec:
         self.output_set = frozenset(output_keys)
         self.stream_keys = frozenset(stream_keys)
         self.name = name
+        # Keys whose writes carry a seed (see SeededWrite), set by the facade;
+        # pending writes restored from a checkpoint get their seed back.
+        self.seeded_keys: frozenset[str] = frozenset()
         trigger_to_nodes: dict[str, list[str]] = {}
         for node in self.nodes.values():
             for trigger in node.triggers:

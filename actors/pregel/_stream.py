@@ -175,6 +175,8 @@ class RunStream:
                         await sink.flush()
                 except Exception as exc:  # noqa: BLE001 - re-raised to the consumer
                     self._error = exc
+                finally:
+                    await self._run.close()
 
         self._group.start_soon(produce)
         return self

@@ -34,6 +34,7 @@ class Task:
         "_config",
         "_id",
         "cached",
+        "done",
         "input",
         "name",
         "node",
@@ -60,6 +61,8 @@ class Task:
         self.input = input
         self.writes: list[tuple[str, Any]] = []
         self.cached = False
+        # Set when the task's code returned (not paused, failed or cancelled).
+        self.done = False
         self._id: str | None = None
         self._config: RunnableConfig | None = None
 

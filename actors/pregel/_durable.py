@@ -1,0 +1,573 @@
+"""Durable execution of one run: restore a thread, checkpoint each step, resume interrupts.
+
+A run with a checkpointer and a ``thread_id`` gets a :class:`RunDurability`. It
+loads the thread's latest checkpoint (or the one ``checkpoint_id`` names),
+saves an ``input`` checkpoint before the input is applied and a ``loop``
+checkpoint after every superstep, and keeps the writes of a step that did not
+finish (tasks that succeeded, tasks that paused, the task that failed) as
+pending writes of the checkpoint the step started from, so a resumed run
+re-runs only what did not finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
+from actorgraph.actors.pregel._task import PULL, Task
+from actorgraph.actors.pregel._types import Command, Interrupt
+from actorgraph.channels._errors import (
+    CheckpointNotFoundError,
+    EmptyInputError,
+    ResumeError,
+    SerializationError,
+)
+from actorgraph.channels.base import BaseChannel
+from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._types import (
+    ChannelVersion,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    TaskWrites,
+    config_target,
+    new_checkpoint_id,
+)
+from actorgraph.store.checkpoint._write_behind import WriteBehind
+from actorgraph.store.serde import dumps
+
+if TYPE_CHECKING:
+    from actorgraph.actors.pregel._run import RunSupervisor
+
+__all__ = [
+    "DONE",
+    "ERROR",
+    "INTERRUPT",
+    "RESUME",
+    "SPECIAL_WRITES",
+    "RunDurability",
+    "as_int",
+    "attach_durability",
+    "interrupt_id",
+    "restore_channels",
+]
+
+START = "__start__"
+INTERRUPT = "__interrupt__"
+RESUME = "__resume__"
+ERROR = "__error__"
+DONE = "__done__"
+SPECIAL_WRITES = frozenset({INTERRUPT, RESUME, ERROR, DONE})
+
+#: How many checkpoints ``durability="async"`` lets wait for their commit
+#: before the next step waits.
+MAX_PENDING = 4
+
+
+def as_int(version: ChannelVersion) -> int:
+    """The counter inside a saver's version (``"00000000000000000007.ab12"`` is 7)."""
+    if isinstance(version, int):
+        return version
+    return int(str(version).split(".", 1)[0])
+
+
+def interrupt_id(checkpoint_ns: str, index: int) -> str:
+    """The id of a task's ``index``-th interrupt: stable for the same task position."""
+    key = checkpoint_ns if index == 0 else f"{checkpoint_ns}#{index}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def restore_channels(run: RunSupervisor, checkpoint: Checkpoint) -> None:
+    """Load ``checkpoint``'s channels, versions and pending Sends into ``run``."""
+    prototypes = run.spec.channels
+    values = checkpoint.channel_values
+    channels = run.channels
+    for key, value in values.items():
+        if key == TASKS:
+            run.sends = list(value)
+            continue
+        prototype: BaseChannel[Any, Any, Any] | None = prototypes.get(key)
+        if prototype is not None:
+            channels[key] = prototype.from_checkpoint(value)
+    run.versions = {
+        key: as_int(version)
+        for key, version in checkpoint.channel_versions.items()
+        if key in prototypes
+    }
+    run.seen = {
+        node: {key: as_int(version) for key, version in seen.items()}
+        for node, seen in checkpoint.versions_seen.items()
+    }
+    run.version = max(run.versions.values(), default=0)
+    # Planning looks at the channels the last step changed; a restored run
+    # does not know them, so it looks at every channel (versions decide).
+    run.updated = set(run.versions)
+    run.written_last = list(run.versions)
+
+
+class _Pending:
+    """A checkpoint's pending writes, grouped by task."""
+
+    def __init__(self, writes: Sequence[PendingWrite]) -> None:
+        self.done: dict[str, list[tuple[str, Any]]] = {}
+        self.interrupts: dict[str, list[Interrupt]] = {}
+        self.answers: dict[str, list[Any]] = {}
+        self.errors: dict[str, str] = {}
+        regular: dict[str, list[tuple[str, Any]]] = {}
+        finished: set[str] = set()
+        for task_id, channel, value in writes:
+            if channel == DONE:
+                finished.add(task_id)
+            elif channel == INTERRUPT:
+                self.interrupts[task_id] = list(value)
+            elif channel == RESUME:
+                self.answers[task_id] = list(value)
+            elif channel == ERROR:
+                self.errors[task_id] = str(value)
+            else:
+                regular.setdefault(task_id, []).append((channel, value))
+        for task_id in finished:
+            self.done[task_id] = regular.get(task_id, [])
+            self.interrupts.pop(task_id, None)
+            self.errors.pop(task_id, None)
+
+    def open_interrupts(self) -> list[Interrupt]:
+        return [i for ints in self.interrupts.values() for i in ints]
+
+
+class RunDurability:
+    """The checkpointing side of one run (see the module docstring).
+
+    ``resume_map`` (interrupt id to answer) is shared by a run and every
+    subgraph run under it, so an answer reaches the interrupt however deep.
+    """
+
+    def __init__(
+        self,
+        run: RunSupervisor,
+        saver: Any,
+        *,
+        thread_id: str,
+        checkpoint_ns: str,
+        checkpoint_id: str | None,
+        durability: str,
+        resume_map: dict[str, Any] | None,
+        continue_child: bool,
+    ) -> None:
+        self.run = run
+        self.saver = saver
+        self.thread_id = thread_id
+        self.ns = checkpoint_ns
+        self.requested_id = checkpoint_id
+        self.durability = durability
+        self.resume_map: dict[str, Any] = resume_map if resume_map is not None else {}
+        self.continue_child = continue_child
+        self.parent_config: RunnableConfig | None = None
+        self.checkpoint_id: str | None = None
+        self.saved_versions: dict[str, ChannelVersion] = {}
+        self.saved_ints: dict[str, int] = {}
+        self.pending: _Pending | None = None
+        self.answers: dict[str, list[Any]] = {}
+        self.queue: WriteBehind | None = None
+        self.unsaved: tuple[str, CheckpointMetadata] | None = None
+        self.step_writes: list[TaskWrites] = []
+        self.skip_before = False
+        user = dict(run.config.get("metadata") or {})
+        self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
+        self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
+        self.finished = False
+        # Task ids (hence interrupt ids and invented message ids) derive from
+        # the thread, namespace, step and node: a resumed or replayed step gets
+        # the same ids, which is how pending writes find their tasks again.
+        run.run_key = f"thread:{thread_id}"
+
+    # -- starting -----------------------------------------------------------------
+
+    def _config(self, checkpoint_id: str | None = None) -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    async def start(self, input: Any) -> None:
+        """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
+        run = self.run
+        saver = self.saver
+        found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
+        if self.requested_id is not None and found is None:
+            raise CheckpointNotFoundError(
+                f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}"
+                + (f" in namespace {self.ns!r}" if self.ns else "")
+                + "; take checkpoint ids from get_state_history(config).",
+                thread_id=self.thread_id,
+                checkpoint_ns=self.ns,
+                checkpoint_id=self.requested_id,
+            )
+        latest = found
+        if self.requested_id is not None:
+            latest = await saver.aget_tuple(self._config())
+        replay = found is not None and latest is not None and latest.config != found.config
+        if latest is not None and latest is not found:
+            # Versions count on from the newest checkpoint of the thread, so a
+            # fork never reuses a version another branch stored.
+            newest = max(map(as_int, latest.checkpoint.channel_versions.values()), default=0)
+        else:
+            newest = 0
+        step = -2  # a fresh thread's input checkpoint is step -1
+        if found is not None:
+            restore_channels(run, found.checkpoint)
+            run.version = max(run.version, newest)
+            self.parent_config = found.config
+            self.checkpoint_id = found.checkpoint.id
+            self.saved_versions = dict(found.checkpoint.channel_versions)
+            self.saved_ints = dict(run.versions)
+            step = found.metadata.step
+        resume = isinstance(input, Command) and input.resume is not None
+        if self.continue_child and found is not None:
+            input = None  # a subgraph resumed by its parent continues where it was
+        if input is None or resume:
+            if found is None:
+                if resume:
+                    raise ResumeError(
+                        f"Command(resume=...) was given for thread {self.thread_id!r}, which "
+                        "has no checkpoint: there is nothing to resume. Start it with an input."
+                    )
+                raise EmptyInputError(
+                    f"Received no input for thread {self.thread_id!r}, which has no "
+                    "checkpoint yet: invoke the graph with a dict of state keys first."
+                )
+            pending = _Pending(found.pending_writes)
+            if replay:
+                # Time travel re-runs the step: earlier answers are stale.
+                pending = _Pending([w for w in found.pending_writes if w[1] == INTERRUPT])
+            self.pending = pending
+            self.answers = {} if replay else pending.answers
+            if resume:
+                assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
+                self._map_resume(input, pending)
+            self.skip_before = True
+            if replay:
+                # The replayed branch becomes the thread's latest state.
+                run.step = step
+                await self.save("fork", [])
+            run.step = step + 1
+            run.stop = run.step + run.limit - 1
+            return
+        await self._start_input(input, step)
+
+    def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
+        if command.update is not None or command.goto:
+            raise ResumeError(
+                "Command(resume=..., update=/goto=) is not supported: resume first, then "
+                "change the state with update_state(config, values, as_node=...)."
+            )
+        waiting = pending.open_interrupts()
+        ids = {i.id for i in waiting}
+        if not waiting:
+            raise ResumeError(
+                f"thread {self.thread_id!r} is not interrupted: there is no pending "
+                "interrupt to resume. Invoke it with an input, or with None to continue."
+            )
+        value = command.resume
+        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+            keys = set(value)
+            if keys & ids or all(_looks_like_id(k) for k in keys):
+                unknown = sorted(keys - ids)
+                if unknown:
+                    raise ResumeError(
+                        f"Command(resume=...) names unknown interrupt ids {unknown}; the "
+                        f"pending interrupts of thread {self.thread_id!r} are {sorted(ids)}."
+                    )
+                self.resume_map.update(value)
+                return
+        if len(waiting) > 1:
+            raise ResumeError(
+                f"thread {self.thread_id!r} has {len(waiting)} pending interrupts; when "
+                "several are pending, resume with Command(resume={interrupt.id: value, "
+                "...}) naming each one you answer."
+            )
+        self.resume_map[waiting[0].id] = value
+
+    async def _start_input(self, input: Any, step: int) -> None:
+        run = self.run
+        discard: list[Task] = []
+        if self.checkpoint_id is not None:
+            # A new input abandons whatever the thread's last run left to do.
+            discard = plan_step(run)
+            for task in discard:
+                task.writes = []
+        run.step = step + 1
+        input_id = new_checkpoint_id()
+        start = Task(run, None, START, (PULL, START), (), input)
+        await run.spec.map_input(start, input)
+        self.check_writes([start])
+        # The input checkpoint holds the state before the input, with the
+        # input as the pending writes of the __start__ task.
+        await self.save("input", [], checkpoint_id=input_id)
+        updated = apply_writes(run, [*discard, start])
+        if "values" in run.modes and not updated.isdisjoint(run.output_set):
+            run.emit_values()
+        run.step = step + 2
+        await self.save("loop", [start])
+        run.step = step + 3
+        run.stop = run.step + run.limit - 1
+
+    # -- resuming tasks -------------------------------------------------------------
+
+    def prepare(self, tasks: list[Task]) -> list[tuple[Task, list[Interrupt]]]:
+        """Fill in the writes of tasks that finished before; return the tasks to hold.
+
+        A task held still has an unanswered interrupt: it does not run again
+        until its interrupt is answered.
+        """
+        pending = self.pending
+        if pending is None:
+            return []
+        self.pending = None
+        held: list[tuple[Task, list[Interrupt]]] = []
+        seeded = self.run.spec.seeded_keys
+        for task in tasks:
+            task_id = task.id
+            writes = pending.done.get(task_id)
+            if writes is not None:
+                task.writes = [
+                    (k, SeededWrite(f"{task_id}#{i}", v) if k in seeded else v)
+                    for i, (k, v) in enumerate(writes)
+                ]
+                task.cached = True
+                continue
+            interrupts = pending.interrupts.get(task_id)
+            if interrupts and not any(i.id in self.resume_map for i in interrupts):
+                task.cached = True
+                held.append((task, interrupts))
+        return held
+
+    def resume_for(self, task: Task, index: int) -> tuple[Any] | None:
+        """The stored or newly given answer to ``task``'s ``index``-th interrupt."""
+        answers = self.answers.get(task.id)
+        if answers is not None and index < len(answers):
+            return (answers[index],)
+        key = interrupt_id(task.checkpoint_ns, index)
+        if key in self.resume_map:
+            value = self.resume_map.pop(key)
+            self.answers.setdefault(task.id, []).append(value)
+            return (value,)
+        return None
+
+    # -- saving -----------------------------------------------------------------------
+
+    def check_writes(self, tasks: Sequence[Task]) -> None:
+        """Raise :class:`SerializationError` naming node, key and type for a write
+        the checkpointer could not store (before anything is applied)."""
+        for task in tasks:
+            for key, value in task.writes:
+                raw = unseeded(value)
+                try:
+                    dumps(raw, path=f"{task.name}.{key}")
+                except SerializationError as exc:
+                    raise SerializationError(
+                        f"node {task.name!r} wrote {key!r} a value of type "
+                        f"{type(raw).__name__}, which the checkpointer cannot store ({exc}). "
+                        "Store plain data (dicts, lists, str, numbers, msgspec Structs, "
+                        "dataclasses) or register the type with actorgraph.store.serde.register."
+                    ) from None
+
+    def _task_writes(self, tasks: Sequence[Task]) -> list[TaskWrites]:
+        return [
+            TaskWrites(
+                task.id,
+                [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
+                _path_str(task.path),
+            )
+            for task in tasks
+            if task.node is not None or task.name == START
+        ]
+
+    def _checkpoint(self, checkpoint_id: str) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+        run = self.run
+        saver = self.saver
+        values: dict[str, Any] = {}
+        channels = run.channels
+        for key in run.versions:
+            channel = channels[key]
+            if channel.is_available():
+                values[key] = channel.checkpoint()
+        if run.sends:
+            values[TASKS] = list(run.sends)
+        new_versions: dict[str, ChannelVersion] = {}
+        saved_ints = self.saved_ints
+        for key, number in run.versions.items():
+            if saved_ints.get(key) != number:
+                version = saver.get_next_version(number - 1 if number > 1 else None, key)
+                if as_int(version) != number:
+                    version = number
+                new_versions[key] = version
+                self.saved_versions[key] = version
+                saved_ints[key] = number
+        checkpoint = Checkpoint(
+            id=checkpoint_id,
+            ts=_now(),
+            channel_values=values,
+            channel_versions=dict(self.saved_versions),
+            versions_seen={node: dict(seen) for node, seen in run.seen.items()},
+            updated_channels=sorted(run.updated),
+        )
+        return checkpoint, new_versions
+
+    async def save(
+        self, source: str, tasks: Sequence[Task], *, checkpoint_id: str | None = None
+    ) -> None:
+        """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
+        run = self.run
+        checkpoint_id = checkpoint_id or new_checkpoint_id()
+        writes = self._task_writes(tasks) if self.parent_config is not None else []
+        metadata = CheckpointMetadata(
+            source=source,  # type: ignore[arg-type]
+            step=run.step,
+            parents={},
+            run_id=self.run_id,
+            extra=self.extra,
+        )
+        if self.durability == "exit":
+            # Only ids advance; the state is written once, when the run stops.
+            self.checkpoint_id = checkpoint_id
+            self.unsaved = (checkpoint_id, metadata)
+            return
+        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        parent = self.parent_config or self._config()
+        if self.durability == "sync":
+            config = await self.saver.aput(
+                parent, checkpoint, metadata, new_versions, writes=writes
+            )
+        else:
+            if self.queue is None:
+                self.queue = WriteBehind(self.saver, MAX_PENDING)
+            config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
+        self.parent_config = config
+        self.checkpoint_id = checkpoint_id
+        if "checkpoints" in run.modes:
+            run.emit_checkpoint(config, parent, metadata, checkpoint)
+
+    async def _write_exit_checkpoint(self) -> None:
+        if self.unsaved is None:
+            return
+        checkpoint_id, metadata = self.unsaved
+        self.unsaved = None
+        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        parent = self.parent_config or self._config()
+        self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
+
+    async def save_pending(
+        self,
+        tasks: Sequence[Task],
+        paused: Sequence[tuple[Task, Sequence[Interrupt]]],
+        error: tuple[Task, BaseException] | None = None,
+    ) -> None:
+        """Keep what a step that did not finish did, as writes of its start checkpoint."""
+        with anyio.CancelScope(shield=True):
+            await self._write_exit_checkpoint()
+            config = self.parent_config
+            if config is None:
+                return
+            saver = self.saver
+            for task in tasks:
+                if task.done and not task.cached and task.node is not None:
+                    writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
+                    await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+            for task, interrupts in paused:
+                writes = [(INTERRUPT, list(interrupts))]
+                answers = self.answers.get(task.id)
+                if answers:
+                    writes.append((RESUME, list(answers)))
+                await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+            if error is not None:
+                task, exc = error
+                await saver.aput_writes(
+                    config, [(ERROR, f"{type(exc).__name__}: {exc}")], task.id, _path_str(task.path)
+                )
+
+    async def finish(self) -> None:
+        """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""
+        if self.finished:
+            return
+        self.finished = True
+        with anyio.CancelScope(shield=True):
+            await self._write_exit_checkpoint()
+            queue = self.queue
+            if queue is not None:
+                self.queue = None
+                await queue.flush()
+
+
+def _looks_like_id(key: str) -> bool:
+    return len(key) == 32 and all(c in "0123456789abcdef" for c in key)
+
+
+def _path_str(path: tuple[Any, ...]) -> str:
+    return "~".join(str(p) for p in path)
+
+
+def attach_durability(
+    run: RunSupervisor,
+    checkpointer: Any,
+    config: RunnableConfig | None,
+    parent: Task | None,
+    durability: str | None,
+) -> None:
+    """Give ``run`` a :class:`RunDurability` when it has a checkpointer.
+
+    A subgraph inherits its parent run's checkpointer and thread (unless
+    compiled with ``checkpointer=False``) and checkpoints under its own
+    namespace, ``node:task_id`` (``node`` alone with ``checkpointer=True``, so
+    its state lasts across calls on the thread). Raises
+    :class:`~actorgraph.errors.CheckpointError` for a top-level run with a
+    checkpointer but no ``thread_id``.
+    """
+    above = parent.run.durable if parent is not None else None
+    if checkpointer is False:
+        return
+    persistent = checkpointer is True
+    saver = checkpointer
+    if saver is None or saver is True:
+        if above is None:
+            return
+        saver = above.saver
+    if above is not None:
+        ns = run.ns_str
+        if persistent:
+            ns = "|".join(part.split(":", 1)[0] for part in ns.split("|"))
+        run.durable = RunDurability(
+            run,
+            saver,
+            thread_id=above.thread_id,
+            checkpoint_ns=ns,
+            checkpoint_id=None,
+            durability=above.durability,
+            resume_map=above.resume_map,
+            continue_child=not persistent,
+        )
+        return
+    if parent is not None:
+        config = {**parent.run.config, **(config or {})}
+    thread_id, ns, checkpoint_id = config_target(config)
+    run.durable = RunDurability(
+        run,
+        saver,
+        thread_id=thread_id,
+        checkpoint_ns=ns if parent is None else run.ns_str,
+        checkpoint_id=checkpoint_id,
+        durability=durability or "async",
+        resume_map=None,
+        continue_child=False,
+    )
