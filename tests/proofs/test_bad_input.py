@@ -137,10 +137,9 @@ async def test_resuming_a_thread_that_never_ran(saved: Saved) -> None:
 
 async def test_resuming_with_an_unknown_interrupt_id(saved: Saved) -> None:
     app, config, interrupts = await _paused(saved)
-    await saved.refuses(
-        lambda: app.ainvoke(Command(resume={"no-such-interrupt": "yes"}), config),
-        "no-such-interrupt",
-    )
+    # Shaped like an interrupt id (a dict of other keys is a resume value).
+    unknown = "0123456789abcdef" * 2
+    await saved.refuses(lambda: app.ainvoke(Command(resume={unknown: "yes"}), config), unknown)
     # One good id beside a bad one: the good answer is not applied either.
     mixed = {interrupts[0].id: "yes", "no-such-interrupt": "yes"}
     await saved.refuses(lambda: app.ainvoke(Command(resume=mixed), config), "no-such-interrupt")
