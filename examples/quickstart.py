@@ -4,23 +4,31 @@ Run it with ``make demo`` (or ``python -m examples.quickstart``). A planner spli
 a topic into sections, one writer per section runs in parallel (``Send``), their
 drafts fold into one list (a reducer), and a reviewer loops back until every
 section is long enough. Each writer reports progress on the ``custom`` stream,
-drawn here as a progress bar. The run keeps its state in memory: this example
-uses no checkpointer yet (the SQLite saver plugs in with ``compile(checkpointer=...)``).
+drawn here as a progress bar. Before publishing, the graph pauses on an
+``interrupt()`` for approval: the run is checkpointed to ``quickstart.sqlite`` next
+to this file, resumed with ``Command(resume=...)`` (automatically when stdin is not
+a terminal, after asking when it is), and the thread's history is read back from
+the SQLite file. Run it twice: the second run continues the same thread.
 """
 
 from __future__ import annotations
 
 import operator
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
 from typing_extensions import TypedDict
 
-from actorgraph.config import get_stream_writer
+from actorgraph.config import RunnableConfig, get_stream_writer
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.graph.state import CompiledStateGraph
-from actorgraph.types import Send
+from actorgraph.store.checkpoint import SqliteSaver
+from actorgraph.types import Command, Send, interrupt
+
+DATABASE = Path(__file__).with_name("quickstart.sqlite")
+THREAD: RunnableConfig = {"configurable": {"thread_id": "quickstart"}}
 
 
 class Essay(TypedDict):
@@ -28,6 +36,7 @@ class Essay(TypedDict):
     sections: list[str]
     drafts: Annotated[list[str], operator.add]
     rounds: Annotated[int, operator.add]
+    published: bool
 
 
 class Section(TypedDict):
@@ -60,18 +69,25 @@ def fan_out(state: Essay) -> list[Send]:
     ]
 
 
-def good_enough(state: Essay) -> Literal["plan", "__end__"]:
-    return END if state["rounds"] >= 2 else "plan"
+def good_enough(state: Essay) -> Literal["plan", "approve"]:
+    return "approve" if state["rounds"] % 2 == 0 else "plan"
 
 
-def build() -> CompiledStateGraph[Essay]:
+def approve(state: Essay) -> dict[str, Any]:
+    # Code before interrupt() runs again on resume; keep it free of side effects.
+    answer = interrupt({"question": "Publish these drafts?", "drafts": len(state["drafts"])})
+    return {"published": answer in (True, "y", "yes")}
+
+
+def build(checkpointer: Any = None) -> CompiledStateGraph[Essay]:
     graph = StateGraph(Essay)
-    graph.add_node(plan).add_node(write).add_node(review)
+    graph.add_node(plan).add_node(write).add_node(review).add_node(approve)
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", fan_out, ["write"])
     graph.add_edge("write", "review")
     graph.add_conditional_edges("review", good_enough)
-    return graph.compile()
+    graph.add_edge("approve", END)
+    return graph.compile(checkpointer=checkpointer)
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -79,12 +95,44 @@ def _bar(done: int, total: int, width: int = 20) -> str:
     return "#" * filled + "." * (width - filled)
 
 
-async def main() -> None:
-    app = build()
+def _decide(prompt: str) -> bool:
+    if sys.stdin.isatty():
+        return input(f"{prompt} [y/n] ").strip().lower() in ("y", "yes")
+    print(f"{prompt} -> yes (stdin is not a terminal)")
+    return True
+
+
+async def main(database: Path = DATABASE) -> None:
+    async with SqliteSaver(database) as saver:
+        app = build(saver)
+        before = await app.aget_state(THREAD)
+        if before.values:
+            print(f"continuing thread 'quickstart' from {database.name}")
+        final = await _write_essay(app)
+        print()
+        print(f"rounds: {final['rounds']}")
+        for draft in final["drafts"]:
+            print(f"  - {draft}")
+        snapshot = await app.aget_state(THREAD)
+        for pending in snapshot.interrupts:
+            print(f"paused at {snapshot.next}: {pending.value}")
+            final = await app.ainvoke(Command(resume=_decide(pending.value["question"])), THREAD)
+        print(f"published: {final['published']}")
+        print(f"history of thread 'quickstart' in {database.name}:")
+        async for past in app.aget_state_history(THREAD, limit=8):
+            meta = past.metadata
+            print(f"  step {meta['step']:>3} {meta['source']:<6} next={past.next}")
+    print()
+    print(app.get_graph().draw_mermaid())
+
+
+async def _write_essay(app: CompiledStateGraph[Essay]) -> dict[str, Any]:
     bars: dict[str, str] = {}
     final: dict[str, Any] = {}
     async with app.astream(
-        {"topic": "actors", "drafts": [], "rounds": 0}, stream_mode=["custom", "values"]
+        {"topic": "actors", "rounds": 0, "published": False},
+        THREAD,
+        stream_mode=["custom", "values"],
     ) as stream:
         async for mode, chunk in stream:
             if mode == "custom":
@@ -92,14 +140,9 @@ async def main() -> None:
                 line = "  ".join(f"{name:>9} [{bar}]" for name, bar in sorted(bars.items()))
                 sys.stdout.write("\r" + line)
                 sys.stdout.flush()
-            else:
+            elif "__interrupt__" not in chunk:
                 final = chunk
-    print()
-    print(f"rounds: {final['rounds']}")
-    for draft in final["drafts"]:
-        print(f"  - {draft}")
-    print()
-    print(app.get_graph().draw_mermaid())
+    return final
 
 
 if __name__ == "__main__":

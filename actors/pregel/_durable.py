@@ -187,6 +187,8 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
+        self.parents: dict[str, str] = {}
         # Task ids (hence interrupt ids and invented message ids) derive from
         # the thread, namespace, step and node: a resumed or replayed step gets
         # the same ids, which is how pending writes find their tasks again.
@@ -256,6 +258,8 @@ class RunDurability:
             if resume:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
                 self._map_resume(input, pending)
+                if input.update is not None or input.goto:
+                    await self._apply_command(input)
             self.skip_before = True
             if replay:
                 # The replayed branch becomes the thread's latest state.
@@ -267,11 +271,6 @@ class RunDurability:
         await self._start_input(input, step)
 
     def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
-        if command.update is not None or command.goto:
-            raise ResumeError(
-                "Command(resume=..., update=/goto=) is not supported: resume first, then "
-                "change the state with update_state(config, values, as_node=...)."
-            )
         waiting = pending.open_interrupts()
         ids = {i.id for i in waiting}
         if not waiting:
@@ -298,6 +297,28 @@ class RunDurability:
                 "...}) naming each one you answer."
             )
         self.resume_map[waiting[0].id] = value
+
+    async def _apply_command(self, command: Command[Any]) -> None:
+        """Apply a resume Command's update and goto before the resumed step.
+
+        They join the state the step reads, like writes of no node: nothing
+        is cleared and no step passes.
+        """
+        run = self.run
+        task = Task(run, None, START, (PULL, START), (), None)
+        await run.spec.map_input(task, Command(update=command.update, goto=command.goto))
+        self.check_writes([task])
+        grouped: dict[str, list[Any]] = {}
+        for key, value in task.writes:
+            if key == TASKS:
+                run.sends.append(value)
+            else:
+                grouped.setdefault(key, []).append(value)
+        run.version += 1
+        for key, values in grouped.items():
+            if run.channels[key].update(values):
+                run.versions[key] = run.version
+                run.updated.add(key)
 
     async def _start_input(self, input: Any, step: int) -> None:
         run = self.run
@@ -403,9 +424,15 @@ class RunDurability:
             channel = channels[key]
             if channel.is_available():
                 values[key] = channel.checkpoint()
-        if run.sends:
-            values[TASKS] = list(run.sends)
         new_versions: dict[str, ChannelVersion] = {}
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            values[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         saved_ints = self.saved_ints
         for key, number in run.versions.items():
             if saved_ints.get(key) != number:
@@ -435,7 +462,7 @@ class RunDurability:
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
-            parents={},
+            parents=self.parents,
             run_id=self.run_id,
             extra=self.extra,
         )
@@ -557,6 +584,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        if above.checkpoint_id is not None:
+            run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return
     if parent is not None:
         config = {**parent.run.config, **(config or {})}

@@ -253,7 +253,10 @@ class RunSupervisor:
                 "parent_config": parent,
                 "metadata": metadata.as_dict(),
                 "values": self.output(),
-                "next": tuple(sorted({name for name in self.spec.nodes if self._pending(name)})),
+                "next": (
+                    *sorted(name for name in self.spec.nodes if self._pending(name)),
+                    *(send.node for send in self.sends),
+                ),
             },
         )
 

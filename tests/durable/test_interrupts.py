@@ -111,8 +111,6 @@ async def test_resume_errors_write_nothing(saver: Any) -> None:
     await asked.ainvoke({"foo": "", "bar": []}, cfg("2"))
     with pytest.raises(ResumeError, match="unknown interrupt ids"):
         await asked.ainvoke(Command(resume={"0" * 32: 1}), cfg("2"))
-    with pytest.raises(ResumeError, match="not supported"):
-        await asked.ainvoke(Command(resume=1, update={"foo": "x"}), cfg("2"))
     assert len(list(await _history(app))) == count
 
 
@@ -266,3 +264,18 @@ def test_sync_invoke_resume(saver: Any) -> None:
 
 
 _ = State
+
+
+async def test_resume_with_update_and_goto(saver: Any) -> None:
+    app = asking(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    out = await app.ainvoke(Command(resume="r", update={"bar": ["u"]}), cfg())
+    assert out == {"foo": "r", "bar": ["a", "u", "ask"]}
+    calls: dict[str, int] = {}
+    again = asking(saver, calls)
+    await again.ainvoke({"foo": "", "bar": []}, cfg("2"))
+    out = await again.ainvoke(Command(resume="r", goto="a"), cfg("2"))
+    # The resumed ask finished with the answer, a ran beside it, then ask asked again.
+    assert calls == {"a": 2, "ask": 3}
+    assert out["foo"] == "r"
+    assert out["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "a", "ask"]}

@@ -1,0 +1,135 @@
+"""Subgraphs under a checkpointer: namespaces, deep interrupts, per-thread memory."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from actorgraph.graph import END, START, StateGraph
+from actorgraph.types import Command, interrupt
+from tests.durable.graphs import cfg
+
+pytestmark = pytest.mark.anyio
+
+
+class S(TypedDict):
+    log: str
+
+
+def build(saver: Any, calls: dict[str, int], *, sub_checkpointer: Any = None) -> Any:
+    def count(name: str) -> None:
+        calls[name] = calls.get(name, 0) + 1
+
+    def c1(state: S) -> dict[str, Any]:
+        count("c1")
+        return {"log": state["log"] + "|c1"}
+
+    def c2(state: S) -> dict[str, Any]:
+        count("c2")
+        return {"log": state["log"] + f"|c2={interrupt('deep?')}"}
+
+    sub = StateGraph(S)
+    sub.add_node("c1", c1).add_node("c2", c2)
+    sub.add_edge(START, "c1").add_edge("c1", "c2").add_edge("c2", END)
+    child = sub.compile(checkpointer=sub_checkpointer)
+
+    def p1(state: S) -> dict[str, Any]:
+        count("p1")
+        return {"log": state["log"] + "|p1"}
+
+    graph = StateGraph(S)
+    graph.add_node("p1", p1).add_node("child", child)
+    graph.add_edge(START, "p1").add_edge("p1", "child").add_edge("child", END)
+    return graph.compile(checkpointer=saver)
+
+
+async def test_deep_interrupt_resumes_inside_the_subgraph(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = build(saver, calls)
+    first = await app.ainvoke({"log": ""}, cfg())
+    assert first["__interrupt__"][0].value == "deep?"
+    snap = await app.aget_state(cfg(), subgraphs=True)
+    assert snap.next == ("child",)
+    inner = snap.tasks[0].state
+    assert inner.values == {"log": "|p1|c1"}
+    assert inner.next == ("c2",)
+    ns = inner.config["configurable"]["checkpoint_ns"]
+    assert ns.startswith("child:")
+    assert inner.metadata["parents"] == {"": snap.config["configurable"]["checkpoint_id"]}
+    # The subgraph's own state can be read with its namespace.
+    direct = await app.aget_state({"configurable": {"thread_id": "1", "checkpoint_ns": ns}})
+    assert direct.values == inner.values
+    out = await app.ainvoke(Command(resume="yes"), cfg())
+    assert out == {"log": "|p1|c1|c2=yes"}
+    # Resumed at c2: c1 (inside) and p1 (outside) did not run again.
+    assert calls == {"p1": 1, "c1": 1, "c2": 2}
+    # The namespace is stable: resume reused it (no second namespace appeared).
+    namespaces = {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist(None)}
+    assert namespaces == {"", ns}
+
+
+async def test_subgraph_called_inside_a_node(saver: Any) -> None:
+    calls: dict[str, int] = {}
+
+    class Outer(TypedDict):
+        answer: str
+
+    inner = build(None, calls).builder.nodes["child"].action
+
+    def node(state: Outer) -> dict[str, Any]:
+        return {"answer": inner.invoke({"log": "start"})["log"]}
+
+    graph = StateGraph(Outer)
+    graph.add_node("node", node).add_edge(START, "node").add_edge("node", END)
+    app = graph.compile(checkpointer=saver)
+    first = await app.ainvoke({"answer": ""}, cfg())
+    assert first["__interrupt__"][0].value == "deep?"
+    out = await app.ainvoke(Command(resume="ok"), cfg())
+    assert out == {"answer": "start|c1|c2=ok"}
+    assert calls == {"c1": 1, "c2": 2}
+
+
+async def test_checkpointer_true_keeps_subgraph_memory_per_thread(saver: Any) -> None:
+    class Count(TypedDict):
+        n: Annotated[int, operator.add]
+
+    sub = StateGraph(Count)
+    sub.add_node("inc", lambda s: {"n": 1}).add_edge(START, "inc").add_edge("inc", END)
+    child = sub.compile(checkpointer=True)
+
+    class Outer(TypedDict):
+        seen: int
+
+    async def node(state: Outer) -> dict[str, Any]:
+        return {"seen": (await child.ainvoke({"n": 0}))["n"]}
+
+    graph = StateGraph(Outer)
+    graph.add_node("node", node).add_edge(START, "node").add_edge("node", END)
+    app = graph.compile(checkpointer=saver)
+    assert (await app.ainvoke({"seen": 0}, cfg()))["seen"] == 1
+    assert (await app.ainvoke({"seen": 0}, cfg()))["seen"] == 2
+    assert (await app.ainvoke({"seen": 0}, cfg("other")))["seen"] == 1
+    namespaces = {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist(cfg())}
+    assert "node" in namespaces
+
+
+async def test_checkpoints_stream_mode(saver: Any) -> None:
+    app = build(saver, {})
+    events = [
+        chunk
+        async for mode, chunk in app.astream(
+            {"log": ""}, cfg(), stream_mode=["checkpoints", "updates"]
+        )
+        if mode == "checkpoints"
+    ]
+    assert [(e["metadata"]["source"], e["metadata"]["step"]) for e in events] == [
+        ("input", -1),
+        ("loop", 0),
+        ("loop", 1),
+    ]
+    assert events[1]["next"] == ("p1",)
+    assert events[2]["parent_config"] == events[1]["config"]
+    assert events[2]["values"] == {"log": "|p1"}
