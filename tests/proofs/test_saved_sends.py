@@ -7,6 +7,8 @@ channel version and stored no value for them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,25 @@ async def test_every_checkpoint_of_a_run_restores_its_next_tasks(tmp_path: Path)
         await app.ainvoke(INPUT, config, durability="sync")
         nexts = [s.next async for s in app.aget_state_history(config)][::-1]
     assert nexts[-4:] == [("work", "work", "work"), ("c",), ("d",), ()]
+
+
+def test_a_new_process_reads_saved_sends_before_compiling_a_graph(tmp_path: Path) -> None:
+    # Importing the types a checkpoint holds is enough to read it back: an
+    # admin script that lists a thread's history compiles no graph.
+    path = tmp_path / "fresh.db"
+    with SqliteSaver(path) as saver:
+        app = build(Hooks(), saver)
+        app.invoke(INPUT, config_for("fresh"), interrupt_before=["work"])
+    script = (
+        "import sys\n"
+        "import actorgraph.types\n"
+        "from actorgraph.store import SqliteSaver\n"
+        "with SqliteSaver(sys.argv[1]) as saver:\n"
+        "    latest = saver.get_tuple({'configurable': {'thread_id': 'fresh'}})\n"
+        "print(len(latest.checkpoint.channel_values['__pregel_tasks']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "3"
