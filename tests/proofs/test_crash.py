@@ -113,15 +113,23 @@ class Child:
 
 
 class Pool:
-    """Hands out children started one ahead of use."""
+    """Hands out children started ``ahead`` of use, importing while others run."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, ahead: int = 3) -> None:
         self._tmp = tmp
-        self._children = [Child(tmp / "child-0.err")]
+        self._children: list[Child] = []
+        self._next = 0
+        for _ in range(ahead):
+            self._start()
+
+    def _start(self) -> None:
+        self._children.append(Child(self._tmp / f"child-{len(self._children)}.err"))
 
     def take(self) -> Child:
-        self._children.append(Child(self._tmp / f"child-{len(self._children)}.err"))
-        return self._children[-2]
+        self._start()
+        child = self._children[self._next]
+        self._next += 1
+        return child
 
     def close(self) -> None:
         for child in self._children:
