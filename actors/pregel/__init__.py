@@ -15,6 +15,7 @@ from actorgraph.actors.pregel._managed import IsLastStep, ManagedValue, Remainin
 from actorgraph.actors.pregel._pregel import NodeView, Pregel
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import TASKS, GraphSpec, NodeSpec
+from actorgraph.actors.pregel._state import StateUpdate
 from actorgraph.actors.pregel._stream import RunStream
 from actorgraph.actors.pregel._types import (
     All,
@@ -52,6 +53,7 @@ __all__ = [
     "Runtime",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "StreamMode",
     "StreamWriter",
     "default_cache_key",

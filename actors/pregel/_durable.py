@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
 from actorgraph.actors.pregel._task import PULL, Task
 from actorgraph.actors.pregel._types import Command, Interrupt
 from actorgraph.channels._errors import (
+    CheckpointError,
     CheckpointNotFoundError,
     EmptyInputError,
     ResumeError,
@@ -30,7 +32,9 @@ from actorgraph.channels._errors import (
 )
 from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
+    CHECKPOINT_FORMAT,
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
@@ -55,6 +59,7 @@ __all__ = [
     "RunDurability",
     "as_int",
     "attach_durability",
+    "check_format",
     "interrupt_id",
     "restore_channels",
 ]
@@ -65,6 +70,9 @@ RESUME = "__resume__"
 ERROR = "__error__"
 DONE = "__done__"
 SPECIAL_WRITES = frozenset({INTERRUPT, RESUME, ERROR, DONE})
+
+_logger = structlog.get_logger("actorgraph.pregel")
+_log_enabled = structlog.is_configured
 
 #: How many checkpoints ``durability="async"`` lets wait for their commit
 #: before the next step waits.
@@ -82,6 +90,18 @@ def interrupt_id(checkpoint_ns: str, index: int) -> str:
     """The id of a task's ``index``-th interrupt: stable for the same task position."""
     key = checkpoint_ns if index == 0 else f"{checkpoint_ns}#{index}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def check_format(found: CheckpointTuple | None, thread_id: str) -> None:
+    """Refuse a checkpoint written by a newer actorgraph (its format is unknown here)."""
+    if found is not None and found.checkpoint.v > CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"checkpoint {found.checkpoint.id!r} of thread {thread_id!r} was written in "
+            f"checkpoint format {found.checkpoint.v}, newer than this actorgraph reads "
+            f"({CHECKPOINT_FORMAT}); upgrade actorgraph to continue this thread.",
+            thread_id=thread_id,
+            checkpoint_id=found.checkpoint.id,
+        )
 
 
 def _now() -> str:
@@ -187,6 +207,11 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # What the last checkpoint held, kept up to date step by step.
+        self._values: dict[str, Any] = {}
+        self._seen: dict[str, dict[str, int]] = {}
+        self._written_before: list[str] = []
+        self._full = True
         # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
         self.parents: dict[str, str] = {}
         # Task ids (hence interrupt ids and invented message ids) derive from
@@ -219,8 +244,14 @@ class RunDurability:
         latest = found
         if self.requested_id is not None:
             latest = await saver.aget_tuple(self._config())
+        check_format(found, self.thread_id)
+        check_format(latest, self.thread_id)
+        if self.continue_child and found is not None and not self._belongs(found):
+            # Left by another branch of the parent (before a replay or a fork):
+            # this run starts afresh.
+            found = None
         replay = found is not None and latest is not None and latest.config != found.config
-        if latest is not None and latest is not found:
+        if latest is not None and (found is None or latest.config != found.config):
             # Versions count on from the newest checkpoint of the thread, so a
             # fork never reuses a version another branch stored.
             newest = max(map(as_int, latest.checkpoint.channel_versions.values()), default=0)
@@ -252,7 +283,9 @@ class RunDurability:
             pending = _Pending(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
-                pending = _Pending([w for w in found.pending_writes if w[1] == INTERRUPT])
+                pending = _Pending(
+                    [w for w in found.pending_writes if resume and w[1] == INTERRUPT]
+                )
             self.pending = pending
             self.answers = {} if replay else pending.answers
             if resume:
@@ -269,6 +302,11 @@ class RunDurability:
             run.stop = run.step + run.limit - 1
             return
         await self._start_input(input, step)
+
+    def _belongs(self, found: CheckpointTuple) -> bool:
+        """Whether a subgraph checkpoint was made under the parent's current checkpoint."""
+        parents = found.metadata.parents
+        return all(parents.get(ns) == checkpoint_id for ns, checkpoint_id in self.parents.items())
 
     def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
         waiting = pending.open_interrupts()
@@ -315,6 +353,7 @@ class RunDurability:
             else:
                 grouped.setdefault(key, []).append(value)
         run.version += 1
+        self._full = True
         for key, values in grouped.items():
             if run.channels[key].update(values):
                 run.versions[key] = run.version
@@ -415,26 +454,51 @@ class RunDurability:
             if task.node is not None or task.name == START
         ]
 
-    def _checkpoint(self, checkpoint_id: str) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+    def _checkpoint(
+        self, checkpoint_id: str, tasks: Sequence[Task] | None = None
+    ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
+        """The checkpoint of the run's state now, and the versions that changed.
+
+        After a step (``tasks`` given) only the channels the step could have
+        touched are looked at, so a step costs what it wrote, not the size of
+        the graph; otherwise (``tasks`` None) every channel is.
+        """
         run = self.run
         saver = self.saver
-        values: dict[str, Any] = {}
         channels = run.channels
-        for key in run.versions:
-            channel = channels[key]
-            if channel.is_available():
-                values[key] = channel.checkpoint()
-        new_versions: dict[str, ChannelVersion] = {}
-        if run.sends:
-            # Pending Sends are stored like a channel, under a version of their own.
-            values[TASKS] = list(run.sends)
-            number = max(run.version, 1)
-            version = self.saver.get_next_version(number - 1 if number > 1 else None, TASKS)
-            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        values = self._values
+        seen = self._seen
+        keys: Any
+        if tasks is None or self._full:
+            self._full = False
+            keys = run.versions
+            values.clear()
+            for key in keys:
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+            seen.clear()
+            seen.update({node: dict(node_seen) for node, node_seen in run.seen.items()})
         else:
-            self.saved_versions.pop(TASKS, None)
+            # A channel changes only with its version: through the writes of
+            # the step, the triggers it consumed, the one-step values of the
+            # step before, or the finish pass.
+            touched = set(run.written_last)
+            touched.update(self._written_before)
+            touched.update(run.spec.finish_keys)
+            for task in tasks:
+                touched.update(task.triggers)
+                name = task.name
+                node_seen = run.seen.get(name)
+                if node_seen is not None:
+                    seen[name] = dict(node_seen)
+            keys = [key for key in touched if key in run.versions]
+        self._written_before = list(run.written_last)
+        new_versions: dict[str, ChannelVersion] = {}
         saved_ints = self.saved_ints
-        for key, number in run.versions.items():
+        versions = run.versions
+        for key in keys:
+            number = versions[key]
             if saved_ints.get(key) != number:
                 version = saver.get_next_version(number - 1 if number > 1 else None, key)
                 if as_int(version) != number:
@@ -442,12 +506,26 @@ class RunDurability:
                 new_versions[key] = version
                 self.saved_versions[key] = version
                 saved_ints[key] = number
+                channel = channels[key]
+                if channel.is_available():
+                    values[key] = channel.checkpoint()
+                else:
+                    values.pop(key, None)
+        stored = dict(values)
+        if run.sends:
+            # Pending Sends are stored like a channel, under a version of their own.
+            stored[TASKS] = list(run.sends)
+            number = max(run.version, 1)
+            version = saver.get_next_version(number - 1 if number > 1 else None, TASKS)
+            new_versions[TASKS] = self.saved_versions[TASKS] = version
+        else:
+            self.saved_versions.pop(TASKS, None)
         checkpoint = Checkpoint(
             id=checkpoint_id,
             ts=_now(),
-            channel_values=values,
+            channel_values=stored,
             channel_versions=dict(self.saved_versions),
-            versions_seen={node: dict(seen) for node, seen in run.seen.items()},
+            versions_seen=dict(seen),  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions
@@ -471,9 +549,10 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint_id, metadata)
             return
-        checkpoint, new_versions = self._checkpoint(checkpoint_id)
+        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
         parent = self.parent_config or self._config()
-        if self.durability == "sync":
+        if self.durability == "sync" or isinstance(self.saver, InMemorySaver):
+            # The in-memory saver stores without suspending: a queue would only add cost.
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes
             )
@@ -483,6 +562,16 @@ class RunDurability:
             config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
         self.parent_config = config
         self.checkpoint_id = checkpoint_id
+        if _log_enabled():
+            _logger.debug(
+                "checkpoint.saved",
+                thread_id=self.thread_id,
+                ns=self.ns,
+                checkpoint_id=checkpoint_id,
+                source=source,
+                step=run.step,
+                durability=self.durability,
+            )
         if "checkpoints" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
@@ -504,6 +593,9 @@ class RunDurability:
         """Keep what a step that did not finish did, as writes of its start checkpoint."""
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
+            if self.queue is not None:
+                # The writes attach to a checkpoint that may still be queued.
+                await self.queue.flush()
             config = self.parent_config
             if config is None:
                 return
@@ -520,9 +612,13 @@ class RunDurability:
                 await saver.aput_writes(config, writes, task.id, _path_str(task.path))
             if error is not None:
                 task, exc = error
-                await saver.aput_writes(
-                    config, [(ERROR, f"{type(exc).__name__}: {exc}")], task.id, _path_str(task.path)
-                )
+                failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
+                answers = self.answers.get(task.id)
+                if answers:
+                    # Answered interrupts stay answered: the re-run gets them again
+                    # and the task is no longer waiting.
+                    failed += [(RESUME, list(answers)), (INTERRUPT, [])]
+                await saver.aput_writes(config, failed, task.id, _path_str(task.path))
 
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""

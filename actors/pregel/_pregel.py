@@ -163,7 +163,14 @@ class Pregel(StateAPI):
         parent = CURRENT_TASK.get()
         if parent is not None:
             parent_run = parent.run
-            ns = (*parent_run.ns, f"{parent.name}:{parent.id}")
+            # A second graph run started by the same task gets a namespace of
+            # its own (counted in call order, so a re-run task gets them back).
+            calls = parent_run.child_runs.get(parent.id, 0)
+            parent_run.child_runs[parent.id] = calls + 1
+            own = (
+                f"{parent.name}:{parent.id}" if calls == 0 else f"{parent.name}:{parent.id}:{calls}"
+            )
+            ns = (*parent_run.ns, own)
             if forward and bus is None:
                 bus = parent_run.bus
             if context is None:
@@ -244,6 +251,14 @@ class Pregel(StateAPI):
         (after its retries), :class:`GraphRecursionError`, or
         :class:`InvalidUpdateError` for writes the state cannot take. Cancelling
         the caller cancels the running step; its writes are dropped.
+
+        With ``compile(checkpointer=...)`` the config needs a ``thread_id``:
+        the run starts from the thread's latest checkpoint (or its
+        ``checkpoint_id``, replaying from there), ``None`` as input continues
+        it and ``Command(resume=...)`` answers its interrupts. ``durability``
+        is ``"async"`` (default), ``"sync"`` or ``"exit"``; whatever it is,
+        a cancelled run writes what it owes (shielded) before it returns. See
+        ``examples/persistence.py`` and ``examples/interrupts.py``.
         """
         _check_durability(durability)
         return await self._ainvoke(

@@ -157,6 +157,7 @@ class RunSupervisor:
         # Set by the graph when the run has a checkpointer and a thread.
         self.durable: RunDurability | None = None
         self.interrupt_counts: dict[str, int] = {}
+        self.child_runs: dict[str, int] = {}
         # The tasks of the current step that paused, with their interrupts.
         self.paused: list[tuple[Task, Sequence[Interrupt]]] = []
         self.failed: Task | None = None

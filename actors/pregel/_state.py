@@ -16,6 +16,7 @@ from actorgraph.actors.pregel._durable import (
     RunDurability,
     _Pending,
     as_int,
+    check_format,
     restore_channels,
 )
 from actorgraph.actors.pregel._run import RunSupervisor
@@ -290,6 +291,8 @@ class StateAPI:
                 checkpoint_id=checkpoint_id,
             )
         latest = await saver.aget_tuple(_ns_config(thread_id, ns))
+        check_format(found, thread_id)
+        check_format(latest, thread_id)
         step = -1
         if found is not None:
             restore_channels(run, found.checkpoint)

@@ -49,6 +49,9 @@ async def test_several_interrupts_in_one_node_are_matched_by_order(saver: Any) -
     for answer in ("Ann", 30, "Oslo"):
         (pause,) = result["__interrupt__"]
         seen.append(pause)
+        snap = await app.aget_state(cfg())
+        assert snap.next == ("form",)
+        assert snap.interrupts == (pause,)
         result = await app.ainvoke(Command(resume=answer), cfg())
     assert [p.value for p in seen] == ["name?", "age?", "city?"]
     assert len({p.id for p in seen}) == 3
@@ -279,3 +282,43 @@ async def test_resume_with_update_and_goto(saver: Any) -> None:
     assert calls == {"a": 2, "ask": 3}
     assert out["foo"] == "r"
     assert out["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "a", "ask"]}
+
+
+async def test_answers_are_not_carried_into_a_fork(saver: Any) -> None:
+    app = asking(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    assert (await app.ainvoke(Command(resume="first"), cfg()))["foo"] == "first"
+    paused = next(s for s in await _history(app) if s.next == ("ask",))
+    forked = await app.aupdate_state(paused.config, {"bar": ["fork"]}, as_node="a")
+    again = await app.ainvoke(None, forked)
+    assert again["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "fork"]}
+    assert (await app.ainvoke(Command(resume="second"), cfg()))["foo"] == "second"
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_resume_in_every_durability(saver: Any, durability: str) -> None:
+    calls: dict[str, int] = {}
+    app = asking(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg(), durability=durability)
+    out = await app.ainvoke(Command(resume="ok"), cfg(), durability=durability)
+    assert out == {"foo": "ok", "bar": ["a", "ask"]}
+    assert calls == {"a": 1, "ask": 2}
+
+
+async def test_a_task_failing_after_its_answer_keeps_the_answer(saver: Any) -> None:
+    fail = {"on": True}
+
+    def ask(state: State) -> dict[str, Any]:
+        answer = interrupt("foo?")
+        if fail["on"]:
+            raise ValueError("after the answer")
+        return {"foo": answer}
+
+    graph = StateGraph(State)
+    graph.add_node("ask", ask).add_edge(START, "ask").add_edge("ask", END)
+    app = graph.compile(checkpointer=saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    with pytest.raises(ValueError, match="after the answer"):
+        await app.ainvoke(Command(resume="kept"), cfg())
+    fail["on"] = False
+    assert (await app.ainvoke(None, cfg()))["foo"] == "kept"

@@ -133,3 +133,40 @@ async def test_checkpoints_stream_mode(saver: Any) -> None:
     assert events[1]["next"] == ("p1",)
     assert events[2]["parent_config"] == events[1]["config"]
     assert events[2]["values"] == {"log": "|p1"}
+
+
+async def test_replay_before_a_subgraph_runs_it_again(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = build(saver, calls)
+    await app.ainvoke({"log": ""}, cfg())
+    await app.ainvoke(Command(resume="one"), cfg())
+    history = [s async for s in app.aget_state_history(cfg())]
+    before_child = next(s for s in history if s.next == ("child",))
+    again = await app.ainvoke(None, before_child.config)
+    # The subgraph starts over on the new branch (c1 runs again) and asks again.
+    assert again["__interrupt__"][0].value == "deep?"
+    assert calls["c1"] == 2
+    out = await app.ainvoke(Command(resume="two"), cfg())
+    assert out == {"log": "|p1|c1|c2=two"}
+
+
+async def test_a_node_calling_a_subgraph_twice_runs_it_twice(saver: Any) -> None:
+    class Count(TypedDict):
+        n: Annotated[int, operator.add]
+
+    sub = StateGraph(Count)
+    sub.add_node("inc", lambda s: {"n": 1}).add_edge(START, "inc").add_edge("inc", END)
+    child = sub.compile()
+
+    class Outer(TypedDict):
+        got: list[int]
+
+    async def node(state: Outer) -> dict[str, Any]:
+        first = await child.ainvoke({"n": 10})
+        second = await child.ainvoke({"n": 20})
+        return {"got": [first["n"], second["n"]]}
+
+    graph = StateGraph(Outer)
+    graph.add_node("node", node).add_edge(START, "node").add_edge("node", END)
+    app = graph.compile(checkpointer=saver)
+    assert (await app.ainvoke({"got": []}, cfg()))["got"] == [11, 21]

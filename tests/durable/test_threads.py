@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import msgspec
 import pytest
 
 from actorgraph.errors import CheckpointError, CheckpointNotFoundError, EmptyInputError
+from actorgraph.store.checkpoint import new_checkpoint_id
 from actorgraph.types import StateSnapshot
 from tests.durable.graphs import cfg, chain
 
@@ -155,3 +157,31 @@ async def test_sync_faces(saver: Any) -> None:
     app = chain(saver)
     with pytest.raises(RuntimeError, match="event loop"):
         app.get_state(cfg())
+
+
+async def test_checkpoint_of_a_newer_format_is_refused(saver: Any) -> None:
+    app = chain(saver)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    latest = await saver.aget_tuple(cfg())
+    newer = msgspec.structs.replace(latest.checkpoint, id=new_checkpoint_id(), v=99)
+    await saver.aput(latest.config, newer, {"source": "loop", "step": 3}, {})
+    count = len(await history(app, cfg()))
+    with pytest.raises(CheckpointError, match="newer than this actorgraph"):
+        await app.ainvoke(None, cfg())
+    with pytest.raises(CheckpointError, match="format 99"):
+        await app.aupdate_state(cfg(), {"foo": "x"})
+    assert len(await history(app, cfg())) == count
+
+
+async def test_checkpoint_saved_is_logged(saver: Any) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        await chain(saver).ainvoke({"foo": "", "bar": []}, cfg(), durability="sync")
+    saved = [e for e in logs if e["event"] == "checkpoint.saved"]
+    assert [(e["source"], e["step"]) for e in saved] == [
+        ("input", -1),
+        ("loop", 0),
+        ("loop", 1),
+        ("loop", 2),
+    ]
