@@ -47,9 +47,10 @@ from tests.proofs._graph import (
 pytestmark = pytest.mark.anyio
 
 DURABILITIES = ("sync", "async", "exit")
-# Where a thread may stand: the input checkpoint (nothing applied yet, as in
-# LangGraph) or a state of the uninterrupted run.
-PREFIXES: list[Any] = [{}, *STEP_VALUES]
+# Where a thread may stand: the input checkpoint (the input not applied yet,
+# as in LangGraph: only the reducers' empty values) or a state of the
+# uninterrupted run.
+PREFIXES: list[Any] = [{"log": [], "total": 0}, *STEP_VALUES]
 # The superstep each task runs in: once a task of step s has started, the
 # state reached is at least STEP_VALUES[s].
 STEP_OF = {"a": 0, "b": 1, "w:x": 2, "w:yy": 2, "w:zzz": 2, "c": 3, "d": 4}
