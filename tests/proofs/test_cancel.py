@@ -338,3 +338,50 @@ def test_the_readme_says_what_cancel_does_to_sync_nodes() -> None:
     section = readme.split("## Cancellation and crashes", 1)[1].split("\n## ", 1)[0]
     assert "worker thread" in section
     assert "discarded" in section
+
+
+class _CancelAround:
+    """A saver that cancels ``scope`` around its first save of a ``source`` checkpoint.
+
+    ``before``: just before the save starts (the save itself then runs under
+    the cancel); otherwise just after it returns.
+    """
+
+    def __init__(self, saver: Any, scope: anyio.CancelScope, source: str, before: bool) -> None:
+        self._saver = saver
+        self._scope = scope
+        self._source = source
+        self._before = before
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._saver, name)
+
+    async def aput(self, config: Any, checkpoint: Any, metadata: Any, *args: Any, **kw: Any) -> Any:
+        hit = metadata.source == self._source and not self._scope.cancel_called
+        if hit and self._before:
+            self._scope.cancel()
+        saved = await self._saver.aput(config, checkpoint, metadata, *args, **kw)
+        if hit:
+            self._scope.cancel()
+        return saved
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(("source", "before"), [("input", False), ("loop", True), ("loop", False)])
+async def test_cancelled_around_the_first_checkpoints(
+    folder: Path, kind: str, source: str, before: bool
+) -> None:
+    # The input checkpoint and the one after the input is applied are the
+    # first things a run saves: a cancel between or during them must not leave
+    # a thread that resumes to nothing.
+    async with _saver(kind, folder) as saver:
+        scope = anyio.CancelScope()
+        app = build(Recorder().hooks(), _CancelAround(saver, scope, source, before))
+        config = config_for(uuid.uuid4().hex)
+        with scope:
+            await app.ainvoke(INPUT, config, durability="sync")
+        assert scope.cancelled_caught
+        snapshot = await app.aget_state(config)
+        assert snapshot.values in PREFIXES
+        resume = None if await saver.aget_tuple(config) else INPUT
+        assert await app.ainvoke(resume, config, durability="sync") == FINAL
