@@ -373,13 +373,16 @@ class RunDurability:
         await run.spec.map_input(start, input)
         self.check_writes([start])
         # The input checkpoint holds the state before the input, with the
-        # input as the pending writes of the __start__ task.
-        await self.save("input", [], checkpoint_id=input_id)
-        updated = apply_writes(run, [*discard, start])
-        if "values" in run.modes and not updated.isdisjoint(run.output_set):
-            run.emit_values()
-        run.step = step + 2
-        await self.save("loop", [start])
+        # input as the pending writes of the __start__ task. Those writes are
+        # saved with the next checkpoint: a cancel between the two saves would
+        # leave a thread whose input is lost, so neither save is cancelled.
+        with anyio.CancelScope(shield=True):
+            await self.save("input", [], checkpoint_id=input_id)
+            updated = apply_writes(run, [*discard, start])
+            if "values" in run.modes and not updated.isdisjoint(run.output_set):
+                run.emit_values()
+            run.step = step + 2
+            await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
 
