@@ -432,3 +432,15 @@ string_step_names = st.lists(
     min_size=2,
     max_size=5,
 )
+
+
+# --- durable execution --------------------------------------------------------------
+
+#: Nodes of the diamond graph the durable-execution property tests run.
+DIAMOND_NODES = ("a", "b", "c", "d")
+
+
+def breakpoint_sets() -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    """``(interrupt_before, interrupt_after)`` over the diamond's nodes."""
+    names = st.lists(st.sampled_from(DIAMOND_NODES), unique=True, max_size=4)
+    return st.tuples(names, names)

@@ -31,6 +31,7 @@ from actorgraph.channels import (
     LastValueAfterFinish,
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
+    Overwrite,
 )
 from actorgraph.channels._errors import EmptyInputError, GraphValidationError, InvalidUpdateError
 from actorgraph.graph._branch import END, START, Branch
@@ -379,7 +380,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
 
 def _register_for_serialization(builder: StateGraph[Any, Any, Any, Any]) -> None:
     """Let checkpoints and caches decode the graph's own types (never by import path)."""
-    for cls in (Send, Command, Interrupt):
+    for cls in (Send, Command, Interrupt, Overwrite):
         register(cls, name=f"actorgraph.types.{cls.__name__}")
     for schema in builder.schemas:
         register_annotation(schema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actorgraph.actors.pregel._durable import interrupt_id
+from actorgraph.actors.pregel._pending import interrupt_id
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
 from actorgraph.actors.pregel._types import Interrupt, StreamWriter

@@ -11,7 +11,6 @@ re-runs only what did not finish.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -20,26 +19,36 @@ import anyio
 import structlog
 
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
+from actorgraph.actors.pregel._pending import (
+    DONE,
+    ERROR,
+    INTERRUPT,
+    RESUME,
+    START,
+    PendingWrites,
+    as_int,
+    check_format,
+    interrupt_id,
+    path_str,
+    restore_channels,
+    resume_answers,
+)
 from actorgraph.actors.pregel._spec import TASKS, SeededWrite, unseeded
 from actorgraph.actors.pregel._task import PULL, Task
 from actorgraph.actors.pregel._types import Command, Interrupt
 from actorgraph.channels._errors import (
-    CheckpointError,
     CheckpointNotFoundError,
     EmptyInputError,
     ResumeError,
     SerializationError,
 )
-from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
-    CHECKPOINT_FORMAT,
     ChannelVersion,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PendingWrite,
     TaskWrites,
     config_target,
     new_checkpoint_id,
@@ -50,26 +59,7 @@ from actorgraph.store.serde import dumps
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
 
-__all__ = [
-    "DONE",
-    "ERROR",
-    "INTERRUPT",
-    "RESUME",
-    "SPECIAL_WRITES",
-    "RunDurability",
-    "as_int",
-    "attach_durability",
-    "check_format",
-    "interrupt_id",
-    "restore_channels",
-]
-
-START = "__start__"
-INTERRUPT = "__interrupt__"
-RESUME = "__resume__"
-ERROR = "__error__"
-DONE = "__done__"
-SPECIAL_WRITES = frozenset({INTERRUPT, RESUME, ERROR, DONE})
+__all__ = ["MAX_PENDING", "RunDurability", "attach_durability"]
 
 _logger = structlog.get_logger("actorgraph.pregel")
 _log_enabled = structlog.is_configured
@@ -79,91 +69,8 @@ _log_enabled = structlog.is_configured
 MAX_PENDING = 4
 
 
-def as_int(version: ChannelVersion) -> int:
-    """The counter inside a saver's version (``"00000000000000000007.ab12"`` is 7)."""
-    if isinstance(version, int):
-        return version
-    return int(str(version).split(".", 1)[0])
-
-
-def interrupt_id(checkpoint_ns: str, index: int) -> str:
-    """The id of a task's ``index``-th interrupt: stable for the same task position."""
-    key = checkpoint_ns if index == 0 else f"{checkpoint_ns}#{index}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-
-
-def check_format(found: CheckpointTuple | None, thread_id: str) -> None:
-    """Refuse a checkpoint written by a newer actorgraph (its format is unknown here)."""
-    if found is not None and found.checkpoint.v > CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"checkpoint {found.checkpoint.id!r} of thread {thread_id!r} was written in "
-            f"checkpoint format {found.checkpoint.v}, newer than this actorgraph reads "
-            f"({CHECKPOINT_FORMAT}); upgrade actorgraph to continue this thread.",
-            thread_id=thread_id,
-            checkpoint_id=found.checkpoint.id,
-        )
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-def restore_channels(run: RunSupervisor, checkpoint: Checkpoint) -> None:
-    """Load ``checkpoint``'s channels, versions and pending Sends into ``run``."""
-    prototypes = run.spec.channels
-    values = checkpoint.channel_values
-    channels = run.channels
-    for key, value in values.items():
-        if key == TASKS:
-            run.sends = list(value)
-            continue
-        prototype: BaseChannel[Any, Any, Any] | None = prototypes.get(key)
-        if prototype is not None:
-            channels[key] = prototype.from_checkpoint(value)
-    run.versions = {
-        key: as_int(version)
-        for key, version in checkpoint.channel_versions.items()
-        if key in prototypes
-    }
-    run.seen = {
-        node: {key: as_int(version) for key, version in seen.items()}
-        for node, seen in checkpoint.versions_seen.items()
-    }
-    run.version = max(run.versions.values(), default=0)
-    # Planning looks at the channels the last step changed; a restored run
-    # does not know them, so it looks at every channel (versions decide).
-    run.updated = set(run.versions)
-    run.written_last = list(run.versions)
-
-
-class _Pending:
-    """A checkpoint's pending writes, grouped by task."""
-
-    def __init__(self, writes: Sequence[PendingWrite]) -> None:
-        self.done: dict[str, list[tuple[str, Any]]] = {}
-        self.interrupts: dict[str, list[Interrupt]] = {}
-        self.answers: dict[str, list[Any]] = {}
-        self.errors: dict[str, str] = {}
-        regular: dict[str, list[tuple[str, Any]]] = {}
-        finished: set[str] = set()
-        for task_id, channel, value in writes:
-            if channel == DONE:
-                finished.add(task_id)
-            elif channel == INTERRUPT:
-                self.interrupts[task_id] = list(value)
-            elif channel == RESUME:
-                self.answers[task_id] = list(value)
-            elif channel == ERROR:
-                self.errors[task_id] = str(value)
-            else:
-                regular.setdefault(task_id, []).append((channel, value))
-        for task_id in finished:
-            self.done[task_id] = regular.get(task_id, [])
-            self.interrupts.pop(task_id, None)
-            self.errors.pop(task_id, None)
-
-    def open_interrupts(self) -> list[Interrupt]:
-        return [i for ints in self.interrupts.values() for i in ints]
 
 
 class RunDurability:
@@ -197,7 +104,7 @@ class RunDurability:
         self.checkpoint_id: str | None = None
         self.saved_versions: dict[str, ChannelVersion] = {}
         self.saved_ints: dict[str, int] = {}
-        self.pending: _Pending | None = None
+        self.pending: PendingWrites | None = None
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
         self.unsaved: tuple[str, CheckpointMetadata] | None = None
@@ -280,17 +187,17 @@ class RunDurability:
                     f"Received no input for thread {self.thread_id!r}, which has no "
                     "checkpoint yet: invoke the graph with a dict of state keys first."
                 )
-            pending = _Pending(found.pending_writes)
+            pending = PendingWrites(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
-                pending = _Pending(
+                pending = PendingWrites(
                     [w for w in found.pending_writes if resume and w[1] == INTERRUPT]
                 )
             self.pending = pending
             self.answers = {} if replay else pending.answers
             if resume:
                 assert isinstance(input, Command)  # noqa: S101 - resume implies a Command
-                self._map_resume(input, pending)
+                self.resume_map.update(resume_answers(input, pending, self.thread_id))
                 if input.update is not None or input.goto:
                     await self._apply_command(input)
             self.skip_before = True
@@ -300,6 +207,8 @@ class RunDurability:
                 await self.save("fork", [])
             run.step = step + 1
             run.stop = run.step + run.limit - 1
+            if "values" in run.modes and run.output():
+                run.emit_values()  # a continued run starts by showing where it is
             return
         await self._start_input(input, step)
 
@@ -307,34 +216,6 @@ class RunDurability:
         """Whether a subgraph checkpoint was made under the parent's current checkpoint."""
         parents = found.metadata.parents
         return all(parents.get(ns) == checkpoint_id for ns, checkpoint_id in self.parents.items())
-
-    def _map_resume(self, command: Command[Any], pending: _Pending) -> None:
-        waiting = pending.open_interrupts()
-        ids = {i.id for i in waiting}
-        if not waiting:
-            raise ResumeError(
-                f"thread {self.thread_id!r} is not interrupted: there is no pending "
-                "interrupt to resume. Invoke it with an input, or with None to continue."
-            )
-        value = command.resume
-        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
-            keys = set(value)
-            if keys & ids or all(_looks_like_id(k) for k in keys):
-                unknown = sorted(keys - ids)
-                if unknown:
-                    raise ResumeError(
-                        f"Command(resume=...) names unknown interrupt ids {unknown}; the "
-                        f"pending interrupts of thread {self.thread_id!r} are {sorted(ids)}."
-                    )
-                self.resume_map.update(value)
-                return
-        if len(waiting) > 1:
-            raise ResumeError(
-                f"thread {self.thread_id!r} has {len(waiting)} pending interrupts; when "
-                "several are pending, resume with Command(resume={interrupt.id: value, "
-                "...}) naming each one you answer."
-            )
-        self.resume_map[waiting[0].id] = value
 
     async def _apply_command(self, command: Command[Any]) -> None:
         """Apply a resume Command's update and goto before the resumed step.
@@ -451,7 +332,7 @@ class RunDurability:
             TaskWrites(
                 task.id,
                 [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)],
-                _path_str(task.path),
+                path_str(task.path),
             )
             for task in tasks
             if task.node is not None or task.name == START
@@ -606,13 +487,13 @@ class RunDurability:
             for task in tasks:
                 if task.done and not task.cached and task.node is not None:
                     writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
-                    await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+                    await saver.aput_writes(config, writes, task.id, path_str(task.path))
             for task, interrupts in paused:
                 writes = [(INTERRUPT, list(interrupts))]
                 answers = self.answers.get(task.id)
                 if answers:
                     writes.append((RESUME, list(answers)))
-                await saver.aput_writes(config, writes, task.id, _path_str(task.path))
+                await saver.aput_writes(config, writes, task.id, path_str(task.path))
             if error is not None:
                 task, exc = error
                 failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
@@ -621,7 +502,7 @@ class RunDurability:
                     # Answered interrupts stay answered: the re-run gets them again
                     # and the task is no longer waiting.
                     failed += [(RESUME, list(answers)), (INTERRUPT, [])]
-                await saver.aput_writes(config, failed, task.id, _path_str(task.path))
+                await saver.aput_writes(config, failed, task.id, path_str(task.path))
 
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""
@@ -634,14 +515,6 @@ class RunDurability:
             if queue is not None:
                 self.queue = None
                 await queue.flush()
-
-
-def _looks_like_id(key: str) -> bool:
-    return len(key) == 32 and all(c in "0123456789abcdef" for c in key)
-
-
-def _path_str(path: tuple[Any, ...]) -> str:
-    return "~".join(str(p) for p in path)
 
 
 def attach_durability(

@@ -372,6 +372,7 @@ class RunSupervisor:
             and self._should_interrupt(self.interrupt_before, tasks)
         ):
             self.breakpoint = "before"
+            self._emit_breakpoint()
             return False
         modes = self.modes
         if "tasks" in modes or "debug" in modes:
@@ -434,8 +435,14 @@ class RunSupervisor:
         self.step += 1
         if self.interrupt_after and self._should_interrupt(self.interrupt_after, tasks):
             self.breakpoint = "after"
+            self._emit_breakpoint()
             return False
         return True
+
+    def _emit_breakpoint(self) -> None:
+        # A static breakpoint shows in the updates stream as an interrupt without payload.
+        if "updates" in self.modes:
+            self.bus.emit(self.ns, "updates", {"__interrupt__": ()})  # type: ignore[union-attr]
 
     def last_names(self) -> tuple[str, ...]:
         """The nodes the last finished step ran, in task order."""

@@ -11,10 +11,10 @@ import anyio.lowlevel
 
 from actorgraph.actors.pregel._adapter_run import run_to_completion
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
-from actorgraph.actors.pregel._durable import (
+from actorgraph.actors.pregel._durable import RunDurability
+from actorgraph.actors.pregel._pending import (
     START,
-    RunDurability,
-    _Pending,
+    PendingWrites,
     as_int,
     check_format,
     restore_channels,
@@ -93,26 +93,36 @@ class StateAPI:
 
     # -- reading ------------------------------------------------------------------
 
-    async def _snapshot(self, tup: CheckpointTuple, subgraphs: bool) -> StateSnapshot:
+    async def _snapshot(
+        self, tup: CheckpointTuple, subgraphs: bool, current: bool = False
+    ) -> StateSnapshot:
+        """The snapshot of one checkpoint; ``current`` (the thread's latest, read
+        by ``get_state``) also shows the writes of the step's finished tasks."""
         spec = self.spec
         run = self._blank_run()
         restore_channels(run, tup.checkpoint)
         run.run_key = f"thread:{config_target(tup.config)[0]}"
         run.step = tup.metadata.step + 1
+        pending = PendingWrites(tup.pending_writes)
+        planned: list[Task] = [] if tup.metadata.source == "input" else plan_step(run)
+        finished = [t for t in planned if t.id in pending.done]
+        if current and finished:
+            for task in finished:
+                task.writes = list(pending.done[task.id])
+            apply_writes(run, finished)
         values: dict[str, Any] = {}
         for key in spec.channels:
             if key in spec.stream_keys:
                 channel = run.channels[key]
                 if channel.is_available():
                     values[key] = channel.get()
-        pending = _Pending(tup.pending_writes)
         tasks: list[PregelTask] = []
         if tup.metadata.source == "input":
             start_id = next((w[0] for w in tup.pending_writes), "")
             tasks.append(PregelTask(start_id, START, (PULL, START)))
         else:
             thread_id, ns, _ = config_target(tup.config)
-            for task in plan_step(run):
+            for task in planned:
                 task_interrupts = tuple(pending.interrupts.get(task.id, ()))
                 error_text = pending.errors.get(task.id)
                 done = pending.done.get(task.id)
@@ -142,7 +152,9 @@ class StateAPI:
         interrupts: tuple[Interrupt, ...] = tuple(i for t in tasks for i in t.interrupts)
         return StateSnapshot(
             values=values,
-            next=tuple(t.name for t in tasks),
+            next=tuple(
+                t.name for t in tasks if not (current and t.result is not None and not t.error)
+            ),
             config=tup.config,
             metadata=tup.metadata.as_dict(),
             created_at=tup.checkpoint.ts,
@@ -181,7 +193,7 @@ class StateAPI:
                     checkpoint_id=checkpoint_id,
                 )
             return StateSnapshot({}, (), config, None, None, None, ())
-        return await self._owner(ns)._snapshot(found, subgraphs)
+        return await self._owner(ns)._snapshot(found, subgraphs, current=checkpoint_id is None)
 
     def get_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
         """Sync :meth:`aget_state`."""

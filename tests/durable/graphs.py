@@ -8,9 +8,16 @@ from typing import Annotated, Any
 from typing_extensions import TypedDict
 
 from actorgraph.graph import END, START, StateGraph
+from actorgraph.graph.message import add_messages
 from actorgraph.graph.state import CompiledStateGraph
+from actorgraph.messages import AnyMessage
 from actorgraph.store._config import RunnableConfig
 from actorgraph.types import interrupt
+
+
+class Chat(TypedDict):
+    xs: Annotated[list[int], operator.add]
+    messages: Annotated[list[AnyMessage], add_messages]
 
 
 class State(TypedDict):

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
-from actorgraph.errors import ResumeError, SerializationError, UnknownNodeError
+from actorgraph.errors import (
+    InvalidUpdateError,
+    ResumeError,
+    SerializationError,
+    UnknownNodeError,
+)
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Command, interrupt
 from tests.durable.graphs import State, asking, cfg, chain
@@ -94,6 +99,9 @@ async def test_parallel_interrupts_resumed_one_by_one(saver: Any) -> None:
     ix, iy = first["__interrupt__"]
     second = await app.ainvoke(Command(resume={ix.id: 1}), cfg())
     assert second["__interrupt__"] == [iy]  # same id: stable across resume
+    snap = await app.aget_state(cfg())
+    assert snap.next == ("y",)
+    assert snap.values == {"got": ["x=1"]}
     # y had no answer, so it did not run again.
     assert calls == {"x": 2, "y": 1}
     out = await app.ainvoke(Command(resume={iy.id: 2}), cfg())
@@ -181,9 +189,15 @@ async def test_successful_siblings_are_not_rerun_after_a_failure(saver: Any) -> 
     app = graph.compile(checkpointer=saver)
     with pytest.raises(ValueError, match="first call fails"):
         await app.ainvoke({"got": []}, cfg())
+    # The thread's state shows the finished sibling's writes; only bad is next.
     snap = await app.aget_state(cfg())
-    assert snap.values == {"got": []}
+    assert snap.values == {"got": ["ok"]}
+    assert snap.next == ("bad",)
     assert {t.name: t.error is not None for t in snap.tasks} == {"bad": True, "ok": False}
+    # The checkpoint itself (read by id) is the state before the step.
+    history = [s async for s in app.aget_state_history(cfg())]
+    assert history[0].values == {"got": []}
+    assert history[0].next == ("bad", "ok")
     out = await app.ainvoke(None, cfg())
     assert sorted(out["got"]) == ["bad", "ok"]
     assert calls == {"ok": 1, "bad": 2}
@@ -322,3 +336,29 @@ async def test_a_task_failing_after_its_answer_keeps_the_answer(saver: Any) -> N
         await app.ainvoke(Command(resume="kept"), cfg())
     fail["on"] = False
     assert (await app.ainvoke(None, cfg()))["foo"] == "kept"
+
+
+async def test_update_state_is_ambiguous_after_parallel_writers(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = parallel(saver, calls)
+    first = await app.ainvoke({"got": []}, cfg())
+    await app.ainvoke(Command(resume={i.id: 0 for i in first["__interrupt__"]}), cfg())
+    with pytest.raises(InvalidUpdateError, match="pass as_node"):
+        await app.aupdate_state(cfg(), {"got": ["z"]})
+
+
+async def test_command_input_on_an_existing_thread(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = chain(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    out = await app.ainvoke(Command(update={"foo": "u"}, goto="b"), cfg())
+    assert out == {"foo": "b", "bar": ["a", "b", "b"]}
+    assert calls == {"a": 1, "b": 2}
+
+
+async def test_streams_show_breakpoints_and_resumed_state(saver: Any) -> None:
+    app = chain(saver, interrupt_after=["a"])
+    chunks = [c async for c in app.astream({"foo": "", "bar": []}, cfg())]
+    assert chunks == [{"a": {"foo": "a", "bar": ["a"]}}, {"__interrupt__": ()}]
+    values = [c async for c in app.astream(None, cfg(), stream_mode="values")]
+    assert values == [{"foo": "a", "bar": ["a"]}, {"foo": "b", "bar": ["a", "b"]}]

@@ -8,10 +8,13 @@ from typing import Any
 import msgspec
 import pytest
 
+from actorgraph.channels import Overwrite
 from actorgraph.errors import CheckpointError, CheckpointNotFoundError, EmptyInputError
+from actorgraph.graph import END, START, StateGraph
+from actorgraph.messages import AIMessage, HumanMessage
 from actorgraph.store.checkpoint import new_checkpoint_id
 from actorgraph.types import StateSnapshot
-from tests.durable.graphs import cfg, chain
+from tests.durable.graphs import Chat, cfg, chain
 
 pytestmark = pytest.mark.anyio
 
@@ -185,3 +188,19 @@ async def test_checkpoint_saved_is_logged(saver: Any) -> None:
         ("loop", 1),
         ("loop", 2),
     ]
+
+
+async def test_overwrite_and_messages_are_checkpointed(saver: Any) -> None:
+    def reply(state: Chat) -> dict[str, Any]:
+        return {"xs": Overwrite([9]), "messages": [AIMessage("hi")]}
+
+    graph = StateGraph(Chat)
+    graph.add_node("reply", reply).add_edge(START, "reply").add_edge("reply", END)
+    app = graph.compile(checkpointer=saver)
+    out = await app.ainvoke({"xs": [1], "messages": [HumanMessage("yo")]}, cfg())
+    snap = await app.aget_state(cfg())
+    assert snap.values == out
+    assert out["xs"] == [9]
+    assert [m.content for m in out["messages"]] == ["yo", "hi"]
+    again = await app.ainvoke({"messages": [HumanMessage("again")]}, cfg())
+    assert len({m.id for m in again["messages"]}) == 4
