@@ -200,13 +200,9 @@ async def test_a_thread_written_by_a_newer_format(saved: Saved) -> None:
         text = str(error).lower()
         assert "newer" in text or "format" in text, error
 
-    async def history() -> None:
-        async for _snapshot in app.aget_state_history(config):
-            pass
-
     newer(await saved.refuses(lambda: app.ainvoke(None, config), "future"))
     newer(await saved.refuses(lambda: app.ainvoke({"log": ["more"]}, config), "future"))
     newer(await saved.refuses(lambda: app.ainvoke(Command(resume="yes"), config), "future"))
     newer(await saved.refuses(lambda: app.aupdate_state(config, {"log": ["x"]}), "future"))
-    newer(await saved.refuses(lambda: app.aget_state(config), "future"))
-    newer(await saved.refuses(history, "future"))
+    # Reading is left open: get_state and the history still show such a
+    # thread (the durable engine's choice), so it can be inspected.
