@@ -160,6 +160,7 @@ def _on_disk(db: Path) -> tuple[Any, set[str]]:
 class Tally:
     kills: int = 0
     inside_task: int = 0
+    between_tasks: int = 0
     resumed_from_disk: int = 0
     reruns: list[str] = field(default_factory=list)
 
@@ -194,6 +195,7 @@ def _trial(
         started = {e.split()[1] for e in child.events if e.startswith("enter")}
         finished = {e.split()[1] for e in child.events if e.startswith("done")}
         tally.inside_task += bool(started - finished)
+        tally.between_tasks += not started - finished
     raise AssertionError(f"{name}: the last process was not allowed to finish")
 
 
@@ -226,3 +228,4 @@ def test_sigkill_at_random_points_then_resume(
     if durability != "exit":
         assert tally.resumed_from_disk > 0, f"no kill left progress on disk (seed {seed})"
     assert tally.inside_task > 0, tally
+    assert tally.between_tasks > 0, tally
