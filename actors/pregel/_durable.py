@@ -99,6 +99,8 @@ class RunDurability:
         self.requested_id = checkpoint_id
         self.durability = durability
         self.resume_map: dict[str, Any] = resume_map if resume_map is not None else {}
+        # Time travel into a subgraph: the checkpoint each namespace replays from.
+        self.targets: dict[str, str] = {}
         self.continue_child = continue_child
         self.parent_config: RunnableConfig | None = None
         self.checkpoint_id: str | None = None
@@ -108,7 +110,6 @@ class RunDurability:
         self.answers: dict[str, list[Any]] = {}
         self.queue: WriteBehind | None = None
         self.unsaved: tuple[str, CheckpointMetadata] | None = None
-        self.step_writes: list[TaskWrites] = []
         self.skip_before = False
         user = dict(run.config.get("metadata") or {})
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
@@ -134,10 +135,27 @@ class RunDurability:
             configurable["checkpoint_id"] = checkpoint_id
         return {"configurable": configurable}
 
+    async def _travel_into_subgraph(self) -> None:
+        """A top-level run given a subgraph's checkpoint replays the graph from the
+        enclosing checkpoints (its ``parents``), and the subgraph from that one."""
+        found: CheckpointTuple | None = await self.saver.aget_tuple(self._config(self.requested_id))
+        if found is None:
+            return  # reported below, as for any unknown checkpoint
+        parents = found.metadata.parents
+        if "" not in parents:
+            return
+        assert self.requested_id is not None  # noqa: S101 - only called with an id
+        self.targets.update({ns: cid for ns, cid in parents.items() if ns})
+        self.targets[self.ns] = self.requested_id
+        self.ns = ""
+        self.requested_id = parents[""]
+
     async def start(self, input: Any) -> None:
         """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
         run = self.run
         saver = self.saver
+        if self.ns and self.requested_id is not None and not run.ns:
+            await self._travel_into_subgraph()
         found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
         if self.requested_id is not None and found is None:
             raise CheckpointNotFoundError(
@@ -153,7 +171,12 @@ class RunDurability:
             latest = await saver.aget_tuple(self._config())
         check_format(found, self.thread_id)
         check_format(latest, self.thread_id)
-        if self.continue_child and found is not None and not self._belongs(found):
+        if (
+            self.continue_child
+            and found is not None
+            and self.requested_id is None
+            and not self._belongs(found)
+        ):
             # Left by another branch of the parent (before a replay or a fork):
             # this run starts afresh.
             found = None
@@ -263,6 +286,8 @@ class RunDurability:
             if "values" in run.modes and not updated.isdisjoint(run.output_set):
                 run.emit_values()
             run.step = step + 2
+            if discard:
+                self._full = True  # the abandoned tasks changed what their nodes have seen
             await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
@@ -293,7 +318,6 @@ class RunDurability:
                 continue
             interrupts = pending.interrupts.get(task_id)
             if interrupts and not any(i.id in self.resume_map for i in interrupts):
-                task.cached = True
                 held.append((task, interrupts))
         return held
 
@@ -456,7 +480,7 @@ class RunDurability:
                 step=run.step,
                 durability=self.durability,
             )
-        if "checkpoints" in run.modes:
+        if "checkpoints" in run.modes or "debug" in run.modes:
             run.emit_checkpoint(config, parent, metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:
@@ -556,6 +580,8 @@ def attach_durability(
             resume_map=above.resume_map,
             continue_child=not persistent,
         )
+        run.durable.targets = above.targets
+        run.durable.requested_id = above.targets.pop(ns, None)
         if above.checkpoint_id is not None:
             run.durable.parents = {**above.parents, above.ns: above.checkpoint_id}
         return

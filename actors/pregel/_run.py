@@ -244,22 +244,27 @@ class RunSupervisor:
     def emit_checkpoint(
         self, config: RunnableConfig, parent: RunnableConfig | None, metadata: Any, checkpoint: Any
     ) -> None:
-        """Emit a ``checkpoints`` event for a checkpoint just saved."""
-        assert self.bus is not None  # noqa: S101 - modes are only set with a bus
-        self.bus.emit(
-            self.ns,
-            "checkpoints",
-            {
-                "config": config,
-                "parent_config": parent,
-                "metadata": metadata.as_dict(),
-                "values": self.output(),
-                "next": (
-                    *sorted(name for name in self.spec.nodes if self._pending(name)),
-                    *(send.node for send in self.sends),
-                ),
-            },
-        )
+        """Emit a ``checkpoints`` event (and a ``debug`` one) for a checkpoint just saved."""
+        bus = self.bus
+        assert bus is not None  # noqa: S101 - modes are only set with a bus
+        payload = {
+            "config": config,
+            "parent_config": parent,
+            "metadata": metadata.as_dict(),
+            "values": self.output(),
+            "next": (
+                *sorted(name for name in self.spec.nodes if self._pending(name)),
+                *(send.node for send in self.sends),
+            ),
+        }
+        if "checkpoints" in self.modes:
+            bus.emit(self.ns, "checkpoints", payload)
+        if "debug" in self.modes:
+            bus.emit(
+                self.ns,
+                "debug",
+                {"type": "checkpoint", "step": self.step, "timestamp": _now(), "payload": payload},
+            )
 
     def _pending(self, name: str) -> bool:
         seen = self.seen.get(name) or {}

@@ -88,8 +88,9 @@ class StateAPI:
         """The compiled graph node ``name`` runs as a subgraph, if the facade knows it."""
         return None
 
-    def _blank_run(self) -> RunSupervisor:
-        return RunSupervisor(self.spec, config={}, bus=None)
+    def _blank_run(self, ns: str = "") -> RunSupervisor:
+        # The namespace makes task ids those of the run that wrote the checkpoint.
+        return RunSupervisor(self.spec, config={}, bus=None, ns=tuple(ns.split("|")) if ns else ())
 
     # -- reading ------------------------------------------------------------------
 
@@ -99,9 +100,10 @@ class StateAPI:
         """The snapshot of one checkpoint; ``current`` (the thread's latest, read
         by ``get_state``) also shows the writes of the step's finished tasks."""
         spec = self.spec
-        run = self._blank_run()
+        thread_id, ns, _ = config_target(tup.config)
+        run = self._blank_run(ns)
         restore_channels(run, tup.checkpoint)
-        run.run_key = f"thread:{config_target(tup.config)[0]}"
+        run.run_key = f"thread:{thread_id}"
         run.step = tup.metadata.step + 1
         pending = PendingWrites(tup.pending_writes)
         planned: list[Task] = [] if tup.metadata.source == "input" else plan_step(run)
@@ -121,19 +123,18 @@ class StateAPI:
             start_id = next((w[0] for w in tup.pending_writes), "")
             tasks.append(PregelTask(start_id, START, (PULL, START)))
         else:
-            thread_id, ns, _ = config_target(tup.config)
             for task in planned:
                 task_interrupts = tuple(pending.interrupts.get(task.id, ()))
                 error_text = pending.errors.get(task.id)
                 done = pending.done.get(task.id)
                 state: Any = None
-                if subgraphs:
-                    sub = self._subgraph(task.name)
-                    child_ns = f"{ns}|{task.checkpoint_ns}" if ns else task.checkpoint_ns
-                    if sub is not None:
-                        found = await self._saver().aget_tuple(_ns_config(thread_id, child_ns))
-                        if found is not None:
-                            state = await sub._snapshot(found, subgraphs)
+                sub = self._subgraph(task.name)
+                if sub is not None:
+                    # The subgraph's own state: its snapshot, or the config to read it.
+                    state = _ns_config(thread_id, task.checkpoint_ns)
+                    if subgraphs:
+                        found = await self._saver().aget_tuple(state)
+                        state = await sub._snapshot(found, True) if found is not None else None
                 tasks.append(
                     PregelTask(
                         task.id,

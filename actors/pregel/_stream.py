@@ -152,8 +152,10 @@ class RunStream:
         return buffer.popleft()
 
     async def aclose(self) -> None:
-        """Stop consuming; a pull-mode run simply stops advancing."""
+        """Stop consuming; a pull-mode run stops advancing and writes what it
+        owes its checkpointer (shielded)."""
         self._finished = True
+        await self._run.close()
 
     # producer mode -----------------------------------------------------------------
 

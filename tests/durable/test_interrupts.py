@@ -362,3 +362,18 @@ async def test_streams_show_breakpoints_and_resumed_state(saver: Any) -> None:
     assert chunks == [{"a": {"foo": "a", "bar": ["a"]}}, {"__interrupt__": ()}]
     values = [c async for c in app.astream(None, cfg(), stream_mode="values")]
     assert values == [{"foo": "a", "bar": ["a"]}, {"foo": "b", "bar": ["a", "b"]}]
+
+
+async def test_new_input_abandons_a_pending_interrupt(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = asking(saver, calls)
+    await app.ainvoke({"foo": "", "bar": []}, cfg())
+    # A new input while ask waits: the thread starts over from its state.
+    again = await app.ainvoke({"foo": "new"}, cfg())
+    assert again["__interrupt__"][0].value == {"question": "foo?", "bar": ["a", "a"]}
+    assert calls == {"a": 2, "ask": 2}
+    snap = await app.aget_state(cfg())
+    assert snap.next == ("ask",)
+    out = await app.ainvoke(Command(resume="done"), cfg())
+    assert out == {"foo": "done", "bar": ["a", "a", "ask"]}
+    assert calls == {"a": 2, "ask": 3}

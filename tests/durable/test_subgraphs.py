@@ -56,12 +56,18 @@ async def test_deep_interrupt_resumes_inside_the_subgraph(saver: Any) -> None:
     inner = snap.tasks[0].state
     assert inner.values == {"log": "|p1|c1"}
     assert inner.next == ("c2",)
+    assert inner.tasks[0].interrupts == tuple(first["__interrupt__"])
+    assert snap.interrupts == tuple(first["__interrupt__"])
     ns = inner.config["configurable"]["checkpoint_ns"]
     assert ns.startswith("child:")
     assert inner.metadata["parents"] == {"": snap.config["configurable"]["checkpoint_id"]}
     # The subgraph's own state can be read with its namespace.
     direct = await app.aget_state({"configurable": {"thread_id": "1", "checkpoint_ns": ns}})
     assert direct.values == inner.values
+    plain = await app.aget_state(cfg())
+    # Without subgraphs=True the task's state is a config that reads the subgraph's state.
+    assert plain.tasks[0].state == {"configurable": {"thread_id": "1", "checkpoint_ns": ns}}
+    assert (await app.aget_state(plain.tasks[0].state)).values == inner.values
     out = await app.ainvoke(Command(resume="yes"), cfg())
     assert out == {"log": "|p1|c1|c2=yes"}
     # Resumed at c2: c1 (inside) and p1 (outside) did not run again.
@@ -170,3 +176,39 @@ async def test_a_node_calling_a_subgraph_twice_runs_it_twice(saver: Any) -> None
     graph.add_node("node", node).add_edge(START, "node").add_edge("node", END)
     app = graph.compile(checkpointer=saver)
     assert (await app.ainvoke({"got": []}, cfg()))["got"] == [11, 21]
+
+
+async def test_debug_mode_shows_checkpoints_and_aclose_flushes(saver: Any) -> None:
+    app = build(saver, {})
+    events = [e async for e in app.astream({"log": ""}, cfg(), stream_mode="debug")]
+    kinds = [(e["type"], e["payload"].get("metadata", {}).get("source")) for e in events]
+    assert kinds[:3] == [("checkpoint", "input"), ("checkpoint", "loop"), ("task", None)]
+    stream = app.astream({"log": ""}, cfg("2"), stream_mode="debug", durability="exit")
+    first = await stream.__anext__()
+    assert first["type"] == "task"
+    await stream.aclose()
+    # Leaving the stream early still wrote the state the run reached.
+    assert (await app.aget_state(cfg("2"))).next == ("child",)
+
+
+async def test_time_travel_into_a_subgraph_checkpoint(saver: Any) -> None:
+    calls: dict[str, int] = {}
+    app = build(saver, calls)
+    first = await app.ainvoke({"log": ""}, cfg())
+    await app.ainvoke(Command(resume="one"), cfg())
+    ns = (await _child_ns(saver))[0]
+    child = {"configurable": {"thread_id": "1", "checkpoint_ns": ns}}
+    history = [s async for s in app.aget_state_history(child)]
+    before_c2 = next(s for s in history if s.next == ("c2",))
+    # Replaying from the subgraph's checkpoint re-runs c2 only, not p1 nor c1.
+    again = await app.ainvoke(None, before_c2.config)
+    assert again["__interrupt__"] == first["__interrupt__"]
+    assert calls == {"p1": 1, "c1": 1, "c2": 3}
+    out = await app.ainvoke(Command(resume="two"), cfg())
+    assert out == {"log": "|p1|c1|c2=two"}
+
+
+async def _child_ns(saver: Any) -> list[str]:
+    return sorted(
+        {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist(None)} - {""}
+    )
