@@ -31,6 +31,7 @@ from actorgraph.types import Send
 __all__ = [
     "FINAL",
     "INPUT",
+    "PREFIXES",
     "STEP_VALUES",
     "TASK_KEYS",
     "Hooks",
@@ -38,6 +39,7 @@ __all__ = [
     "build",
     "config_for",
     "saved_keys",
+    "stored_state",
 ]
 
 ITEMS = ["x", "yy", "zzz"]
@@ -66,6 +68,11 @@ STEP_VALUES: list[State] = [
     {"items": ITEMS, "log": [*TASK_KEYS], "total": 1611 + 10000},
 ]
 FINAL: State = STEP_VALUES[-1]
+
+# Where a thread may stand: its input checkpoint (the input not applied yet,
+# as in LangGraph: only the reducers' empty values) or a state of the
+# uninterrupted run.
+PREFIXES: list[Any] = [{"log": [], "total": 0}, *STEP_VALUES]
 
 
 def _nothing(key: str) -> None:
@@ -165,3 +172,11 @@ def saved_keys(values: Any, pending_writes: Any) -> set[str]:
         if channel == "log":
             keys.update(value)
     return keys
+
+
+def stored_state(channel_values: Any) -> dict[str, Any]:
+    """The state a checkpoint holds, as ``get_state`` would show it, without
+    the pending writes (reducers without a stored value are empty)."""
+    state: dict[str, Any] = {"log": [], "total": 0}
+    state.update((k, channel_values[k]) for k in ("items", "log", "total") if k in channel_values)
+    return state

@@ -36,21 +36,19 @@ from actorgraph.store import InMemorySaver, SqliteSaver
 from tests.proofs._graph import (
     FINAL,
     INPUT,
+    PREFIXES,
     STEP_VALUES,
     TASK_KEYS,
     Hooks,
     build,
     config_for,
     saved_keys,
+    stored_state,
 )
 
 pytestmark = pytest.mark.anyio
 
 DURABILITIES = ("sync", "async", "exit")
-# Where a thread may stand: the input checkpoint (the input not applied yet,
-# as in LangGraph: only the reducers' empty values) or a state of the
-# uninterrupted run.
-PREFIXES: list[Any] = [{"log": [], "total": 0}, *STEP_VALUES]
 # The superstep each task runs in: once a task of step s has started, the
 # state reached is at least STEP_VALUES[s].
 STEP_OF = {"a": 0, "b": 1, "w:x": 2, "w:yy": 2, "w:zzz": 2, "c": 3, "d": 4}
@@ -121,9 +119,7 @@ def _consistent(snapshot: Any, latest: Any) -> int:
     when step ``s`` began); ``get_state`` shows it with the writes of the
     tasks of step ``s`` that had finished and been saved, as LangGraph does.
     """
-    stored = latest.checkpoint.channel_values
-    raw: dict[str, Any] = {"log": [], "total": 0}
-    raw.update((k, stored[k]) for k in ("items", "log", "total") if k in stored)
+    raw = stored_state(latest.checkpoint.channel_values)
     assert raw in PREFIXES, f"inconsistent checkpoint {raw}"
     step = PREFIXES.index(raw) - 1
     log = snapshot.values["log"]

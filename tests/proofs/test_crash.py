@@ -33,7 +33,14 @@ from typing import IO, Any
 import pytest
 
 from actorgraph.store import SqliteSaver
-from tests.proofs._graph import FINAL, STEP_VALUES, TASK_KEYS, config_for, saved_keys
+from tests.proofs._graph import (
+    FINAL,
+    PREFIXES,
+    TASK_KEYS,
+    config_for,
+    saved_keys,
+    stored_state,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 THREAD = "crash"
@@ -81,12 +88,15 @@ class Child:
         if self._out.readline() != "go\n":
             raise self._fail("the child failed before running")
 
-    def run(self, kill_after: int | None, delay: float) -> dict[str, Any] | None:
+    def run(self, kill_after: int | None, delay: float, where: str) -> dict[str, Any] | None:
         """Read events; SIGKILL after ``kill_after`` of them plus ``delay`` seconds.
 
-        Returns the final state the child printed, or None when it was killed.
+        ``where="inside"`` waits on for a task to start, ``"between"`` for a
+        moment when every task started has finished (the engine is applying
+        writes or checkpointing), ``"anywhere"`` for nothing more. Returns the
+        final state the child printed, or None when it was killed.
         """
-        while kill_after is None or len(self.events) < kill_after:
+        while kill_after is None or len(self.events) < kill_after or not self._at(where):
             line = self._out.readline()
             if not line:
                 break
@@ -103,6 +113,18 @@ class Child:
         if code != -signal.SIGKILL:
             raise self._fail(f"the child exited with {code}, output {rest!r}")
         return None
+
+    def _at(self, where: str) -> bool:
+        if where == "anywhere":
+            return True
+        if where == "inside":
+            return bool(self.events) and self.events[-1].startswith("enter")
+        return bool(self.events) and not self.running()
+
+    def running(self) -> set[str]:
+        """Tasks this child started and had not finished, as far as we read."""
+        started = {e.split()[1] for e in self.events if e.startswith("enter")}
+        return started - {e.split()[1] for e in self.events if e.startswith("done")}
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -152,8 +174,7 @@ def _on_disk(db: Path) -> tuple[Any, set[str]]:
     if latest is None:
         return None, set()
     values = latest.checkpoint.channel_values
-    state = {key: values[key] for key in ("items", "log", "total") if key in values}
-    return state, saved_keys(values, latest.pending_writes)
+    return stored_state(values), saved_keys(values, latest.pending_writes)
 
 
 @dataclass
@@ -171,8 +192,8 @@ def _trial(
     db = tmp / f"{name}.db"
     for attempt in range(kills + 1):
         state, saved = _on_disk(db)
-        assert state is None or state in STEP_VALUES, f"{name}: inconsistent state on disk {state}"
-        if state is not None and state != STEP_VALUES[0]:
+        assert state is None or state in PREFIXES, f"{name}: inconsistent state on disk {state}"
+        if state is not None and state not in PREFIXES[:2]:
             tally.resumed_from_disk += 1
         records = tmp / f"{name}-{attempt}.records"
         child = pool.take()
@@ -181,8 +202,11 @@ def _trial(
         # and a done per task not saved yet): always before the run could end.
         to_come = 2 * sum(key not in saved for key in TASK_KEYS)
         kill_after = None if attempt == kills else rng.randrange(max(1, to_come))
-        delay = 0.0 if rng.random() < 0.3 else rng.uniform(0, 0.012)
-        final = child.run(kill_after, delay)
+        # A third of the kills hit a running task, a third the engine between
+        # tasks, the rest land anywhere (after a random delay).
+        where = rng.choice(["inside", "between", "anywhere"])
+        delay = rng.uniform(0, 0.012) if where == "anywhere" else 0.0
+        final = child.run(kill_after, delay, where)
         ran = records.read_text().split() if records.exists() else []
         if durability == "sync":
             tally.reruns += [f"{name}#{attempt}: {key}" for key in ran if key in saved]
@@ -192,10 +216,9 @@ def _trial(
             assert _state == FINAL, f"{name}: the final state on disk is {_state}"
             return
         tally.kills += 1
-        started = {e.split()[1] for e in child.events if e.startswith("enter")}
-        finished = {e.split()[1] for e in child.events if e.startswith("done")}
-        tally.inside_task += bool(started - finished)
-        tally.between_tasks += not started - finished
+        running = child.running()
+        tally.inside_task += bool(running)
+        tally.between_tasks += not running
     raise AssertionError(f"{name}: the last process was not allowed to finish")
 
 
