@@ -210,6 +210,14 @@ class RunDurability:
                     f"Received no input for thread {self.thread_id!r}, which has no "
                     "checkpoint yet: invoke the graph with a dict of state keys first."
                 )
+            if found.metadata.source == "input" and not found.pending_writes:
+                # The input is saved with the checkpoint after this one; the
+                # process stopped (was killed) between the two, so it is lost.
+                raise EmptyInputError(
+                    f"thread {self.thread_id!r} stopped before its input was saved: its "
+                    f"newest checkpoint ({found.checkpoint.id!r}) is the input checkpoint of "
+                    "a run, without the input. Invoke it with the input again."
+                )
             pending = PendingWrites(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
