@@ -15,6 +15,7 @@ import json
 import os
 import sys
 
+from actorgraph.errors import EmptyInputError
 from actorgraph.store import SqliteSaver
 from tests.proofs._graph import INPUT, Hooks, build, config_for
 
@@ -45,7 +46,10 @@ def main() -> int:
         if saver.get_tuple(config) is None:
             app.invoke(INPUT, config, durability=durability)
         elif app.get_state(config).next:
-            app.invoke(None, config, durability=durability)
+            try:
+                app.invoke(None, config, durability=durability)
+            except EmptyInputError:  # killed before its input was saved: send it again
+                app.invoke(INPUT, config, durability=durability)
         _say("final " + json.dumps(app.get_state(config).values, sort_keys=True))
     os.close(records)
     return 0

@@ -3,11 +3,10 @@
 The input checkpoint (step -1) is saved before the input's writes, which are
 saved with the next checkpoint, in a second transaction. A process killed
 between the two leaves a thread whose newest checkpoint waits on ``__start__``
-with no writes: ``invoke(None, config)`` then returns the empty state as if
-the run had ended, instead of running the graph. (A cancel in that window is
-shielded now; a SIGKILL cannot be.) What is missing: the input checkpoint must
-hold the input itself (as LangGraph's ``__start__`` channel does), or resuming
-such a thread must fail clearly and say to invoke it with its input again.
+with no writes. ``invoke(None, config)`` used to return the empty state there
+as if the run had ended; it now fails, naming the thread and saying to invoke
+it with its input again, and that run ends where an uninterrupted one does.
+(A cancel in that window is shielded; a SIGKILL cannot be.)
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from actorgraph.errors import EmptyInputError
 from actorgraph.store import SqliteSaver
 from tests.proofs._graph import FINAL, INPUT, Hooks, build, config_for
 
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 _CHILD = """
 import os, signal, sys
+from actorgraph.errors import EmptyInputError
 from actorgraph.store import SqliteSaver
 from tests.proofs._graph import INPUT, Hooks, build, config_for
 
@@ -58,13 +59,9 @@ def test_sigkill_right_after_the_input_checkpoint(tmp_path: Path) -> None:
     config = config_for("window")
     with SqliteSaver(path) as saver:
         app = build(Hooks(), saver)
-        resume = None if saver.get_tuple(config) is not None else INPUT
-        assert app.invoke(resume, config, durability="sync") == FINAL
-
-
-# Last, so the module above type-checks; skipping at import skips it all.
-pytest.skip(
-    "the input checkpoint does not hold the input: a SIGKILL right after it loses the "
-    "input and resuming returns the empty state (see the module docstring)",
-    allow_module_level=True,
-)
+        assert saver.get_tuple(config) is not None
+        before = list(saver.list(config))
+        with pytest.raises(EmptyInputError, match="'window' stopped before its input was saved"):
+            app.invoke(None, config, durability="sync")
+        assert list(saver.list(config)) == before
+        assert app.invoke(INPUT, config, durability="sync") == FINAL
