@@ -202,9 +202,9 @@ def _trial(
         # and a done per task not saved yet): always before the run could end.
         to_come = 2 * sum(key not in saved for key in TASK_KEYS)
         kill_after = None if attempt == kills else rng.randrange(max(1, to_come))
-        # A third of the kills hit a running task, a third the engine between
-        # tasks, the rest land anywhere (after a random delay).
-        where = rng.choice(["inside", "between", "anywhere"])
+        # The kills take turns: one hits a running task, the next the engine
+        # between tasks, the next lands anywhere (after a random delay).
+        where = ("inside", "between", "anywhere")[tally.kills % 3]
         delay = rng.uniform(0, 0.012) if where == "anywhere" else 0.0
         final = child.run(kill_after, delay, where)
         ran = records.read_text().split() if records.exists() else []
