@@ -226,6 +226,14 @@ class RunDurability:
                     f"Received no input for thread {self.thread_id!r}, which has no "
                     "checkpoint yet: invoke the graph with a dict of state keys first."
                 )
+            if found.metadata.source == "input" and not found.pending_writes:
+                # The input is saved with the checkpoint after this one; the
+                # process stopped (was killed) between the two, so it is lost.
+                raise EmptyInputError(
+                    f"thread {self.thread_id!r} stopped before its input was saved: its "
+                    f"newest checkpoint ({found.checkpoint.id!r}) is the input checkpoint of "
+                    "a run, without the input. Invoke it with the input again."
+                )
             pending = PendingWrites(found.pending_writes)
             if replay:
                 # Time travel re-runs the step: earlier answers are stale.
@@ -293,15 +301,18 @@ class RunDurability:
         await run.spec.map_input(start, input)
         self.check_writes([start])
         # The input checkpoint holds the state before the input, with the
-        # input as the pending writes of the __start__ task.
-        await self.save("input", [], checkpoint_id=input_id)
-        updated = apply_writes(run, [*discard, start])
-        if "values" in run.modes and not updated.isdisjoint(run.output_set):
-            run.emit_values()
-        run.step = step + 2
-        if discard:
-            self._full = True  # the abandoned tasks changed what their nodes have seen
-        await self.save("loop", [start])
+        # input as the pending writes of the __start__ task. Those writes are
+        # saved with the next checkpoint: a cancel between the two saves would
+        # leave a thread whose input is lost, so neither save is cancelled.
+        with anyio.CancelScope(shield=True):
+            await self.save("input", [], checkpoint_id=input_id)
+            updated = apply_writes(run, [*discard, start])
+            if "values" in run.modes and not updated.isdisjoint(run.output_set):
+                run.emit_values()
+            run.step = step + 2
+            if discard:
+                self._full = True  # the abandoned tasks changed what their nodes have seen
+            await self.save("loop", [start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from actorgraph.actors._adapter_loop import loop_hidden
@@ -160,7 +161,14 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
         if run.private_loop and run.alone:
             with loop_hidden():
                 return bound(task)()
-        return await anyio.to_thread.run_sync(bound(task))
+        result = await anyio.to_thread.run_sync(bound(task))
+        if run.failed is None:
+            # The thread could not be stopped: what it returns after the run
+            # was cancelled is dropped here, so no durability mode keeps it.
+            # (A sibling's failure also cancels; a result finished then is
+            # kept, so the resumed run does not redo it.)
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        return result
 
     return call_sync
 

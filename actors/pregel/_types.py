@@ -9,6 +9,8 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 import msgspec
 
+from actorgraph.store.serde import register
+
 __all__ = [
     "All",
     "CachePolicy",
@@ -191,3 +193,11 @@ class StateSnapshot(NamedTuple):
     parent_config: Any
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...] = ()
+
+
+# Checkpoints hold these (pending Sends, resume Commands, interrupts): they are
+# registered on import, so a process that reads a thread's history can decode
+# them before it compiles any graph.
+for _cls in (Send, Command, Interrupt):
+    register(_cls, name=f"actorgraph.types.{_cls.__name__}")
+del _cls
