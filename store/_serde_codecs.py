@@ -269,7 +269,7 @@ def _exception_codec(cls: type[BaseException], *, builtin: bool) -> tuple[_Encod
             # Builtin constructors set their C-level fields (errno, ...) from args.
             obj = cls(*args)
         else:
-            # Like pickle, do not call a user __init__ whose signature need not
+            # As copy and pickling do, do not call a user __init__ whose signature need not
             # match args (``NodeError(message, node=...)``): restore the state.
             obj = cls.__new__(cls, *args)
             obj.args = tuple(args)

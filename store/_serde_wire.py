@@ -19,7 +19,7 @@ TYPE_TAG: Final = "actorgraph-msgpack"
 """The type tag :meth:`Serializer.dumps_typed` pairs with its bytes."""
 
 # 0xC1 is the one byte MessagePack never uses, so no plain MessagePack document
-# (nor JSON text, nor a pickle) starts with it.
+# (nor JSON text, nor a pickled object) starts with it.
 _MAGIC: Final = 0xC1
 _HEADER: Final = bytes((_MAGIC, FORMAT_VERSION))
 

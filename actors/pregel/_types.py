@@ -149,7 +149,7 @@ class RetryPolicy(NamedTuple):
 
 
 def default_cache_key(value: Any) -> str:
-    """A stable key for a node input: a hash of its MessagePack encoding (never pickle)."""
+    """A stable key for a node input: a hash of its MessagePack encoding (no pickling)."""
     try:
         data = msgspec.msgpack.encode(value, order="deterministic")
     except (TypeError, msgspec.EncodeError):
