@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from actorgraph.actors._adapter import _current_library
+
 __all__ = ["THREAD_LOOP_AVAILABLE", "loop_hidden", "run_in_thread_loop", "spawn_detached"]
 
 T = TypeVar("T")
@@ -110,7 +112,7 @@ def spawn_detached(func: Callable[[], Awaitable[None]]) -> None:
     for it with an event it sets.
     """
     context = contextvars.copy_context()
-    if _library() == "trio":
+    if _current_library() == "trio":
         import trio
 
         trio.lowlevel.spawn_system_task(func, context=context)
@@ -127,11 +129,3 @@ def spawn_detached(func: Callable[[], Awaitable[None]]) -> None:
 
 
 _running: set[asyncio.Task[None]] = set()
-
-
-def _library() -> str:
-    try:
-        import sniffio  # trio depends on it: without it there is no trio either
-    except ImportError:  # pragma: no cover - asyncio-only installs
-        return "asyncio"
-    return sniffio.current_async_library()
