@@ -44,7 +44,6 @@ from actorgraph.channels._errors import (
     SerializationError,
 )
 from actorgraph.store._config import RunnableConfig
-from actorgraph.store.checkpoint._memory import InMemorySaver
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -491,9 +490,9 @@ class RunDurability:
             return
         parent = self.parent_config or self._config()
         emit = "checkpoints" in run.modes or "debug" in run.modes
-        # The in-memory saver stores without suspending and copies the maps it
-        # is given: a queue, or copies of our own, would only add cost.
-        direct = isinstance(self.saver, InMemorySaver)
+        # A saver that stores at once and copies what it keeps (the in-memory
+        # one) needs neither the queue nor copies of our own.
+        direct: bool = getattr(self.saver, "stores_at_once", False)
         checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit or not direct)
         if direct or self.durability == "sync":
             config = await self.saver.aput(

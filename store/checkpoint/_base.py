@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from actorgraph.channels._errors import CheckpointError, EventLoopThreadError
 from actorgraph.store._adapter_loop import running_loop_backend
@@ -243,6 +243,11 @@ class SaverFaces(abc.ABC):
     A subclass provides the ops (``_put_op`` ...) and how to run one
     (``_arun_op``, ``_run_op``, ``_submit_op``).
     """
+
+    #: True when ``aput`` stores without suspending and keeps its own copies of
+    #: the maps it is given: the engine then neither queues puts (durability
+    #: "async") nor copies a checkpoint's maps before handing them over.
+    stores_at_once: ClassVar[bool] = False
 
     # -- what a backend provides
 

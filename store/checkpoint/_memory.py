@@ -58,6 +58,8 @@ class InMemorySaver(SaverFaces):
     Its async methods finish without suspending, so there is nothing to cancel.
     """
 
+    stores_at_once = True
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # thread -> namespace -> checkpoint id -> entry
