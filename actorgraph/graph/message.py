@@ -68,7 +68,17 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
     new = _as_stored(right, "right", old)
     # The common write: new messages with ids the history does not hold. The
     # result is the history plus them, and its index is the old one extended.
-    if set(map(type, new)) <= _STORED_TYPES:
+    if len(new) == 1:
+        message = new[0]
+        new_id = message.id
+        if type(message) in _STORED_TYPES and new_id not in where:
+            merged = old + new
+            if shared:
+                where = dict(where)
+            where[new_id] = len(old)
+            _remember(merged, [*ids, new_id], where)
+            return merged
+    elif set(map(type, new)) <= _STORED_TYPES:
         new_ids = list(map(_id_of, new))
         if where.keys().isdisjoint(new_ids) and len(set(new_ids)) == len(new_ids):
             merged = old + new
