@@ -24,11 +24,10 @@ Neither argument is mutated; the result is a new list.
 
 from __future__ import annotations
 
-import contextlib
 import operator
+from collections.abc import Callable
 from typing import Annotated, cast
 
-import msgspec
 from typing_extensions import TypedDict
 
 from actorgraph._messages.chunks import message_chunk_to_message
@@ -50,6 +49,7 @@ from actorgraph.graph._message_ids import derive_message_id, next_scoped_id
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
 
 _id_of = operator.attrgetter("id")
+_shallow_copy: Callable[[BaseMessage], BaseMessage] = operator.methodcaller("__copy__")
 
 
 def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMessage]:
@@ -145,9 +145,9 @@ def _remember(
 ) -> None:
     known = _KNOWN
     if len(known) >= _KEEP:
-        # Another thread may be evicting too: losing an entry only costs an index pass.
-        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-            del known[next(iter(known))]
+        # Forgetting all at once is O(1) per call; evicting the oldest one by one
+        # makes a dict scan its deleted slots. A forgotten history is indexed again.
+        known.clear()
     known[id(messages)] = (messages, list(messages), ids, where)
 
 
@@ -199,7 +199,9 @@ def _as_stored(
                 if seed is None:
                     seed = _seed_from(left, side)
                 new_id = derive_message_id(seed, i)
-            messages[i] = msgspec.structs.replace(message, id=new_id)
+            # A shallow copy (no __post_init__: the message was checked when built).
+            stored = messages[i] = _shallow_copy(message)
+            stored.id = new_id
     return messages
 
 

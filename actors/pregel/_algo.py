@@ -29,13 +29,21 @@ def plan_step(run: RunSupervisor) -> list[Task]:
     updated = run.updated
     if updated:
         t2n = spec.trigger_to_nodes
-        if len(updated) == 1:
-            (only,) = updated
-            candidates: Any = t2n.get(only, ())
-        else:
-            names: set[str] = set()
-            for key in updated:
-                names.update(t2n.get(key, ()))
+        # Most steps update one trigger (plus state keys that trigger nothing):
+        # its sorted tuple of nodes is then the candidate list as it is.
+        candidates: Any = ()
+        names: set[str] | None = None
+        for key in updated:
+            found = t2n.get(key)
+            if found is None:
+                continue
+            if not candidates:
+                candidates = found
+            else:
+                if names is None:
+                    names = set(candidates)
+                names.update(found)
+        if names is not None:
             candidates = sorted(names)
         input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
         for name in candidates:

@@ -161,7 +161,8 @@ def test_few_histories_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     first = add_messages([], ["a"])
     second = add_messages([], ["b"])
     third = add_messages([], ["c"])
+    # Full: forgotten all at once, the newest kept.
     assert message_module._recall(first) is None
-    assert message_module._recall(second) is not None
+    assert message_module._recall(second) is None
     assert message_module._recall(third) is not None
-    assert len(message_module._KNOWN) == 2
+    assert len(message_module._KNOWN) == 1
