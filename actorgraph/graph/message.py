@@ -161,7 +161,8 @@ def _recall(
     if entry is None or entry[0] is not left:
         return None
     messages, items, ids, where = entry
-    if messages != items or list(map(_id_of, messages)) != ids:
+    # A comprehension reads ``id`` faster than map(attrgetter) on these structs.
+    if messages != items or [m.id for m in messages] != ids:
         return None
     return messages, ids, where
 
