@@ -308,6 +308,24 @@ def messages(draw: st.DrawFn) -> BaseMessage:
 
 message_lists = st.lists(messages(), max_size=6)
 
+#: One thing that happens to a messages key between two writes, for the tests that
+#: compare add_messages' append path with its general merge: a write (appends,
+#: updates by id, removals, remove-all), an Overwrite of the whole list, or a node
+#: changing the stored list or one of its messages in place.
+message_history_ops = st.one_of(
+    st.tuples(st.just("write"), message_lists),
+    st.tuples(st.just("fresh"), st.integers(min_value=0, max_value=3)),
+    st.tuples(st.just("update"), st.integers(min_value=0, max_value=30), message_texts),
+    st.tuples(st.just("remove"), st.integers(min_value=0, max_value=30)),
+    st.tuples(st.just("remove_unknown")),
+    st.tuples(st.just("remove_all"), message_lists),
+    st.tuples(st.just("overwrite"), message_lists),
+    st.tuples(st.just("list_append"), messages()),
+    st.tuples(st.just("list_set"), st.integers(min_value=0, max_value=30), messages()),
+    st.tuples(st.just("list_del"), st.integers(min_value=0, max_value=30)),
+    st.tuples(st.just("id_change"), st.integers(min_value=0, max_value=30), message_ids),
+)
+
 # --- actors -----------------------------------------------------------------------
 
 restart_types = st.sampled_from(list(RestartType))

@@ -71,6 +71,12 @@ def convert_to_messages(messages: Messages) -> list[BaseMessage]:
     :class:`~actorgraph.errors.InvalidMessageError` naming the position and value
     of the first item that is not message-like.
     """
+    if type(messages) is list:
+        # The usual write: a list of message objects; skips the ABC checks below.
+        return [
+            item if isinstance(item, BaseMessage) else to_message(item, position)
+            for position, item in enumerate(messages)
+        ]
     if isinstance(messages, (BaseMessage, str, tuple, Mapping)):
         return [to_message(messages, 0)]
     if not isinstance(messages, Iterable):

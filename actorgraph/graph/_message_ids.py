@@ -15,11 +15,12 @@ must give the same ids, so a message is replaced rather than stored twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-__all__ = ["IdScope", "derive_message_id", "message_id_scope", "next_scoped_id"]
+__all__ = ["IdScope", "call_in_scope", "derive_message_id", "message_id_scope", "next_scoped_id"]
 
 _PREFIX = b"actorgraph-message-id\0"
 
@@ -48,6 +49,16 @@ def message_id_scope(seed: str) -> Iterator[IdScope]:
     token = _SCOPE.set(scope)
     try:
         yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+def call_in_scope(seed: str, fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    """``fn(left, right)`` inside ``message_id_scope(seed)``, without the context
+    manager's cost (this runs on every seeded write)."""
+    token = _SCOPE.set(IdScope(seed))
+    try:
+        return fn(left, right)
     finally:
         _SCOPE.reset(token)
 

@@ -16,7 +16,7 @@ from actorgraph.channels._errors import (
     create_error_message,
 )
 from actorgraph.graph._branch import END, Branch
-from actorgraph.graph._message_ids import message_id_scope
+from actorgraph.graph._message_ids import call_in_scope
 from actorgraph.graph._schema import instance_fields
 
 __all__ = ["NodeWrites", "branch_channel", "seeded_reducer"]
@@ -26,15 +26,14 @@ def seeded_reducer(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
     """``reducer`` that folds a :class:`SeededWrite` inside its seed's id scope.
 
     ``add_messages`` gives id-less messages ids drawn from the innermost
-    ``message_id_scope``; seeding it with the writing task makes those ids
+    ``message_id_scope`` (opened here by ``call_in_scope``); seeding it with the writing task makes those ids
     depend on the task and the write's position only. The reducer's declared
     algebra is kept.
     """
 
     def reduce(left: Any, right: Any) -> Any:
         if type(right) is SeededWrite:
-            with message_id_scope(right.seed):
-                return reducer(left, right.value)
+            return call_in_scope(right.seed, reducer, left, right.value)
         return reducer(left, right)
 
     reduce.__name__ = getattr(reducer, "__name__", "reducer")

@@ -25,9 +25,9 @@ Neither argument is mutated; the result is a new list.
 from __future__ import annotations
 
 import operator
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, cast
 
-import msgspec
 from typing_extensions import TypedDict
 
 from actorgraph._messages.chunks import message_chunk_to_message
@@ -49,6 +49,7 @@ from actorgraph.graph._message_ids import derive_message_id, next_scoped_id
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
 
 _id_of = operator.attrgetter("id")
+_shallow_copy: Callable[[BaseMessage], BaseMessage] = operator.methodcaller("__copy__")
 
 
 def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMessage]:
@@ -57,15 +58,53 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
     Raises :class:`~actorgraph.errors.InvalidMessageError` when a value is not
     message-like (naming its position) or a ``RemoveMessage`` names an unknown id.
     """
-    old, where = _index_left(left)
+    known = _recall(left)
+    if known is None:
+        old, ids, where = _index_left(left)
+        shared = False
+    else:
+        old, ids, where = known
+        shared = True
     new = _as_stored(right, "right", old)
+    # The common write: new messages with ids the history does not hold. The
+    # result is the history plus them, and its index is the old one extended.
+    if len(new) == 1:
+        message = new[0]
+        new_id = message.id
+        if type(message) in _STORED_TYPES and new_id not in where:
+            merged = old + new
+            if shared:
+                where = dict(where)
+            where[new_id] = len(old)
+            _remember(merged, [*ids, new_id], where)
+            return merged
+    elif set(map(type, new)) <= _STORED_TYPES:
+        new_ids = list(map(_id_of, new))
+        if where.keys().isdisjoint(new_ids) and len(set(new_ids)) == len(new_ids):
+            merged = old + new
+            if shared:
+                where = dict(where)
+            where.update(zip(new_ids, range(len(old), len(merged)), strict=True))
+            _remember(merged, ids + new_ids, where)
+            return merged
+    return _merge(old, new, where)
+
+
+def _merge(
+    old: list[BaseMessage], new: list[BaseMessage], where: dict[str | None, int]
+) -> list[BaseMessage]:
+    # The general merge: replacements by id, removals, remove-all. ``where`` may
+    # be a remembered index: it is read, never changed.
     cut = _last_remove_all(new)
     if cut is not None:
         old, new, where = [], new[cut + 1 :], {}
     merged: list[BaseMessage | None] = list(old)
+    added: dict[str | None, int] = {}
     removed = False
     for message in new:
-        at = where.get(message.id)
+        at = added.get(message.id)
+        if at is None:
+            at = where.get(message.id)
         if isinstance(message, RemoveMessage):
             if at is None or merged[at] is None:
                 raise InvalidMessageError(
@@ -76,29 +115,70 @@ def add_messages(left: Messages | None, right: Messages | None) -> list[BaseMess
             merged[at] = None
             removed = True
         elif at is None:
-            where[message.id] = len(merged)
+            added[message.id] = len(merged)
             merged.append(message)
         else:
             merged[at] = message
-    if removed:
-        return [m for m in merged if m is not None]
-    return merged  # type: ignore[return-value]  # no None was placed in it
+    # Without removals no None was placed in ``merged``.
+    result = [m for m in merged if m is not None] if removed else cast("list[BaseMessage]", merged)
+    if set(map(type, result)) <= _STORED_TYPES:
+        ids = list(map(_id_of, result))
+        _remember(result, ids, dict(zip(ids, range(len(ids)), strict=True)))
+    return result
 
 
 # What a stored history holds: messages with ids, no chunks, no removals.
 _STORED_TYPES = frozenset({HumanMessage, AIMessage, SystemMessage, ToolMessage})
 
+# Histories this reducer returned, by ``id()``: the list itself, a copy of its
+# items, their ids and the id index. An agent's next write extends the last
+# history, so it is checked (C-level compares) instead of indexed again. Each
+# entry holds its list, so an ``id()`` is never reused while remembered; a few
+# are kept, a list no longer remembered is simply indexed again.
+_Known = tuple[list[BaseMessage], list[BaseMessage], list[str | None], dict[str | None, int]]
+_KNOWN: dict[int, _Known] = {}
+_KEEP = 32
 
-def _index_left(left: Messages | None) -> tuple[list[BaseMessage], dict[str | None, int]]:
-    # The left side is almost always a history this reducer stored: check and index
-    # it with C-level passes (map/zip) instead of coercing it again; this runs on
-    # every write to a messages key, over the whole history.
+
+def _remember(
+    messages: list[BaseMessage], ids: list[str | None], where: dict[str | None, int]
+) -> None:
+    known = _KNOWN
+    if len(known) >= _KEEP:
+        # Forgetting all at once is O(1) per call; evicting the oldest one by one
+        # makes a dict scan its deleted slots. A forgotten history is indexed again.
+        known.clear()
+    known[id(messages)] = (messages, list(messages), ids, where)
+
+
+def _recall(
+    left: object,
+) -> tuple[list[BaseMessage], list[str | None], dict[str | None, int]] | None:
+    # A remembered history is used only if it is item for item what was stored
+    # (a node may have changed the list in place) and every id is still the one
+    # indexed (a node may have changed a message's id in place).
+    entry = _KNOWN.get(id(left))
+    if entry is None or entry[0] is not left:
+        return None
+    messages, items, ids, where = entry
+    # A comprehension reads ``id`` faster than map(attrgetter) on these structs.
+    if messages != items or [m.id for m in messages] != ids:
+        return None
+    return messages, ids, where
+
+
+def _index_left(
+    left: Messages | None,
+) -> tuple[list[BaseMessage], list[str | None], dict[str | None, int]]:
+    # A history this reducer stored but no longer remembers: check and index it
+    # with C-level passes (map/zip) instead of coercing it again.
     if type(left) is list and set(map(type, left)) <= _STORED_TYPES:
         ids: list[str | None] = list(map(_id_of, left))
         if None not in ids:
-            return left, dict(zip(ids, range(len(ids)), strict=True))
+            return left, ids, dict(zip(ids, range(len(ids)), strict=True))
     old = _as_stored(left, "left", None)
-    return old, {m.id: i for i, m in enumerate(old)}
+    ids = list(map(_id_of, old))
+    return old, ids, dict(zip(ids, range(len(ids)), strict=True))
 
 
 def _as_stored(
@@ -120,7 +200,9 @@ def _as_stored(
                 if seed is None:
                     seed = _seed_from(left, side)
                 new_id = derive_message_id(seed, i)
-            messages[i] = msgspec.structs.replace(message, id=new_id)
+            # A shallow copy (no __post_init__: the message was checked when built).
+            stored = messages[i] = _shallow_copy(message)
+            stored.id = new_id
     return messages
 
 

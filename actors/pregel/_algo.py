@@ -29,13 +29,21 @@ def plan_step(run: RunSupervisor) -> list[Task]:
     updated = run.updated
     if updated:
         t2n = spec.trigger_to_nodes
-        if len(updated) == 1:
-            (only,) = updated
-            candidates: Any = t2n.get(only, ())
-        else:
-            names: set[str] = set()
-            for key in updated:
-                names.update(t2n.get(key, ()))
+        # Most steps update one trigger (plus state keys that trigger nothing):
+        # its sorted tuple of nodes is then the candidate list as it is.
+        candidates: Any = ()
+        names: set[str] | None = None
+        for key in updated:
+            found = t2n.get(key)
+            if found is None:
+                continue
+            if not candidates:
+                candidates = found
+            else:
+                if names is None:
+                    names = set(candidates)
+                names.update(found)
+        if names is not None:
             candidates = sorted(names)
         input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
         for name in candidates:
@@ -122,13 +130,33 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                     bucket.append(value)
     run.sends = sends
 
+    # A router already reduced its task's writes (Task.read_fresh): when that
+    # task alone wrote the key, the step adopts that reduction.
+    fresh: dict[str, Any] | None = None
+    for task in tasks:
+        if task.fresh is not None:
+            for key in task.fresh:
+                values = pending.get(key)
+                if values is not None:
+                    entry = task.take_fresh(key, values, channels[key], versions.get(key, 0))
+                    if entry is not None:
+                        if fresh is None:
+                            fresh = {}
+                        fresh[key] = entry
+            task.fresh = None
+
     updated: set[str] = set()
     for key, values in pending.items():
-        channel = channels[key]
-        try:
-            changed = channel.update(values)
-        except InvalidUpdateError as exc:
-            raise InvalidUpdateError(_conflict_message(run, key, tasks, exc)) from exc
+        entry = fresh.get(key) if fresh is not None else None
+        if entry is not None:
+            channel = channels[key] = entry.channel
+            changed = entry.changed
+        else:
+            channel = channels[key]
+            try:
+                changed = channel.update(values)
+            except InvalidUpdateError as exc:
+                raise InvalidUpdateError(_conflict_message(run, key, tasks, exc)) from exc
         if changed:
             versions[key] = version
             if channel.is_available():

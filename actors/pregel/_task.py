@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from actorgraph.actors.pregel._spec import NodeSpec
+from actorgraph.channels.base import BaseChannel
+from actorgraph.channels.binop import BinaryOperatorAggregate
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -19,6 +22,20 @@ PUSH = "__pregel_push"
 
 CURRENT_TASK: ContextVar[Task | None] = ContextVar("actorgraph_task", default=None)
 """The task whose code is running; how get_config() and friends find their run."""
+
+
+# Values a router cannot change in place: a reduction holding one is adopted as is.
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+class _Fresh(NamedTuple):
+    base: BaseChannel[Any, Any, Any]
+    version: Any
+    values: list[Any]
+    channel: BinaryOperatorAggregate[Any]
+    changed: bool
+    value: Any
+    items: list[Any] | None
 
 
 class Task:
@@ -36,6 +53,7 @@ class Task:
         "cached",
         "calls",
         "done",
+        "fresh",
         "input",
         "name",
         "node",
@@ -66,6 +84,8 @@ class Task:
         self.calls: Any = None
         # Set when the task's code returned (not paused, failed or cancelled).
         self.done = False
+        # What read_fresh computed per key, for apply_writes to reuse (see there).
+        self.fresh: dict[str, _Fresh] | None = None
         self._id: str | None = None
         self._config: RunnableConfig | None = None
 
@@ -101,9 +121,12 @@ class Task:
         """The state after this task's own writes, for routers; other tasks' writes unseen.
 
         Only the channels this task wrote are copied, so a router costs what the
-        node wrote, not the size of the state.
+        node wrote, not the size of the state. A reducer's result is kept so that
+        the step can adopt it instead of reducing the same writes again (see
+        :meth:`take_fresh`).
         """
-        channels = self.run.channels
+        run = self.run
+        channels = run.channels
         pending: dict[str, list[Any]] = {}
         for key, value in self.writes:
             pending.setdefault(key, []).append(value)
@@ -112,11 +135,59 @@ class Task:
             channel = channels[key]
             values = pending.get(key)
             if values is not None:
+                base = channel
                 channel = channel.copy()
-                channel.update(values)
+                changed = channel.update(values)
+                if type(channel) is BinaryOperatorAggregate:
+                    value = channel.value
+                    fresh = self.fresh
+                    if fresh is None:
+                        fresh = self.fresh = {}
+                    fresh[key] = _Fresh(
+                        base,
+                        run.versions.get(key, 0),
+                        values,
+                        channel,
+                        changed,
+                        value,
+                        list(value) if type(value) is list else None,
+                    )
             if channel.is_available():
                 out[key] = channel.get()
         return out
+
+    def take_fresh(
+        self, key: str, values: list[Any], channel: BaseChannel[Any, Any, Any], version: Any
+    ) -> _Fresh | None:
+        """The reduction :meth:`read_fresh` made of ``key``, if applying ``values``
+        to ``channel`` (at ``version``) now would give exactly it, else ``None``.
+
+        That holds when the channel is the one read and has not changed since,
+        ``values`` are the very writes reduced then (so no other task wrote the
+        key: the result never depends on which task finished first), and the
+        router left the value as it was (a list is compared item by item; only
+        lists and values that cannot change in place are adopted).
+        """
+        fresh = self.fresh
+        if fresh is None:
+            return None
+        entry = fresh.get(key)
+        if (
+            entry is None
+            or entry.base is not channel
+            or entry.version != version
+            or len(entry.values) != len(values)
+            or not all(map(operator.is_, entry.values, values))
+            or entry.channel.value is not entry.value
+        ):
+            return None
+        items = entry.items
+        if items is not None:
+            if entry.value != items:
+                return None
+        elif type(entry.value) not in _IMMUTABLE:
+            return None
+        return entry
 
     def __repr__(self) -> str:
         return f"Task({self.name!r}, path={self.path!r})"
