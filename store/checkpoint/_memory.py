@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import msgspec
@@ -108,6 +108,33 @@ class InMemorySaver(SaverFaces):
         entry = _Entry(snapshot, metadata, parent_id)
         task_writes = [(task.task_id, list(task.writes), task.task_path) for task in writes]
         return Op("put", self._put, thread_id, ns, entry, task_writes, write=True)
+
+    def _owned_put(self) -> Callable[..., RunnableConfig] | None:
+        """The engine's way to store a checkpoint whose maps it made for this
+        saver alone (:meth:`_put_owned`), or None when a subclass changed how
+        ``put`` works (then the engine calls ``aput``)."""
+        cls = type(self)
+        if cls.aput is SaverFaces.aput and cls._put_op is InMemorySaver._put_op:
+            return self._put_owned
+        return None
+
+    def _put_owned(
+        self,
+        thread_id: str,
+        ns: str,
+        parent_id: str | None,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        task_writes: list[tuple[str, list[tuple[str, Any]], str]],
+    ) -> RunnableConfig:
+        """``aput`` without its copies and checks, for the engine.
+
+        The checkpoint's maps and the write lists were made for this call and
+        are never changed after it, so they are kept as they are; ``parent_id``
+        is not None when there are task writes.
+        """
+        with self._lock:
+            return self._put(thread_id, ns, _Entry(checkpoint, metadata, parent_id), task_writes)
 
     def _put(
         self,
