@@ -309,17 +309,26 @@ class RunDurability:
         # input as the pending writes of the __start__ task. Those writes are
         # saved with the next checkpoint: a cancel between the two saves would
         # leave a thread whose input is lost, so neither save is cancelled.
-        with anyio.CancelScope(shield=True):
-            await self.save("input", [], checkpoint_id=input_id)
-            updated = apply_writes(run, [*discard, start])
-            if "values" in run.modes and not updated.isdisjoint(run.output_set):
-                run.emit_values()
-            run.step = step + 2
-            if discard:
-                self._full = True  # the abandoned tasks changed what their nodes have seen
-            await self.save("loop", [start])
+        # (Saves into a saver that takes them as they are never suspend, so
+        # there is nothing to shield.)
+        if self._put_owned is None:
+            with anyio.CancelScope(shield=True):
+                await self._save_input(input_id, step, [*discard, start])
+        else:
+            await self._save_input(input_id, step, [*discard, start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
+
+    async def _save_input(self, input_id: str, step: int, tasks: list[Task]) -> None:
+        run = self.run
+        await self.save("input", [], checkpoint_id=input_id)
+        updated = apply_writes(run, tasks)
+        if "values" in run.modes and not updated.isdisjoint(run.output_set):
+            run.emit_values()
+        run.step = step + 2
+        if len(tasks) > 1:
+            self._full = True  # the abandoned tasks changed what their nodes have seen
+        await self.save("loop", tasks[-1:])
 
     # -- resuming tasks -------------------------------------------------------------
 
@@ -633,6 +642,8 @@ class RunDurability:
         if self.finished:
             return
         self.finished = True
+        if self.unsaved is None and self.queue is None:
+            return  # nothing owed: no need to shield anything
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
             queue = self.queue
