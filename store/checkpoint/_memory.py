@@ -144,10 +144,17 @@ class InMemorySaver(SaverFaces):
         task_writes: list[tuple[str, list[tuple[str, Any]], str]],
     ) -> RunnableConfig:
         checkpoint_id = entry.checkpoint.id
-        self._threads.setdefault(thread_id, {}).setdefault(ns, {})[checkpoint_id] = entry
-        latest = self._latest.get((thread_id, ns))
+        namespaces = self._threads.get(thread_id)
+        if namespaces is None:
+            namespaces = self._threads[thread_id] = {}
+        entries = namespaces.get(ns)
+        if entries is None:
+            entries = namespaces[ns] = {}
+        entries[checkpoint_id] = entry
+        key = (thread_id, ns)
+        latest = self._latest.get(key)
         if latest is None or checkpoint_id > latest:
-            self._latest[thread_id, ns] = checkpoint_id
+            self._latest[key] = checkpoint_id
         if entry.parent_id is not None:
             for task_id, task_writes_list, task_path in task_writes:
                 self._put_writes(
