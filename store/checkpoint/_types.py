@@ -152,8 +152,6 @@ class CheckpointTuple(msgspec.Struct, frozen=True):
 # writer thread busy getting it back cost tens of microseconds per checkpoint.
 # The bits only need to make clashes unlikely, not be unguessable.
 _rng = random.Random(os.urandom(32))  # noqa: S311 - uniqueness, not secrecy
-if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent's bits
-    os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(32)))
 
 
 def random_bits(count: int) -> int:
@@ -171,6 +169,18 @@ _prefix = ""
 _sequence = 0
 _SEQUENCE_BITS: Final = 72
 _START_BITS: Final = 70  # a fresh start leaves 2**70 ids of room in its millisecond
+
+
+def _after_fork_in_child() -> None:
+    # A forked child must not repeat its parent's bits, nor count on from the
+    # parent's sequence (both would make the ids the parent makes next).
+    global _last_millis
+    _rng.seed(os.urandom(32))
+    _last_millis = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def new_checkpoint_id() -> str:

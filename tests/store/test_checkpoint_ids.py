@@ -86,3 +86,21 @@ def test_now_iso_follows_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
     assert now_iso() == "2023-11-14T22:13:20.000001+00:00"
     monkeypatch.setattr(time, "time_ns", lambda: 1_700_000_001_999_999_000)
     assert now_iso() == "2023-11-14T22:13:21.999999+00:00"
+
+
+def test_a_forked_child_does_not_make_the_parents_next_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Simulated: the parent's state is taken, the child's reset runs, then the
+    # parent goes on from the state it had (all in one frozen millisecond).
+    monkeypatch.setattr(time, "time_ns", lambda: 9_500_000_000_000 * 1_000_000)
+    new_checkpoint_id()
+    for name in ("_last_millis", "_prefix", "_sequence"):
+        monkeypatch.setattr(_types, name, getattr(_types, name))
+    parent = (_types._last_millis, _types._prefix, _types._sequence)
+    _types._after_fork_in_child()
+    theirs = {new_checkpoint_id() for _ in range(50)}
+    _types._last_millis, _types._prefix, _types._sequence = parent
+    ours = {new_checkpoint_id() for _ in range(50)}
+    assert len(theirs) == 50
+    assert not ours & theirs
