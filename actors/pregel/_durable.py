@@ -12,7 +12,6 @@ re-runs only what did not finish.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -44,6 +43,7 @@ from actorgraph.channels._errors import (
     SerializationError,
 )
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store.checkpoint._base import SaverFaces
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -52,6 +52,7 @@ from actorgraph.store.checkpoint._types import (
     TaskWrites,
     config_target,
     new_checkpoint_id,
+    now_iso,
 )
 from actorgraph.store.checkpoint._write_behind import WriteBehind
 from actorgraph.store.serde import dumps
@@ -80,10 +81,6 @@ _DONE_WRITE = (DONE, True)
 def _stored_write(write: tuple[str, Any]) -> tuple[str, Any]:
     value = write[1]
     return (write[0], value.value) if type(value) is SeededWrite else write
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 class RunDurability:
@@ -130,6 +127,15 @@ class RunDurability:
         self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
         self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
         self.finished = False
+        # A saver that lets the engine hand it checkpoints it keeps as they are
+        # (the in-memory one): saved without aput's copies, checks and awaits.
+        # Looked up on the type: a wrapper that forwards attributes must get aput calls.
+        owned = getattr(type(saver), "_owned_put", None)
+        self._put_owned = owned(saver) if owned is not None else None
+        # The default versions are the run's own numbers: no need to ask.
+        self._plain_versions = getattr(type(saver), "get_next_version", None) is (
+            SaverFaces.get_next_version
+        )
         # What the last checkpoint held, kept up to date step by step.
         self._values: dict[str, Any] = {}
         self._seen: dict[str, dict[str, int]] = {}
@@ -303,17 +309,26 @@ class RunDurability:
         # input as the pending writes of the __start__ task. Those writes are
         # saved with the next checkpoint: a cancel between the two saves would
         # leave a thread whose input is lost, so neither save is cancelled.
-        with anyio.CancelScope(shield=True):
-            await self.save("input", [], checkpoint_id=input_id)
-            updated = apply_writes(run, [*discard, start])
-            if "values" in run.modes and not updated.isdisjoint(run.output_set):
-                run.emit_values()
-            run.step = step + 2
-            if discard:
-                self._full = True  # the abandoned tasks changed what their nodes have seen
-            await self.save("loop", [start])
+        # (Saves into a saver that takes them as they are never suspend, so
+        # there is nothing to shield.)
+        if self._put_owned is None:
+            with anyio.CancelScope(shield=True):
+                await self._save_input(input_id, step, [*discard, start])
+        else:
+            await self._save_input(input_id, step, [*discard, start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
+
+    async def _save_input(self, input_id: str, step: int, tasks: list[Task]) -> None:
+        run = self.run
+        await self.save("input", [], checkpoint_id=input_id)
+        updated = apply_writes(run, tasks)
+        if "values" in run.modes and not updated.isdisjoint(run.output_set):
+            run.emit_values()
+        run.step = step + 2
+        if len(tasks) > 1:
+            self._full = True  # the abandoned tasks changed what their nodes have seen
+        await self.save("loop", tasks[-1:])
 
     # -- resuming tasks -------------------------------------------------------------
 
@@ -386,6 +401,13 @@ class RunDurability:
             if task.node is not None or task.name == START
         ]
 
+    def _owned_writes(self, tasks: Sequence[Task]) -> list[tuple[str, list[tuple[str, Any]], str]]:
+        return [
+            (task.id, [*map(_stored_write, task.writes), _DONE_WRITE], path_str(task.path))
+            for task in tasks
+            if task.node is not None or task.name == START
+        ]
+
     def _checkpoint(
         self, checkpoint_id: str, tasks: Sequence[Task] | None = None, *, copy: bool = True
     ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
@@ -431,12 +453,16 @@ class RunDurability:
         new_versions: dict[str, ChannelVersion] = {}
         saved_ints = self.saved_ints
         versions = run.versions
+        plain = self._plain_versions
         for key in keys:
             number = versions[key]
             if saved_ints.get(key) != number:
-                version = saver.get_next_version(number - 1 if number > 1 else None, key)
-                if as_int(version) != number:
-                    version = number
+                if plain:
+                    version: ChannelVersion = number
+                else:
+                    version = saver.get_next_version(number - 1 if number > 1 else None, key)
+                    if as_int(version) != number:
+                        version = number
                 new_versions[key] = version
                 self.saved_versions[key] = version
                 saved_ints[key] = number
@@ -456,7 +482,7 @@ class RunDurability:
             self.saved_versions.pop(TASKS, None)
         checkpoint = Checkpoint(
             id=checkpoint_id,
-            ts=_now(),
+            ts=now_iso(),
             channel_values=stored,
             channel_versions=dict(self.saved_versions) if copy else self.saved_versions,
             versions_seen=dict(seen) if copy else seen,  # type: ignore[arg-type]
@@ -470,7 +496,6 @@ class RunDurability:
         """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
         run = self.run
         checkpoint_id = checkpoint_id or new_checkpoint_id()
-        writes = self._task_writes(tasks) if self.parent_config is not None else []
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
@@ -488,8 +513,26 @@ class RunDurability:
             self.checkpoint_id = checkpoint_id
             self.unsaved = (checkpoint, metadata, new_versions)
             return
-        parent = self.parent_config or self._config()
         emit = "checkpoints" in run.modes or "debug" in run.modes
+        put_owned = self._put_owned
+        if put_owned is not None:
+            checkpoint, _ = self._checkpoint(checkpoint_id, tasks)
+            parent_config = self.parent_config
+            parent_id = (
+                None if parent_config is None else parent_config["configurable"]["checkpoint_id"]
+            )
+            config = put_owned(
+                self.thread_id,
+                self.ns,
+                parent_id,
+                checkpoint,
+                metadata,
+                self._owned_writes(tasks) if parent_id is not None else [],
+            )
+            self._saved(config, parent_config, checkpoint_id, source, metadata, checkpoint, emit)
+            return
+        parent = self.parent_config or self._config()
+        writes = self._task_writes(tasks) if self.parent_config is not None else []
         # A saver that stores at once and copies what it keeps (the in-memory
         # one) needs neither the queue nor copies of our own.
         direct: bool = getattr(self.saver, "stores_at_once", False)
@@ -502,6 +545,19 @@ class RunDurability:
             if self.queue is None:
                 self.queue = WriteBehind(self.saver, MAX_PENDING)
             config = await self.queue.put(parent, checkpoint, metadata, new_versions, writes=writes)
+        self._saved(config, parent, checkpoint_id, source, metadata, checkpoint, emit)
+
+    def _saved(
+        self,
+        config: RunnableConfig,
+        parent: RunnableConfig | None,
+        checkpoint_id: str,
+        source: str,
+        metadata: CheckpointMetadata,
+        checkpoint: Checkpoint,
+        emit: bool,
+    ) -> None:
+        run = self.run
         self.parent_config = config
         self.checkpoint_id = checkpoint_id
         if _log_enabled():
@@ -515,7 +571,7 @@ class RunDurability:
                 durability=self.durability,
             )
         if emit:
-            run.emit_checkpoint(config, parent, metadata, checkpoint)
+            run.emit_checkpoint(config, parent or self._config(), metadata, checkpoint)
 
     async def _write_exit_checkpoint(self) -> None:
         if self.unsaved is None:
@@ -586,6 +642,8 @@ class RunDurability:
         if self.finished:
             return
         self.finished = True
+        if self.unsaved is None and self.queue is None:
+            return  # nothing owed: no need to shield anything
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
             queue = self.queue

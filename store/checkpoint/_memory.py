@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -36,7 +36,8 @@ __all__ = ["InMemorySaver"]
 T = TypeVar("T")
 
 
-class _Entry(NamedTuple):
+class _Entry(msgspec.Struct, frozen=True):
+    # A Struct: one is made per put, and a NamedTuple's constructor costs 3x more.
     checkpoint: Checkpoint
     metadata: CheckpointMetadata
     parent_id: str | None
@@ -109,6 +110,33 @@ class InMemorySaver(SaverFaces):
         task_writes = [(task.task_id, list(task.writes), task.task_path) for task in writes]
         return Op("put", self._put, thread_id, ns, entry, task_writes, write=True)
 
+    def _owned_put(self) -> Callable[..., RunnableConfig] | None:
+        """The engine's way to store a checkpoint whose maps it made for this
+        saver alone (:meth:`_put_owned`), or None when a subclass changed how
+        ``put`` works (then the engine calls ``aput``)."""
+        cls = type(self)
+        if cls.aput is SaverFaces.aput and cls._put_op is InMemorySaver._put_op:
+            return self._put_owned
+        return None
+
+    def _put_owned(
+        self,
+        thread_id: str,
+        ns: str,
+        parent_id: str | None,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        task_writes: list[tuple[str, list[tuple[str, Any]], str]],
+    ) -> RunnableConfig:
+        """``aput`` without its copies and checks, for the engine.
+
+        The checkpoint's maps and the write lists were made for this call and
+        are never changed after it, so they are kept as they are; ``parent_id``
+        is not None when there are task writes.
+        """
+        with self._lock:
+            return self._put(thread_id, ns, _Entry(checkpoint, metadata, parent_id), task_writes)
+
     def _put(
         self,
         thread_id: str,
@@ -117,10 +145,17 @@ class InMemorySaver(SaverFaces):
         task_writes: list[tuple[str, list[tuple[str, Any]], str]],
     ) -> RunnableConfig:
         checkpoint_id = entry.checkpoint.id
-        self._threads.setdefault(thread_id, {}).setdefault(ns, {})[checkpoint_id] = entry
-        latest = self._latest.get((thread_id, ns))
+        namespaces = self._threads.get(thread_id)
+        if namespaces is None:
+            namespaces = self._threads[thread_id] = {}
+        entries = namespaces.get(ns)
+        if entries is None:
+            entries = namespaces[ns] = {}
+        entries[checkpoint_id] = entry
+        key = (thread_id, ns)
+        latest = self._latest.get(key)
         if latest is None or checkpoint_id > latest:
-            self._latest[thread_id, ns] = checkpoint_id
+            self._latest[key] = checkpoint_id
         if entry.parent_id is not None:
             for task_id, task_writes_list, task_path in task_writes:
                 self._put_writes(

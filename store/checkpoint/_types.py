@@ -36,6 +36,7 @@ __all__ = [
     "config_target",
     "empty_checkpoint",
     "new_checkpoint_id",
+    "now_iso",
     "random_bits",
 ]
 
@@ -151,8 +152,6 @@ class CheckpointTuple(msgspec.Struct, frozen=True):
 # writer thread busy getting it back cost tens of microseconds per checkpoint.
 # The bits only need to make clashes unlikely, not be unguessable.
 _rng = random.Random(os.urandom(32))  # noqa: S311 - uniqueness, not secrecy
-if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent's bits
-    os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(32)))
 
 
 def random_bits(count: int) -> int:
@@ -161,32 +160,75 @@ def random_bits(count: int) -> int:
 
 
 _id_lock = threading.Lock()
-_last_id = 0
-_RANDOM_MASK: Final = (1 << 74) - 1
-_LOW62: Final = (1 << 62) - 1
+# The id is the millisecond clock (as a cached prefix, redone when the
+# millisecond changes) then 72 bits that count up from a random start each
+# millisecond. Formatting two 64-bit fields per call cost more than the rest of
+# a checkpoint's bookkeeping; one 18-digit field does not.
+_last_millis = -1
+_prefix = ""
+_sequence = 0
+_SEQUENCE_BITS: Final = 72
+_START_BITS: Final = 70  # a fresh start leaves 2**70 ids of room in its millisecond
+
+
+def _after_fork_in_child() -> None:
+    # A forked child must not repeat its parent's bits, nor count on from the
+    # parent's sequence (both would make the ids the parent makes next).
+    global _last_millis
+    _rng.seed(os.urandom(32))
+    _last_millis = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def new_checkpoint_id() -> str:
     """A new checkpoint id: UUID-shaped (version 7), ordered by time, strictly
     increasing within the process, so ids sort in the order they were made.
 
-    Across processes the millisecond clock orders them; the 74 random-and-counter
-    bits keep them unique.
+    Across processes the millisecond clock orders them; within a millisecond
+    72 bits counting up from a random start keep them unique.
     """
-    global _last_id
-    bits = _rng.getrandbits(74)
+    global _last_millis, _prefix, _sequence
+    millis = time.time_ns() // 1_000_000
     with _id_lock:
-        candidate = (time.time_ns() // 1_000_000) << 74 | bits
-        value = max(candidate, _last_id + 1)
-        _last_id = value
-    # 48 bits of milliseconds, the version (7), 12 bits, the variant, 62 bits:
-    # an order-preserving spread of ``value`` over the UUID layout.
-    # Formatted field by field: building the 128-bit integer first costs twice as much.
-    millis, low = value >> 74, value & _LOW62
-    return (
-        f"{millis >> 16:08x}-{millis & 0xFFFF:04x}-7{(value >> 62) & 0xFFF:03x}-"
-        f"{0x8000 | low >> 48:04x}-{low & 0xFFFFFFFFFFFF:012x}"
-    )
+        if millis > _last_millis:
+            _last_millis = millis
+            _prefix = f"{millis >> 16:08x}-{millis & 0xFFFF:04x}-7"
+            _sequence = _rng.getrandbits(_START_BITS)
+        else:
+            # Same millisecond, or the clock went back: count on.
+            _sequence += 1
+            if _sequence >> _SEQUENCE_BITS:
+                # Out of room (never in practice): borrow the next millisecond.
+                _last_millis += 1
+                _prefix = f"{_last_millis >> 16:08x}-{_last_millis & 0xFFFF:04x}-7"
+                _sequence = 0
+        prefix, sequence = _prefix, _sequence
+    # 12 bits, the variant nibble (8: RFC 4122, its two free bits kept 0), 60 bits.
+    tail = f"{sequence:018x}"
+    return f"{prefix}{tail[:3]}-8{tail[3:6]}-{tail[6:]}"
+
+
+# (second, its formatted date and time of day): one tuple, so a thread never
+# pairs one second with another's text.
+_stamp: tuple[int, str] = (-1, "")
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with microseconds (``...T12:00:00.000000+00:00``).
+
+    The date and time of day are formatted once per second; a call formats
+    the microseconds only.
+    """
+    global _stamp
+    second, nanos = divmod(time.time_ns(), 1_000_000_000)
+    stamp = _stamp
+    if stamp[0] != second:
+        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+        _stamp = stamp = (second, text)
+    return f"{stamp[1]}{nanos // 1000:06d}+00:00"
 
 
 def as_metadata(metadata: CheckpointMetadata | Mapping[str, Any]) -> CheckpointMetadata:
@@ -198,7 +240,7 @@ def as_metadata(metadata: CheckpointMetadata | Mapping[str, Any]) -> CheckpointM
 
 def empty_checkpoint() -> Checkpoint:
     """A checkpoint with no channels, a new id and the current time."""
-    return Checkpoint(id=new_checkpoint_id(), ts=datetime.now(timezone.utc).isoformat())
+    return Checkpoint(id=new_checkpoint_id(), ts=now_iso())
 
 
 # --- configs --------------------------------------------------------------------------
