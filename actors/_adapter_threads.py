@@ -32,6 +32,7 @@ module does not recognise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import queue
@@ -104,8 +105,7 @@ class _Call:
     def run(self) -> None:
         threadlocals.current_cancel_scope = self.scope
         try:
-            with claim_worker_thread(AsyncIOBackend, self.loop):
-                self.result = self.context.run(self.func)
+            self.result = self.context.run(self.func)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting task as is
             self.error = exc
         finally:
@@ -126,19 +126,30 @@ class _Worker(threading.Thread):
 
     def run(self) -> None:
         calls = self.calls
-        while True:
-            try:
-                call = calls.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
+        # The thread stays claimed for the loop of its last call (anyio's
+        # from_thread reads the claim): claiming costs more than a call.
+        claimed: Any = None
+        claim: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        with contextlib.ExitStack() as stack:
+            stack.callback(lambda: claim.__exit__(None, None, None))
+            while True:
                 try:
-                    _idle.remove(self)
-                except ValueError:
-                    continue  # just taken by a caller: its call is on the way
-                _workers.discard(self)
-                return
-            call.run()
-            del call
-            _idle.append(self)
+                    call = calls.get(timeout=IDLE_SECONDS)
+                except queue.Empty:
+                    try:
+                        _idle.remove(self)
+                    except ValueError:
+                        continue  # just taken by a caller: its call is on the way
+                    _workers.discard(self)
+                    return
+                if call.loop is not claimed:
+                    claim.__exit__(None, None, None)
+                    claim = claim_worker_thread(AsyncIOBackend, call.loop)
+                    claim.__enter__()
+                    claimed = call.loop
+                call.run()
+                del call
+                _idle.append(self)
 
 
 def _submit(call: _Call) -> None:
@@ -149,6 +160,13 @@ def _submit(call: _Call) -> None:
         _workers.add(worker)
         worker.start()
     worker.calls.put(call)
+
+
+_last_loop: tuple[Any, Poster, anyio.CapacityLimiter] = (
+    None,
+    lambda _: None,
+    anyio.CapacityLimiter(1),
+)
 
 
 def worker_count() -> int:
@@ -172,8 +190,18 @@ async def run_sync_in_worker(
         loop = None
     if loop is None or not _ANYIO_STATE:
         return await anyio.to_thread.run_sync(func, limiter=limiter)
+    global _last_loop
+    last = _last_loop
+    if last[0] is not loop:
+        # Both are per loop and cost more than the rest of the hop to look up.
+        last = _last_loop = (
+            loop,
+            loop_callback_poster(),
+            anyio.to_thread.current_default_thread_limiter(),
+        )
+    post = last[1]
     if limiter is None:
-        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter = last[2]
     try:
         limiter.acquire_nowait()
     except anyio.WouldBlock:
@@ -184,7 +212,7 @@ async def run_sync_in_worker(
             # from_thread.check_cancelled() in the call sees the caller's
             # cancellation, as under anyio.to_thread.
             scope = getattr(shield, "_parent_scope", None)
-            call = _Call(func, loop, future, loop_callback_poster(), scope)
+            call = _Call(func, loop, future, post, scope)
             _submit(call)
             await future
     finally:
