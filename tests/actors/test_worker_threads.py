@@ -202,20 +202,23 @@ async def test_the_pool_is_reused_and_bounded() -> None:
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_idle_workers_end_and_are_daemons(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads_module, "IDLE_SECONDS", 0.05)
-    # Workers waiting with the old timeout end at their next wake-up: start
-    # enough concurrent calls that at least one new worker reads the new one.
+    # Each worker that runs a call reads the new timeout when it next waits.
     gate = threading.Barrier(3, timeout=5)
+    ran_on: list[threading.Thread] = []
+
+    def meet() -> None:
+        ran_on.append(threading.current_thread())
+        gate.wait()
+
     async with anyio.create_task_group() as group:
         for _ in range(3):
-            group.start_soon(run_sync_in_worker, gate.wait)
-    workers = [t for t in threading.enumerate() if t.name == "actorgraph worker"]
-    assert workers
-    assert all(t.daemon for t in workers)
-    fresh = [t for t in workers if t in threads_module._workers]
-    deadline = time.monotonic() + 11
-    while worker_count() >= len(fresh) and time.monotonic() < deadline:
-        await anyio.sleep(0.02)
-    assert worker_count() < len(fresh)
+            group.start_soon(run_sync_in_worker, meet)
+    assert len(set(ran_on)) == 3
+    assert all(t.daemon and t.name == "actorgraph worker" for t in ran_on)
+    for worker in ran_on:
+        await anyio.to_thread.run_sync(worker.join, 5)
+    assert not any(t.is_alive() for t in ran_on)
+    assert not set(ran_on) & threads_module._workers
 
 
 @given(st.lists(st.integers(), max_size=8))
