@@ -162,11 +162,9 @@ def _submit(call: _Call) -> None:
     worker.calls.put(call)
 
 
-_last_loop: tuple[Any, Poster, anyio.CapacityLimiter] = (
-    None,
-    lambda _: None,
-    anyio.CapacityLimiter(1),
-)
+# The last loop seen, with its poster and default thread limiter (placeholders
+# until then: a limiter can only be made inside a loop).
+_last_loop: tuple[Any, Any, Any] = (None, None, None)
 
 
 def worker_count() -> int:
@@ -199,9 +197,10 @@ async def run_sync_in_worker(
             loop_callback_poster(),
             anyio.to_thread.current_default_thread_limiter(),
         )
-    post = last[1]
+    post: Poster = last[1]
     if limiter is None:
         limiter = last[2]
+    assert limiter is not None  # noqa: S101 - for the type checker
     try:
         limiter.acquire_nowait()
     except anyio.WouldBlock:
