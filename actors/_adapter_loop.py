@@ -17,13 +17,14 @@
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # C functions under `signal`: see run_in_thread_loop
 import asyncio
 import atexit
 import contextvars
+import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from actorgraph.actors._adapter import _current_library
@@ -67,26 +68,80 @@ def _thread_loops() -> _ThreadLoops:
 
 def run_in_thread_loop(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main()`` to completion on this thread's reused asyncio loop, in a copy
-    of the caller's context. Python 3.11+ (``asyncio.Runner``)."""
+    of the caller's context. Python 3.11+ (``asyncio.Runner`` owns the loop).
+
+    Does what ``asyncio.Runner.run`` does per call, cheaper: on the main thread
+    Ctrl-C cancels ``main`` and then raises KeyboardInterrupt. ``Runner.run``
+    swaps the SIGINT handler through :mod:`signal`, whose enum conversions
+    (a failed lookup that formats the handler's repr, task included) cost
+    more than the loop pass itself; the handler is swapped here through the
+    C functions under it.
+    """
     loops = _thread_loops()
     depth = loops.depth
     if depth == len(loops.runners):
         loops.runners.append(asyncio.Runner())  # type: ignore[attr-defined, unused-ignore]
-    runner = loops.runners[depth]
-
-    async def wrapper() -> T:
-        return await main()
-
+    loop = loops.runners[depth].get_loop()
+    task = loop.create_task(_wrap(main), context=contextvars.copy_context())
+    handler: _Interrupt | None = None
+    if (
+        threading.current_thread() is threading.main_thread()
+        and _signal.getsignal(_SIGINT) is _default_int_handler
+    ):
+        handler = _Interrupt(loop, task)
+        _signal.signal(_SIGINT, handler)
     loops.depth = depth + 1
     try:
-        result: T = runner.run(wrapper(), context=contextvars.copy_context())
+        result: T = loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if handler is not None and handler.count and task.uncancel() == 0:
+            raise KeyboardInterrupt from None
+        raise
     finally:
         loops.depth = depth
+        if handler is not None and _signal.getsignal(_SIGINT) is handler:
+            _signal.signal(_SIGINT, _default_int_handler)
     return result
 
 
-@contextmanager
-def loop_hidden() -> Iterator[None]:
+async def _wrap(main: Callable[[], Awaitable[T]]) -> T:
+    return await main()
+
+
+_SIGINT = int(signal.SIGINT)
+_default_int_handler = signal.default_int_handler
+
+
+class _Interrupt:
+    """The SIGINT handler while a sync call runs its loop on the main thread: the
+    first Ctrl-C cancels the call's task (the call then raises KeyboardInterrupt),
+    a second one raises KeyboardInterrupt at once."""
+
+    __slots__ = ("count", "loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+        self.loop = loop
+        self.task = task
+        self.count = 0
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        if self.count == 1 and not self.task.done():
+            self.task.cancel()
+            # Wake the loop if it sleeps in select() with a long timeout.
+            self.loop.call_soon_threadsafe(_nothing)
+            return
+        raise KeyboardInterrupt
+
+    def __repr__(self) -> str:
+        return "<actorgraph SIGINT handler>"
+
+
+def _nothing() -> None:
+    pass
+
+
+class loop_hidden:  # noqa: N801 - used like the function it was
     """Run plain sync code on the loop's thread as if no loop were running.
 
     The sync code of a node may call sync faces (``graph.invoke``, a chat
@@ -94,13 +149,17 @@ def loop_hidden() -> Iterator[None]:
     loop hidden they run on a nested loop, as they would in a plain thread.
     The hidden loop is suspended meanwhile, which is what running the node
     inline means anyway. The loop is restored on exit, errors included.
+    (A class, not ``@contextmanager``: it runs once per inline node call.)
     """
-    loop = asyncio._get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio._set_running_loop(loop)
+
+    __slots__ = ("_loop",)
+
+    def __enter__(self) -> None:
+        self._loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(None)
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio._set_running_loop(self._loop)
 
 
 def spawn_detached(func: Callable[[], Awaitable[None]]) -> None:
