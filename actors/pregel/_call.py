@@ -32,8 +32,8 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
-from anyio.abc import TaskGroup
 
+from actorgraph.actors._adapter_loop import CallGroup, call_group
 from actorgraph.actors._portal import run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
@@ -187,7 +187,7 @@ class CallScope:
     def __init__(self, root: Task) -> None:
         self.root = root
         self.run = root.run
-        self.group: TaskGroup | None = None
+        self.group: CallGroup | None = None
         self.queued: list[CallFuture[Any]] = []
         self.futures: list[CallFuture[Any]] = []
         # Deferred calls of sync code on a worker thread (see the module doc);
@@ -350,7 +350,7 @@ class CallScope:
         if self.group is not None or not self.queued:
             return
         try:
-            async with anyio.create_task_group() as group:
+            async with call_group() as group:
                 self.group = group
                 while self.queued:
                     group.start_soon(self.execute, self.queued.pop(0))
@@ -469,7 +469,7 @@ async def run_with_calls(task: Task, body: Callable[[], Awaitable[T]]) -> T:
     raised: BaseException | None = None
     result: Any = None
     try:
-        async with anyio.create_task_group() as group:
+        async with call_group() as group:
             scope.group = group
             try:
                 result = await body()
@@ -477,7 +477,7 @@ async def run_with_calls(task: Task, body: Callable[[], Awaitable[T]]) -> T:
                 raised = exc
             except Exception as exc:  # noqa: BLE001 - re-raised once the calls are done
                 raised = exc
-                group.cancel_scope.cancel()
+                group.cancel()
             finally:
                 if scope.deferred:  # calls of sync code nobody waited on
                     scope.start_deferred()
