@@ -16,6 +16,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from actorgraph.actors import _portal
+from actorgraph.actors._adapter_loop import spawn_detached
 from actorgraph.errors import SyncCalledFromAsyncError
 from actorgraph.graph import START, StateGraph
 from actorgraph.graph.state import CompiledStateGraph
@@ -231,3 +232,38 @@ def test_a_handler_of_the_users_own_is_left_alone() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert seen == [signal.SIGINT]
+
+
+# -- the reused loop runs a call's first step at once (_adapter_loop._first_step) --
+
+
+def test_a_call_that_never_waits_and_one_that_does_give_their_results() -> None:
+    async def at_once() -> str:
+        return "now"
+
+    async def later() -> str:
+        await anyio.sleep(0.01)
+        return "later"
+
+    async def fails() -> None:
+        raise LookupError("from the first step")
+
+    assert _portal.run_sync("aat_once", at_once) == "now"
+    assert _portal.run_sync("alater", later) == "later"
+    with pytest.raises(LookupError, match="first step"):
+        _portal.run_sync("afails", fails)
+    assert _portal.run_sync("aat_once", at_once) == "now"
+
+
+def test_callbacks_a_finished_first_step_left_behind_still_run() -> None:
+    ran: list[str] = []
+
+    async def background() -> None:
+        ran.append("background step")
+
+    async def leaves_work() -> str:
+        spawn_detached(background)  # scheduled, not awaited
+        return "returned"
+
+    assert _portal.run_sync("aleaves_work", leaves_work) == "returned"
+    assert ran == ["background step"]  # as a loop pass would have run it
