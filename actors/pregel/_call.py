@@ -297,7 +297,7 @@ class CallScope:
             CURRENT_TASK.reset(token)
         task.writes.append((RETURN, result))
         task.done = True
-        self.run.extras.setdefault(CALL_RESULTS, {})[task.id] = result
+        _extra(self.run, CALL_RESULTS, dict)[task.id] = result
         future._resolve(result)
 
     async def execute(self, future: CallFuture[Any]) -> None:
@@ -326,10 +326,9 @@ class CallScope:
             keys = await cache_lookup(run.cache, [task])
         try:
             if not task.cached:
-                await run_task(task)
-                await settle_calls(task)
+                await run_task(task)  # settles the calls the task made
             if run.durable is not None and await _save(run.durable, task):
-                run.extras.setdefault(_SAVED, set()).add(task.id)
+                _extra(run, _SAVED, set).add(task.id)
         except GraphBubbleUp as exc:
             future._resolve(error=exc)
             return
@@ -339,8 +338,8 @@ class CallScope:
         task.done = True
         if keys and run.cache is not None:
             await cache_store(run.cache, [task], keys)
-        value = next((v for k, v in task.writes if k == RETURN), None)
-        run.extras.setdefault(CALL_RESULTS, {})[task.id] = value
+        value = _returned(task)
+        _extra(run, CALL_RESULTS, dict)[task.id] = value
         if modes:
             run._task_done(task)
         future._resolve(value)
@@ -391,13 +390,28 @@ async def _save(durable: Any, task: Task) -> bool:
     try:
         return bool(await durable.save_call(task))
     except SerializationError as exc:
-        value = next((v for k, v in task.writes if k == RETURN), None)
+        value = _returned(task)
         raise SerializationError(
             f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
             f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
             "numbers, msgspec Structs, dataclasses) or register the type with "
             "actorgraph.store.serde.register."
         ) from None
+
+
+def _returned(task: Task) -> Any:
+    for key, value in task.writes:
+        if key == RETURN:
+            return value
+    return None
+
+
+def _extra(run: Any, key: str, make: Callable[[], Any]) -> Any:
+    """``run.extras[key]``, made on first use (without a new empty one per call)."""
+    value = run.extras.get(key)
+    if value is None:
+        value = run.extras.setdefault(key, make())
+    return value
 
 
 def _note_step_call(run: Any, task: Task) -> None:
