@@ -271,13 +271,16 @@ def call_group() -> CallGroup:
 
 
 class _AsyncioCallGroup:
-    __slots__ = ("_error", "_loop", "_tasks", "_waiter")
+    __slots__ = ("_error", "_loop", "_scope_type", "_tasks", "_waiter")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._tasks: dict[asyncio.Task[None], anyio.CancelScope] = {}
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
+        # The backend's own scope class: anyio.CancelScope() looks the backend
+        # up (sniffio) and initialises the scope twice, per call.
+        self._scope_type: Callable[[], anyio.CancelScope] = type(anyio.CancelScope())
 
     async def __aenter__(self) -> _AsyncioCallGroup:
         return self
@@ -285,7 +288,7 @@ class _AsyncioCallGroup:
     def start_soon(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         # Cancelled through an anyio scope, never task.cancel(): anyio's shields
         # (a worker thread it waits for, a cleanup) hold only against its scopes.
-        scope = anyio.CancelScope()
+        scope = self._scope_type()
         task = self._loop.create_task(_in_scope(scope, func, arg))
         self._tasks[task] = scope
         task.add_done_callback(self._finished)

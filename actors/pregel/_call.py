@@ -33,8 +33,8 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 
-from actorgraph.actors._adapter_loop import CallGroup, call_group
-from actorgraph.actors._portal import run_sync
+from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running
+from actorgraph.actors._portal import in_worker_thread, run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
@@ -423,19 +423,7 @@ def _note_step_call(run: Any, task: Task) -> None:
 
 def _on_loop() -> bool:
     """Whether this code runs in an async task on the event loop's thread."""
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return False
-    return True
-
-
-def _in_worker() -> bool:
-    try:
-        anyio.from_thread.check_cancelled()
-    except anyio.NoEventLoopError:
-        return False
-    return True
+    return loop_running()
 
 
 def call_task(caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
@@ -452,7 +440,7 @@ def call_task(caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) 
         if scope.deferred:
             scope.start_deferred()
         return scope.schedule(caller, node, args, kwargs)
-    if _in_worker():
+    if in_worker_thread():
         if scope.deferred:
             scope.start_deferred()  # a second call: the first one runs meanwhile
         if not scope.can_inline(node):
