@@ -82,7 +82,9 @@ class TaskFunction(Generic[P, T]):
     Call it from an entrypoint, a graph node or another task; ``.result()``
     waits in sync code, ``await`` in async code. Calling it anywhere else
     raises RuntimeError naming the task. A sync function runs on a worker
-    thread, an async one on the event loop; cancelling the run cancels it.
+    thread (called from sync code and waited on at once, in the waiting
+    thread: see ``actors/pregel/_call.py``), an async one on the event loop;
+    cancelling the run cancels it.
     """
 
     def __init__(
