@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from actorgraph.config import get_config
 from actorgraph.func import entrypoint, task
 from actorgraph.store import InMemorySaver
-from actorgraph.types import RetryPolicy
+from actorgraph.types import RetryPolicy, interrupt
 
 pytestmark = pytest.mark.anyio
 
@@ -220,3 +220,23 @@ async def test_cancelling_the_run_stops_the_next_inline_call() -> None:
         group.cancel_scope.cancel()
         release.set()
     assert ran == [0]  # the worker thread finished its call, then saw the cancellation
+
+
+def test_an_interrupt_in_an_inline_call_behaves_as_in_the_general_path() -> None:
+    def ask(question: str) -> str:
+        answer: str = interrupt(question)
+        return answer
+
+    def outcome(step: Any) -> Any:
+        @entrypoint()
+        def flow(question: str) -> str:
+            result: str = step(question).result()
+            return result
+
+        result = flow.invoke("why?")
+        # Interrupt ids differ between runs (each run has a key of its own).
+        return [(type(i).__name__, i.value) for i in result["__interrupt__"]]
+
+    fast = outcome(task(ask))
+    slow = outcome(task(name="ask", retry_policy=RetryPolicy(max_attempts=1))(ask))
+    assert fast == slow == [("Interrupt", "why?")]
