@@ -17,9 +17,11 @@ A plain sync task called from sync code on a worker thread (a sync
 entrypoint or node) is *deferred*: it starts when that code waits on it,
 makes its next call, asks ``done()``, or returns. Waited on at once
 (``step(x).result()``), it runs right there in the waiting thread, with no
-hop to the event loop and back, when nothing needs the loop for it: no
-checkpointer, stream mode, cache or retry policy (:meth:`CallScope.can_inline`).
-Otherwise it starts on the loop as any call does.
+hop to the event loop and back, when nothing needs the loop before its
+code runs (:meth:`CallScope.can_inline`: no cache or retry policy, no
+``tasks``/``debug``/``messages`` stream); saving or streaming its result
+then takes one trip to the loop. Otherwise it starts on the loop as any
+call does.
 """
 
 from __future__ import annotations
@@ -253,22 +255,25 @@ class CallScope:
 
     def can_inline(self, node: NodeSpec | None) -> bool:
         """Whether a call of ``node`` (a plain sync task) may run in the thread that
-        waits on it: nothing it needs runs on the loop (saving, streaming, caching,
-        retrying)."""
+        waits on it: nothing it needs runs on the loop before its code (a start
+        event, a cache lookup, retry waits, the messages stream)."""
         run = self.run
+        modes = run.modes
         return (
             node is not None
             and isinstance(node.call, SyncTaskCall)
             and not node.retry_policy
             and (run.cache is None or not node.cache_policy)
-            and run.durable is None
-            and not run.modes
+            and "tasks" not in modes
+            and "debug" not in modes
             and run.call_key is None
         )
 
     def run_inline(self, future: CallFuture[Any]) -> None:
         """Run a claimed plain sync call in this (worker) thread, as :meth:`execute`
-        would on the loop (see :meth:`can_inline` for what it leaves out).
+        would on the loop (see :meth:`can_inline` for what it leaves out). What
+        follows the code, saving the result and streaming it, takes one trip to
+        the loop, and none when there is neither a checkpointer nor a stream.
 
         Raises the run's cancellation if it was cancelled meanwhile.
         """
@@ -277,8 +282,8 @@ class CallScope:
         node = task.node
         assert node is not None  # noqa: S101 - can_inline checked it
         assert isinstance(node.call, SyncTaskCall)  # noqa: S101
-        _note_step_call(self.run, task)
         args, kwargs = task.input
+        error: Exception | None = None
         token = CURRENT_TASK.set(task)
         try:
             result = node.call.func(*args, **kwargs)
@@ -286,19 +291,48 @@ class CallScope:
             command = exc.command
             result = type(command)(update=command.update, goto=command.goto, resume=command.resume)
         except GraphBubbleUp as exc:
-            future._resolve(error=exc)
-            return
+            error = exc
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
             if hasattr(exc, "add_note"):
                 exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
-            future._resolve(error=exc)
-            return
+            error = exc
         finally:
             CURRENT_TASK.reset(token)
-        task.writes.append((RETURN, result))
+        if error is None:
+            task.writes.append((RETURN, result))
+        run = self.run
+        if run.durable is not None or run.modes:
+            anyio.from_thread.run(self._finish_inline, future, error)
+            return
+        # Nothing on the loop reads the run's call records without a checkpointer.
+        _note_step_call(run, task)
+        if error is not None:
+            future._resolve(error=error)
+            return
         task.done = True
-        _extra(self.run, CALL_RESULTS, dict)[task.id] = result
+        _extra(run, CALL_RESULTS, dict)[task.id] = result
         future._resolve(result)
+
+    async def _finish_inline(self, future: CallFuture[Any], error: Exception | None) -> None:
+        """On the loop: what :meth:`execute` does after a call's code ran."""
+        task = future.task
+        run = self.run
+        _note_step_call(run, task)
+        if error is not None:
+            future._resolve(error=error)
+            return
+        try:
+            if run.durable is not None and await _save(run.durable, task):
+                _extra(run, _SAVED, set).add(task.id)
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future._resolve(error=exc)
+            return
+        task.done = True
+        value = _returned(task)
+        _extra(run, CALL_RESULTS, dict)[task.id] = value
+        if run.modes:
+            run._task_done(task)
+        future._resolve(value)
 
     async def execute(self, future: CallFuture[Any]) -> None:
         """Run one call (cache, retries, stream events) and resolve its future.

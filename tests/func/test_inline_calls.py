@@ -4,6 +4,7 @@ general path, which runs them on the loop's worker threads."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -16,10 +17,12 @@ from hypothesis import strategies as st
 
 from actorgraph.config import get_config
 from actorgraph.func import entrypoint, task
-from actorgraph.store import InMemorySaver
+from actorgraph.store import InMemorySaver, SqliteSaver
 from actorgraph.types import RetryPolicy, interrupt
 
 pytestmark = pytest.mark.anyio
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def _threads() -> tuple[list[int], Any, Any]:
@@ -177,13 +180,19 @@ async def test_with_a_checkpointer_finished_calls_are_not_run_again() -> None:
     runs: list[int] = []
     crashed: list[bool] = []
 
+    threads: set[bool] = set()
+
     @task
     def count(n: int) -> int:
         runs.append(n)
+        threads.add(threading.get_ident() == caller[0])
         return n
 
-    @entrypoint(checkpointer=InMemorySaver())
+    caller: list[int] = []
+
+    @entrypoint(checkpointer=SqliteSaver(":memory:"))
     def flow(n: int) -> int:
+        caller[:] = [threading.get_ident()]
         first = count(n).result()
         if not crashed:
             crashed.append(True)
@@ -195,6 +204,7 @@ async def test_with_a_checkpointer_finished_calls_are_not_run_again() -> None:
         await flow.ainvoke(1, config)
     assert await flow.ainvoke(None, config) == 3
     assert runs == [1, 2]  # the first call's result came from the checkpoint
+    assert threads == {True}  # run inline, saved on the loop
 
 
 async def test_cancelling_the_run_stops_the_next_inline_call() -> None:
@@ -240,3 +250,71 @@ def test_an_interrupt_in_an_inline_call_behaves_as_in_the_general_path() -> None
     fast = outcome(task(ask))
     slow = outcome(task(name="ask", retry_policy=RetryPolicy(max_attempts=1))(ask))
     assert fast == slow == [("Interrupt", "why?")]
+
+
+# -- with a checkpointer or a stream: the code runs inline, the rest on the loop --
+
+
+def _saving_flow(step: Any, seen: list[int]) -> Any:
+    @entrypoint(checkpointer=InMemorySaver())
+    def sequence(numbers: list[int]) -> dict[str, Any]:
+        here = threading.get_ident()
+        seen.clear()
+        out = [step(n).result() for n in numbers]
+        return {"out": out, "inline": [t == here for t in seen]}
+
+    return sequence
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(min_value=-1, max_value=50), min_size=1, max_size=5))
+def test_saved_and_streamed_calls_agree_with_the_general_path(numbers: list[int]) -> None:
+    seen, inline, general = _threads()
+
+    def outcome(step: Any) -> Any:
+        config: Any = {"configurable": {"thread_id": "t"}}
+        flow = _saving_flow(step, seen)
+        try:
+            chunks = list(flow.stream(numbers, config, stream_mode="updates"))
+        except ValueError as exc:
+            chunks = [("error", str(exc))]
+        state = flow.get_state(config)
+        return chunks, state.values, [t.name for t in state.tasks]
+
+    fast, slow = outcome(inline), outcome(general)
+    inline_flags = fast[0][-1]["sequence"]["inline"] if -1 not in numbers else None
+    for result in (fast, slow):
+        if -1 not in numbers:
+            result[0][-1]["sequence"].pop("inline")
+            result[1].pop("inline", None)
+    assert fast == slow
+    if inline_flags is not None:
+        assert all(inline_flags)
+
+
+async def test_an_unsaveable_result_fails_the_same_way() -> None:
+    class Opaque:
+        pass
+
+    def make() -> Any:
+        return Opaque()
+
+    def flow_of(step: Any) -> Any:
+        @entrypoint(checkpointer=SqliteSaver(":memory:"))
+        def flow(_: int) -> str:
+            step().result()
+            return "unreachable"
+
+        return flow
+
+    async def error_of(step: Any) -> tuple[str, str]:
+        config: Any = {"configurable": {"thread_id": "t"}}
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - compared below
+            await flow_of(step).ainvoke(1, config)
+        # Checkpoint and task ids differ between runs.
+        return type(caught.value).__name__, re.sub(_UUID, "<id>", str(caught.value))
+
+    fast = await error_of(task(make))
+    slow = await error_of(task(name="make", retry_policy=RetryPolicy(max_attempts=1))(make))
+    assert fast == slow
+    assert fast[0] == "SerializationError"
