@@ -40,8 +40,8 @@ def _threads() -> tuple[list[int], Any, Any]:
     return seen, task(step), general
 
 
-def _flow(step: Any, seen: list[int]) -> Any:
-    @entrypoint()
+def _flow(step: Any, seen: list[int], checkpointer: Any = None) -> Any:
+    @entrypoint(checkpointer=checkpointer)
     def sequence(numbers: list[int]) -> dict[str, Any]:
         here = threading.get_ident()
         seen.clear()
@@ -255,17 +255,6 @@ def test_an_interrupt_in_an_inline_call_behaves_as_in_the_general_path() -> None
 # -- with a checkpointer or a stream: the code runs inline, the rest on the loop --
 
 
-def _saving_flow(step: Any, seen: list[int]) -> Any:
-    @entrypoint(checkpointer=InMemorySaver())
-    def sequence(numbers: list[int]) -> dict[str, Any]:
-        here = threading.get_ident()
-        seen.clear()
-        out = [step(n).result() for n in numbers]
-        return {"out": out, "inline": [t == here for t in seen]}
-
-    return sequence
-
-
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(min_value=-1, max_value=50), min_size=1, max_size=5))
 def test_saved_and_streamed_calls_agree_with_the_general_path(numbers: list[int]) -> None:
@@ -273,7 +262,7 @@ def test_saved_and_streamed_calls_agree_with_the_general_path(numbers: list[int]
 
     def outcome(step: Any) -> Any:
         config: Any = {"configurable": {"thread_id": "t"}}
-        flow = _saving_flow(step, seen)
+        flow = _flow(step, seen, InMemorySaver())
         try:
             chunks = list(flow.stream(numbers, config, stream_mode="updates"))
         except ValueError as exc:
