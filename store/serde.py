@@ -27,6 +27,7 @@ import msgspec
 from actorgraph.channels._errors import DeserializationError, SerializationError
 from actorgraph.store._serde_decode import _Decoding
 from actorgraph.store._serde_encode import _Unencodable, _Walker
+from actorgraph.store._serde_plain import _is_plain, _is_plain_sorted
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _HEADER,
@@ -100,6 +101,22 @@ class Serializer:
         type of the first value that cannot be encoded (an unregistered class,
         a function, a cycle), with the fix.
         """
+        # The fast path: plain data (str, int, float, bool, None, bytes in
+        # dicts and lists) is written by a C encoder as it is, the very bytes
+        # the walk below would give. Anything else, or a big int or lone
+        # surrogate inside, takes the walk.
+        try:
+            if deterministic:
+                if _is_plain_sorted(obj):
+                    return _HEADER + self._stable_encode(obj)
+            elif _is_plain(obj):
+                return _HEADER + self._encode(obj)
+        except (OverflowError, UnicodeEncodeError):
+            pass
+        return self._dumps_walked(obj, path, deterministic)
+
+    def _dumps_walked(self, obj: Any, path: str, deterministic: bool) -> bytes:
+        """:meth:`dumps` by the general path: walk the value, then encode it."""
         try:
             if deterministic:
                 return _HEADER + self._stable_encode(self._stable.prep(obj))
