@@ -68,8 +68,9 @@ def _is_plain_traversed(obj: Any) -> bool:
         kinds = list(map(type, level))
         first = kinds[0]
         # list.count compares by identity first: a level of one type (the
-        # common case) costs one fast pass, a mixed level a set as well.
-        if kinds.count(first) == len(kinds):
+        # common case) costs one fast pass; a level whose ends differ is
+        # mixed for sure and goes straight to a set.
+        if kinds[-1] is first and kinds.count(first) == len(kinds):
             if first in _SCALARS:
                 return True
             if first is not dict and first is not list:
@@ -117,7 +118,7 @@ def _is_plain_explicit(obj: Any, *, deterministic: bool = False) -> bool:
             return True
         kinds = list(map(type, inside))
         first = kinds[0]
-        if kinds.count(first) == len(kinds):
+        if kinds[-1] is first and kinds.count(first) == len(kinds):
             if first in _SCALARS:
                 return True
             if first is dict:
