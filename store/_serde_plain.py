@@ -62,6 +62,17 @@ def _is_plain_traversed(obj: Any) -> bool:
     if cls is not dict and cls is not list:
         return cls in _SCALARS
     level = _referents(obj)
+    if len(level) > 1:
+        # Records are alike: when the first one is not plain, say so before
+        # testing them all (the walk that follows is the cost that remains).
+        head = type(level[0])
+        if (head is dict or head is list) and not _levels_plain(_referents(level[0])):
+            return False
+    return _levels_plain(level)
+
+
+def _levels_plain(level: list[Any]) -> bool:
+    """Whether the values of one level, and all the levels below, are plain."""
     for _ in range(_MAX_DEPTH):
         if not level:
             return True

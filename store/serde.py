@@ -26,7 +26,7 @@ import msgspec
 
 from actorgraph.channels._errors import DeserializationError, SerializationError
 from actorgraph.store._serde_decode import _Decoding
-from actorgraph.store._serde_encode import _Unencodable, _Walker
+from actorgraph.store._serde_encode import _PLAIN_FROM, _Unencodable, _Walker
 from actorgraph.store._serde_plain import _is_plain, _is_plain_sorted
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
@@ -102,17 +102,20 @@ class Serializer:
         a function, a cycle), with the fix.
         """
         # The fast path: plain data (str, int, float, bool, None, bytes in
-        # dicts and lists) is written by a C encoder as it is, the very bytes
-        # the walk below would give. Anything else, or a big int or lone
-        # surrogate inside, takes the walk.
-        try:
-            if deterministic:
-                if _is_plain_sorted(obj):
-                    return _HEADER + self._stable_encode(obj)
-            elif _is_plain(obj):
-                return _HEADER + self._encode(obj)
-        except (OverflowError, UnicodeEncodeError):
-            pass
+        # dicts and lists) goes to msgspec as it is, the very bytes the walk
+        # would give. Anything else, or a big int or lone surrogate inside,
+        # takes the walk; so does a small dict or list, which the walk checks
+        # faster (and the walk tests its big dicts and lists the fast way).
+        cls = type(obj)
+        if (cls is not dict and cls is not list) or len(obj) >= _PLAIN_FROM:
+            try:
+                if deterministic:
+                    if _is_plain_sorted(obj):
+                        return _HEADER + self._stable_encode(obj)
+                elif _is_plain(obj):
+                    return _HEADER + self._encode(obj)
+            except (OverflowError, UnicodeEncodeError):
+                pass
         return self._dumps_walked(obj, path, deterministic)
 
     def _dumps_walked(self, obj: Any, path: str, deterministic: bool) -> bytes:

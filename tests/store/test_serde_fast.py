@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import sys
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from actorgraph.store._serde_plain import (
     _is_plain_explicit,
     _is_plain_traversed,
 )
+from actorgraph.store._serde_wire import _HEADER
 from actorgraph.store.serde import Serializer
 from tests.store._serde_samples import (
     Label,
@@ -32,7 +34,7 @@ from tests.store._serde_samples import (
     assert_same,
     sample_registry,
 )
-from tests.strategies import serde_mostly_plain_values
+from tests.strategies import serde_mostly_plain_values, serde_values
 
 SERIALIZER = Serializer(sample_registry())
 
@@ -52,11 +54,19 @@ def reference_plain(value: Any, *, deterministic: bool = False) -> bool:
     return cls in _SCALARS
 
 
+def walked_without_fast_path(value: Any, *, deterministic: bool = False) -> bytes:
+    """The general path with no plain-data shortcut anywhere: the exact walk
+    (which checks every value, so never needs the retry) and msgspec."""
+    if deterministic:
+        return _HEADER + SERIALIZER._stable_encode(SERIALIZER._stable.prep(value))
+    return _HEADER + SERIALIZER._encode(SERIALIZER._exact.prep(value))
+
+
 def assert_fast_equals_general(value: Any) -> None:
     for deterministic in (False, True):
         fast = SERIALIZER.dumps(value, deterministic=deterministic)
-        general = SERIALIZER._dumps_walked(value, "value", deterministic)
-        assert fast == general, (value, deterministic)
+        assert fast == SERIALIZER._dumps_walked(value, "value", deterministic)
+        assert fast == walked_without_fast_path(value, deterministic=deterministic)
     assert_same(SERIALIZER.loads(SERIALIZER.dumps(value)), value)
 
 
@@ -67,6 +77,21 @@ def assert_fast_equals_general(value: Any) -> None:
 @example([True, 1, 1.0])
 def test_fast_path_gives_the_general_paths_bytes(value: Any) -> None:
     assert_fast_equals_general(value)
+
+
+@settings(max_examples=100)
+@given(serde_values())
+def test_fast_path_gives_the_general_paths_bytes_for_any_value(value: Any) -> None:
+    assert_fast_equals_general(value)
+
+
+@settings(max_examples=100)
+@given(serde_mostly_plain_values())
+def test_big_plain_parts_of_other_values_give_the_same_bytes(value: Any) -> None:
+    # Big enough that the walk tests its dicts and lists the fast way, beside
+    # a value (a tuple) that makes the whole not plain.
+    wrapped = {"tuple": (1,), "items": [value] * 20, "map": {f"k{i}": value for i in range(20)}}
+    assert_fast_equals_general(wrapped)
 
 
 @settings(max_examples=300)
@@ -191,3 +216,34 @@ def test_instance_dicts_are_checked_too() -> None:
     holder.__dict__["a"] = [1]
     assert _is_plain_traversed(holder.__dict__)
     assert_fast_equals_general(holder.__dict__)
+
+
+def test_the_walk_takes_big_plain_parts_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    tested: list[int] = []
+
+    def spy(value: Any) -> bool:
+        tested.append(len(value))
+        return _serde_plain._is_plain(value)
+
+    monkeypatch.setattr(_serde_encode, "_is_plain", spy)
+    big = list(range(_serde_encode._PLAIN_FROM))
+    small = list(range(_serde_encode._PLAIN_FROM - 1))
+    value = {"pair": (1, 2), "big": big, "small": small, "map": dict.fromkeys(map(str, big), 1)}
+    assert_fast_equals_general(value)
+    assert sorted(set(tested)) == [len(big)]
+
+
+def test_records_fail_the_test_on_the_first_one() -> None:
+    records = [{"n": i, "on": datetime.date(2024, 1, 1)} for i in range(100)]
+    assert not _is_plain_traversed(records)
+    assert_fast_equals_general(records)
+
+
+def test_the_probe_turns_the_traversed_test_off_where_it_does_not_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_serde_plain, "_referents", lambda *objects: [])
+    assert not _serde_plain._traversal_lists_everything()
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "version_info", (3, 13, 0))
+    assert not _serde_plain._traversal_lists_everything()
