@@ -44,6 +44,7 @@ __all__ = [
     "SerializerProtocol",
     "TypeRegistry",
     "UnknownValue",
+    "check",
     "default_registry",
     "default_serializer",
     "dumps",
@@ -117,6 +118,23 @@ class Serializer:
             except (OverflowError, UnicodeEncodeError):
                 pass
         return self._dumps_walked(obj, path, deterministic)
+
+    def check(self, obj: Any, *, path: str = "value") -> None:
+        """Raise what :meth:`dumps` would raise for ``obj``, without keeping bytes.
+
+        For a checkpointer's "can this be stored?" test. Plain data (str, int,
+        float, bool, None, bytes in dicts and lists) costs only the type test:
+        it always encodes (big ints and lone surrogates as extensions), so it is
+        not encoded. Anything else is encoded as :meth:`dumps` does; if the
+        bytes are needed afterwards, calling :meth:`dumps` once is cheaper.
+
+        Raises :class:`~actorgraph.errors.SerializationError` naming the path,
+        as :meth:`dumps` does.
+        """
+        cls = type(obj)
+        if ((cls is not dict and cls is not list) or len(obj) >= _PLAIN_FROM) and _is_plain(obj):
+            return
+        self._dumps_walked(obj, path, False)
 
     def _dumps_walked(self, obj: Any, path: str, deterministic: bool) -> bytes:
         """:meth:`dumps` by the general path: walk the value, then encode it."""
@@ -224,6 +242,11 @@ def register_annotation(annotation: Any) -> list[type]:
 def dumps(obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
     """:meth:`Serializer.dumps` of :data:`default_serializer`."""
     return default_serializer.dumps(obj, path=path, deterministic=deterministic)
+
+
+def check(obj: Any, *, path: str = "value") -> None:
+    """:meth:`Serializer.check` of :data:`default_serializer`."""
+    default_serializer.check(obj, path=path)
 
 
 def loads(

@@ -23,7 +23,7 @@ from actorgraph.store._serde_plain import (
     _is_plain_traversed,
 )
 from actorgraph.store._serde_wire import _HEADER
-from actorgraph.store.serde import Serializer
+from actorgraph.store.serde import Serializer, check
 from tests.store._serde_samples import (
     Label,
     Level,
@@ -63,14 +63,18 @@ def walked_without_fast_path(value: Any, *, deterministic: bool = False) -> byte
 
 
 def assert_fast_equals_general(value: Any) -> None:
-    for deterministic in (False, True):
-        fast = SERIALIZER.dumps(value, deterministic=deterministic)
-        assert fast == SERIALIZER._dumps_walked(value, "value", deterministic)
-        assert fast == walked_without_fast_path(value, deterministic=deterministic)
-    assert_same(SERIALIZER.loads(SERIALIZER.dumps(value)), value)
+    # Small dicts and lists are walked; repeated, the value is big enough for
+    # dumps to test it whole first.
+    many = _serde_encode._PLAIN_FROM
+    for shape in (value, [value] * many, {f"k{i}": value for i in range(many)}):
+        for deterministic in (False, True):
+            fast = SERIALIZER.dumps(shape, deterministic=deterministic)
+            assert fast == SERIALIZER._dumps_walked(shape, "value", deterministic)
+            assert fast == walked_without_fast_path(shape, deterministic=deterministic)
+        assert_same(SERIALIZER.loads(SERIALIZER.dumps(shape)), shape)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(serde_mostly_plain_values())
 @example({"a": [1, {"b": (1,)}]})
 @example({Mood.CALM: 1})
@@ -79,13 +83,13 @@ def test_fast_path_gives_the_general_paths_bytes(value: Any) -> None:
     assert_fast_equals_general(value)
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(serde_values())
 def test_fast_path_gives_the_general_paths_bytes_for_any_value(value: Any) -> None:
     assert_fast_equals_general(value)
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(serde_mostly_plain_values())
 def test_big_plain_parts_of_other_values_give_the_same_bytes(value: Any) -> None:
     # Big enough that the walk tests its dicts and lists the fast way, beside
@@ -247,3 +251,30 @@ def test_the_probe_turns_the_traversed_test_off_where_it_does_not_hold(
     monkeypatch.undo()
     monkeypatch.setattr(sys, "version_info", (3, 13, 0))
     assert not _serde_plain._traversal_lists_everything()
+
+
+def test_check_raises_what_dumps_raises() -> None:
+    bad = {"rows": [{"name": "a"}] * 20 + [{"name": Label("b")}]}
+    with pytest.raises(SerializationError) as from_dumps:
+        SERIALIZER.dumps(bad, path="state")
+    with pytest.raises(SerializationError) as from_check:
+        SERIALIZER.check(bad, path="state")
+    assert str(from_check.value) == str(from_dumps.value)
+    assert "state['rows'][20]['name']" in str(from_check.value)
+    with pytest.raises(SerializationError, match=r"node\.x\[0\]: type .*NotRegistered"):
+        check([NotRegistered()], path="node.x")
+
+
+def test_check_does_not_encode_plain_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    serializer = Serializer(sample_registry())
+
+    def no_encoding(obj: Any) -> bytes:
+        raise AssertionError("plain data was encoded")
+
+    monkeypatch.setattr(serializer, "_encode", no_encoding)
+    serializer.check({f"item_{i}": i for i in range(300)})
+    serializer.check([2**70, "a\ud800", {1: None}] * 10)
+    serializer.check("text")
+    with pytest.raises(AssertionError, match="plain data was encoded"):
+        serializer.check({"small": 1})  # small values are simply encoded
+    check({"pair": (1, 2), "when": datetime.date(2024, 1, 1)})
