@@ -24,8 +24,9 @@ reference cycles: the general path reports those.
   small dicts). CPython 3.10-3.12 visit every value of a dict, and its keys
   too unless the dict's table holds only exact ``str`` keys (a table any other
   key converts): so every key that is not an exact ``str`` is type-checked
-  with the values. Used only where a probe at import confirms that behaviour;
-  CPython 3.13 leaves out the values of some instance ``__dict__``\\ s.
+  with the values. Used only on those versions, and only when a probe at
+  import confirms it (from 3.13 an instance's ``__dict__`` may leave its values
+  for the instance to report).
 - :func:`_is_plain_explicit` gathers keys and values with ``chain`` over the
   containers; any Python, and the deterministic test (keys must be ``str``).
 """

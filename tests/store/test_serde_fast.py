@@ -62,11 +62,12 @@ def walked_without_fast_path(value: Any, *, deterministic: bool = False) -> byte
     return _HEADER + SERIALIZER._encode(SERIALIZER._exact.prep(value))
 
 
-def assert_fast_equals_general(value: Any) -> None:
+def assert_fast_equals_general(value: Any, *, repeated: bool = True) -> None:
     # Small dicts and lists are walked; repeated, the value is big enough for
     # dumps to test it whole first.
     many = _serde_encode._PLAIN_FROM
-    for shape in (value, [value] * many, {f"k{i}": value for i in range(many)}):
+    shapes = [value, [value] * many, {f"k{i}": value for i in range(many)}] if repeated else [value]
+    for shape in shapes:
         for deterministic in (False, True):
             fast = SERIALIZER.dumps(shape, deterministic=deterministic)
             assert fast == SERIALIZER._dumps_walked(shape, "value", deterministic)
@@ -94,8 +95,9 @@ def test_fast_path_gives_the_general_paths_bytes_for_any_value(value: Any) -> No
 def test_big_plain_parts_of_other_values_give_the_same_bytes(value: Any) -> None:
     # Big enough that the walk tests its dicts and lists the fast way, beside
     # a value (a tuple) that makes the whole not plain.
-    wrapped = {"tuple": (1,), "items": [value] * 20, "map": {f"k{i}": value for i in range(20)}}
-    assert_fast_equals_general(wrapped)
+    many = _serde_encode._PLAIN_FROM
+    wrapped = {"tuple": (1,), "items": [value] * many, "map": {f"k{i}": value for i in range(many)}}
+    assert_fast_equals_general(wrapped, repeated=False)
 
 
 @settings(max_examples=300)
@@ -232,7 +234,14 @@ def test_the_walk_takes_big_plain_parts_whole(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(_serde_encode, "_is_plain", spy)
     big = list(range(_serde_encode._PLAIN_FROM))
     small = list(range(_serde_encode._PLAIN_FROM - 1))
-    value = {"pair": (1, 2), "big": big, "small": small, "map": dict.fromkeys(map(str, big), 1)}
+    big_map = dict.fromkeys(map(str, big), 1)
+    value = {
+        "pair": (1, 2),
+        "big": big,
+        "small": small,
+        "map": big_map,
+        "in_list": [(1,), big_map, big],
+    }
     assert_fast_equals_general(value)
     assert sorted(set(tested)) == [len(big)]
 
