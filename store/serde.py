@@ -15,6 +15,12 @@ payload and re-encodes to the same bytes. Encoding a value the serializer cannot
 represent raises :class:`~actorgraph.errors.SerializationError` with the path of
 the value, e.g. ``state['messages'][3].payload: type Foo is not serializable``.
 
+Plain data (str, int, float, bool, None, bytes in dicts and lists, exact types)
+skips the Python walk that makes everything else exact: a C-level type test
+(:mod:`actorgraph.store._serde_plain`) hands it to msgspec as it is, with the
+same bytes. :meth:`Serializer.check` raises what ``dumps`` would without
+encoding such data.
+
 Nothing here does I/O or awaits, so there is nothing to cancel.
 """
 
