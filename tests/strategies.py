@@ -23,7 +23,7 @@ from actorgraph.channels import (
     TwoPhaseSet,
 )
 from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
+from tests.store._serde_samples import Color, Level, Mood, Note, Packet, Pair, Point, Tagged
 
 # --- engine ---------------------------------------------------------------------
 
@@ -283,6 +283,47 @@ def serde_values(*, registered: bool = True) -> st.SearchStrategy[Any]:
         return st.one_of(*options)
 
     return st.recursive(serde_leaves(), extend, max_leaves=12)
+
+
+def serde_mostly_plain_values() -> st.SearchStrategy[Any]:
+    """Dicts and lists of plain scalars (what the serializer's fast path takes),
+    with now and then a value it must not take: an enum, a tuple, a set, a
+    bytearray, a registered class, a non-str key, a big int, a lone surrogate."""
+    text = st.text(st.characters(exclude_categories=()), max_size=6)
+    plain = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**65), 2**65),
+        st.integers(-300, 300),
+        st.floats(),
+        text,
+        st.binary(max_size=4),
+    )
+    tricky = st.one_of(
+        st.sampled_from([Color.RED, Level.LOW, Mood.CALM]),
+        st.tuples(st.integers(0, 3)),
+        st.sets(st.integers(0, 3), max_size=2),
+        st.binary(max_size=2).map(bytearray),
+        st.builds(Point, st.integers(0, 3)),
+        st.builds(Note, text=text),
+        st.dates(),
+    )
+    keys = st.one_of(
+        text,
+        text,
+        st.integers(-3, 3),
+        st.sampled_from([Mood.CALM, Level.LOW, (1, 2), None, 2**70]),
+    )
+
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            st.lists(children, max_size=5),
+            st.dictionaries(text, children, max_size=5),
+            st.dictionaries(keys, children, max_size=3),
+        )
+
+    leaves = st.one_of(plain, plain, plain, tricky)
+    return st.recursive(leaves, extend, max_leaves=25)
 
 
 # --- messages ---------------------------------------------------------------------
