@@ -55,7 +55,7 @@ from actorgraph.store.checkpoint._types import (
     now_iso,
 )
 from actorgraph.store.checkpoint._write_behind import WriteBehind
-from actorgraph.store.serde import dumps
+from actorgraph.store.serde import check as check_storable
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -383,7 +383,7 @@ class RunDurability:
                 if type(raw) in _SCALARS:
                     continue  # always storable: no need to encode it to know
                 try:
-                    dumps(raw, path=f"{task.name}.{key}")
+                    check_storable(raw, path=f"{task.name}.{key}")
                 except SerializationError as exc:
                     raise SerializationError(
                         f"node {task.name!r} wrote {key!r} a value of type "
