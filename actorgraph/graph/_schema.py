@@ -72,6 +72,12 @@ class SchemaInfo:
         self.mapper = mapper
         self.keys = tuple(channels)
         self.key_set = frozenset(channels)
+        # A dataclass's fields in order (channels and managed keys), read once.
+        self.field_names: tuple[str, ...] = (
+            tuple(f.name for f in dataclasses.fields(schema))
+            if dataclasses.is_dataclass(schema)
+            else ()
+        )
 
 
 def _hints(schema: type[Any]) -> dict[str, Any]:
@@ -284,7 +290,7 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
             raise InvalidUpdateError(
                 f"Input does not match state schema {schema.__name__}: {exc}"
             ) from exc
-        return {f.name: getattr(built, f.name) for f in dataclasses.fields(built)}
+        return {name: getattr(built, name) for name in info.field_names}
     if not isinstance(value, Mapping):
         fields = instance_fields(value)
         if fields is None:

@@ -399,3 +399,30 @@ def test_a_view_is_rebuilt_when_a_channel_changed_outside_a_step() -> None:
     refresh_views(run, run.version, ["k4"])
     assert run.views is None
     assert read_state(run, node)["k4"] == 40
+
+
+# --- channel copies -----------------------------------------------------------------
+
+
+def test_last_value_copy_shares_the_value_and_keeps_subclass_configuration() -> None:
+    from actorgraph.channels import LastValue
+
+    channel: LastValue[int] = LastValue(int, key="k")
+    channel.update([3])
+    copied = channel.copy()
+    assert (type(copied), copied.key, copied.typ, copied.get()) == (LastValue, "k", int, 3)
+    copied.update([4])
+    assert channel.get() == 3
+
+    class Tagged(LastValue[int]):
+        __slots__ = ("tag",)
+        tag: str
+
+        def _blank(self) -> Tagged:
+            new = super()._blank()
+            new.tag = self.tag
+            return new
+
+    tagged = Tagged(int, key="t")
+    tagged.tag = "x"
+    assert tagged.copy().tag == "x"
