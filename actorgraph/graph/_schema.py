@@ -196,7 +196,9 @@ def _dataclass_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
         or hasattr(schema, "__post_init__")
         or any("__slots__" in cls.__dict__ for cls in schema.__mro__[:-1])
         or (not frozen and own_setattr is not object.__setattr__)
-        or any(hasattr(type(schema.__dict__.get(name)), "__set__") for name in names)
+        or any(
+            hasattr(type(inspect.getattr_static(schema, name, None)), "__set__") for name in names
+        )
     ):
         return general
 

@@ -97,6 +97,31 @@ class Guarded:
         object.__setattr__(self, name, value if name != "c" else value.upper())
 
 
+class Upper:
+    """A data descriptor as a field's default: __init__ stores through it."""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, instance: Any, owner: Any = None) -> str:
+        return "c" if instance is None else str(getattr(instance, self.slot))
+
+    def __set__(self, instance: Any, value: str) -> None:
+        object.__setattr__(instance, self.slot, value.upper())
+
+
+@dataclasses.dataclass
+class Described:
+    a: int = 0
+    b: list[int] = dataclasses.field(default_factory=list)
+    c: str = Upper()  # type: ignore[assignment]
+
+
+@dataclasses.dataclass
+class Inherited(Described):
+    pass
+
+
 class Model(pydantic.BaseModel):
     a: int = 0
     b: list[int] = []
@@ -131,7 +156,18 @@ class Frozen2(pydantic.BaseModel):
 
 
 FAST = (Plain, Frozen, Model, Allowing, Frozen2)
-GENERAL = (PostInit, HiddenField, WithInitVar, Slotted, OwnInit, Guarded, Aliased, Private)
+GENERAL = (
+    PostInit,
+    HiddenField,
+    WithInitVar,
+    Slotted,
+    OwnInit,
+    Guarded,
+    Described,
+    Inherited,
+    Aliased,
+    Private,
+)
 
 
 def _general(schema: type[Any], values: dict[str, Any]) -> Any:
