@@ -71,6 +71,29 @@ def task_delays() -> st.SearchStrategy[list[float]]:
     return st.lists(st.sampled_from([0.0, 0.0005, 0.001, 0.003]), min_size=1, max_size=12)
 
 
+# --- engine: wide states (wide-state) --------------------------------------------
+
+
+@st.composite
+def wide_values(draw: st.DrawFn) -> dict[str, Any]:
+    """Some of the fields a, b, c of a small schema, in any order."""
+    names = draw(st.permutations(["a", "b", "c"]))
+    count = draw(st.integers(0, 3))
+    pool = {
+        "a": st.integers(-3, 3),
+        "b": st.lists(st.integers(0, 3), max_size=3),
+        "c": st.text("xy"),
+    }
+    return {name: draw(pool[name]) for name in names[:count]}
+
+
+def wide_programs() -> st.SearchStrategy[list[list[tuple[str, Any]]]]:
+    """What each node of a chain over a 10-key state writes (keys k0-k9, total, flash)."""
+    keys = st.sampled_from([*(f"k{i}" for i in range(10)), "total", "flash"])
+    writes = st.dictionaries(keys, st.integers(0, 9), max_size=4).map(lambda d: list(d.items()))
+    return st.lists(writes, min_size=1, max_size=5)
+
+
 # --- channels ---------------------------------------------------------------------
 
 REPLICAS = ("r0", "r1", "r2")

@@ -20,6 +20,7 @@ from actorgraph.actors.pregel._spec import RETURN, GraphSpec, unseeded
 from actorgraph.actors.pregel._stream import BoundedSink, StreamBus
 from actorgraph.actors.pregel._task import CURRENT_TASK, PULL, Task
 from actorgraph.actors.pregel._types import Interrupt
+from actorgraph.actors.pregel._views import StateViews
 from actorgraph.channels._errors import (
     ErrorCode,
     GraphInterrupt,
@@ -166,6 +167,8 @@ class RunSupervisor:
         # The tasks of the current step that paused, with their interrupts.
         self.paused: list[tuple[Task, Sequence[Interrupt]]] = []
         self.failed: Task | None = None
+        # Wide state views kept across steps (see _views.py); None until used.
+        self.views: StateViews | None = None
 
     # -- stream -------------------------------------------------------------------
 
