@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -351,3 +352,63 @@ def test_queued_writes_finish_at_interpreter_exit(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM kv").fetchone()[0] == 200
     conn.close()
+
+
+# --- the background WAL checkpoint -----------------------------------------------------
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def _autocheckpoint_pages(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+async def test_commits_leave_the_log_to_the_checkpointer_thread(tmp_path: Path) -> None:
+    async with open_database(tmp_path / "log.db", schema=KV) as db:
+        # The writer's own checkpoint is only a distant backstop.
+        assert await db.write(_autocheckpoint_pages) == _sqlite_threads._WAL_BACKSTOP_PAGES
+        checkpointer = db._shared.checkpointer
+        assert checkpointer is not None
+        assert checkpointer.is_alive()
+        checkpointer.interval = 2
+        for k in range(6):
+            await db.write(put, k, "v" * 5000)
+        assert await anyio.to_thread.run_sync(_until, lambda: checkpointer.runs > 0)
+        assert await db.read(count) == 6
+    assert not checkpointer.is_alive()  # closing the file ends its checkpointer
+
+
+def test_checkpoint_interval_follows_the_log_size() -> None:
+    class Answers:
+        def __init__(self, row: tuple[int, int, int]) -> None:
+            self.row = row
+
+        def execute(self, sql: str) -> Answers:
+            assert sql == "PRAGMA wal_checkpoint(PASSIVE)"
+            return self
+
+        def fetchone(self) -> tuple[int, int, int]:
+            return self.row
+
+    shared = _sqlite_threads.SharedFile.__new__(_sqlite_threads.SharedFile)
+    shared.path = "x.db"
+    checkpointer = _sqlite_threads._Checkpointer(shared)
+    start = checkpointer.interval
+    checkpointer._checkpoint(Answers((0, 10, 10)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start * 2  # small logs: checkpoint less often
+    checkpointer._checkpoint(Answers((1, 10, 0)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start * 2  # busy: nothing learnt
+    checkpointer._checkpoint(Answers((0, 50_000, 50_000)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start  # large logs: more often
+    assert checkpointer.runs == 3
+
+
+async def test_memory_database_has_no_checkpointer() -> None:
+    async with open_database(MEMORY, schema=KV) as db:
+        assert db._shared.checkpointer is None
+        await db.write(put, 1, "one")
