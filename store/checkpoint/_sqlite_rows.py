@@ -22,7 +22,7 @@ from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._log import EventLog
 from actorgraph.store._sqlite import Schema
 from actorgraph.store.checkpoint._base import ListQuery, made_before
-from actorgraph.store.checkpoint._deltas import BlobWrite, read_blob, with_bases
+from actorgraph.store.checkpoint._deltas import BlobWrite, decode_chain, read_chains, with_bases
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -423,17 +423,19 @@ class Reader:
         checkpoint_id: str,
         versions: dict[str, ChannelVersion],
     ) -> dict[str, Any]:
+        wanted = {channel: str(version) for channel, version in versions.items()}
+        chains = read_chains(conn, thread_id, ns, wanted)
         values: dict[str, Any] = {}
-        for channel, version in versions.items():
+        for channel, version in wanted.items():
+            rows = chains.get(channel)
+            if rows is None:
+                continue  # no row: the channel had a version but no value (it was emptied)
             try:
-                found, value = read_blob(
-                    conn, thread_id, ns, channel, str(version), self.codec.loads
-                )
+                found, value = decode_chain(rows, version, self.codec.loads)
             except Exception as error:
                 raise _damaged(
                     self.path, thread_id, ns, checkpoint_id, f"channel {channel!r}", error
                 ) from error
-            # Not found: the channel had a version but no value (it was emptied).
             if found:
                 values[channel] = value
         return values
