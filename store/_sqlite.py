@@ -74,6 +74,7 @@ from actorgraph.store._sqlite_threads import (
     SharedFile,
     acquire_file,
     release_file,
+    replayable,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "attach_database",
     "await_future",
     "open_database",
+    "replayable",
 ]
 
 T = TypeVar("T")

@@ -26,6 +26,7 @@ __all__ = [
     "acquire_file",
     "database_error",
     "release_file",
+    "replayable",
     "retry_busy",
 ]
 
@@ -54,7 +55,7 @@ class Job(Generic[T]):
     outside any transaction (for ``VACUUM`` and WAL checkpoints).
     """
 
-    __slots__ = ("args", "bare", "fn", "future", "running_on", "write")
+    __slots__ = ("args", "bare", "fn", "future", "replayable", "running_on", "write")
 
     def __init__(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
@@ -63,11 +64,28 @@ class Job(Generic[T]):
         self.args = args
         self.write = write
         self.bare = bare
+        self.replayable = fn in _REPLAYABLE
         self.future: cf.Future[T] = cf.Future()
         self.running_on: _Worker | None = None
 
 
 _STOP: Final = None  # the sentinel that ends a worker thread
+
+_REPLAYABLE: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def replayable(fn: F) -> F:
+    """Mark a write job that may run again after its transaction was rolled
+    back: it only writes to the database (and remembers what it wrote in ways
+    that a second run repeats harmlessly).
+
+    Batches of such jobs share a transaction without a savepoint each (two
+    statements less per job); if one of them fails, the batch is rolled back
+    and run again with savepoints, so the failing job still fails alone.
+    """
+    _REPLAYABLE.add(fn)
+    return fn
 
 
 # --- connections -----------------------------------------------------------------------
@@ -293,19 +311,24 @@ class _Worker(threading.Thread):
         assert conn is not None  # noqa: S101 - set before any job is served
         done: list[tuple[Job[Any], bool, Any]] = []
         try:
-            for job in batch:
-                # Claimed one by one, so a job cancelled while an earlier one runs is dropped.
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                if not conn.in_transaction:
-                    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
-                if len(batch) == 1:
-                    try:
-                        done.append((job, True, job.fn(conn, *job.args)))
-                    finally:
-                        conn.close_cursors()
-                else:
-                    done.append((job, *self._in_savepoint(conn, job)))
+            if len(batch) > 1 and all(job.replayable for job in batch):
+                done = self._together(conn, batch)
+            else:
+                for job in batch:
+                    # Claimed one by one, so a job cancelled while an earlier one runs is dropped.
+                    if not job.future.set_running_or_notify_cancel():
+                        continue
+                    if not conn.in_transaction:
+                        retry_busy(
+                            lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout
+                        )
+                    if len(batch) == 1:
+                        try:
+                            done.append((job, True, job.fn(conn, *job.args)))
+                        finally:
+                            conn.close_cursors()
+                    else:
+                        done.append((job, *self._in_savepoint(conn, job)))
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 self.shared.committed()
@@ -324,6 +347,35 @@ class _Worker(threading.Thread):
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+
+    def _together(
+        self, conn: _JobConnection, batch: list[Job[Any]]
+    ) -> list[tuple[Job[Any], bool, Any]]:
+        """Run replayable jobs in one transaction without savepoints; after a
+        failure, roll back and run them again, a savepoint each."""
+        claimed: list[Job[Any]] = []
+        done: list[tuple[Job[Any], bool, Any]] = []
+        try:
+            for job in batch:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                claimed.append(job)
+                if not conn.in_transaction:
+                    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
+                try:
+                    done.append((job, True, job.fn(conn, *job.args)))
+                finally:
+                    conn.close_cursors()
+        except Exception:  # noqa: BLE001 - the jobs run again, one savepoint each
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
+            rest = batch[batch.index(claimed[-1]) + 1 :]
+            done = [(job, *self._in_savepoint(conn, job)) for job in claimed]
+            for job in rest:
+                if job.future.set_running_or_notify_cancel():
+                    done.append((job, *self._in_savepoint(conn, job)))
+        return done
 
     def _in_savepoint(self, conn: _JobConnection, job: Job[Any]) -> tuple[bool, Any]:
         conn.execute("SAVEPOINT job")

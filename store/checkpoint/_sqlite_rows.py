@@ -20,7 +20,7 @@ import msgspec
 
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._log import EventLog
-from actorgraph.store._sqlite import Schema
+from actorgraph.store._sqlite import Schema, replayable
 from actorgraph.store.checkpoint._base import ListQuery, made_before
 from actorgraph.store.checkpoint._deltas import BlobWrite, decode_chain, read_chains, with_bases
 from actorgraph.store.checkpoint._types import (
@@ -182,6 +182,7 @@ def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
     )
 
 
+@replayable
 def put_writes(conn: sqlite3.Connection, writes: Sequence[WriteRow]) -> None:
     """Task writes: a special channel's slot is replaced, any other is kept."""
     special = [w for w in writes if w[4] < 0]

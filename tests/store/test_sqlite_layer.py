@@ -3,6 +3,7 @@ schemas, bad files and cancellation, on asyncio and trio."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -412,3 +414,64 @@ async def test_memory_database_has_no_checkpointer() -> None:
     async with open_database(MEMORY, schema=KV) as db:
         assert db._shared.checkpointer is None
         await db.write(put, 1, "one")
+
+
+# --- replayable jobs: one transaction without savepoints -----------------------------
+
+
+@_sqlite.replayable
+def replayable_put(conn: sqlite3.Connection, k: int, v: str) -> int:
+    return put(conn, k, v)
+
+
+@_sqlite.replayable
+def replayable_fail(conn: sqlite3.Connection, k: int) -> None:
+    fail_after_put(conn, k)
+
+
+@_sqlite.replayable
+def _held(conn: sqlite3.Connection, gate: threading.Event) -> None:
+    # Holds the writer (replayable: it only waits) so the jobs queued
+    # meanwhile form one batch.
+    gate.wait(10)
+
+
+async def _batch(db: _sqlite.Database, jobs: list[tuple[Any, ...]]) -> list[Any]:
+    gate = threading.Event()
+    first = db.submit_write(_held, gate)
+    futures = [db.submit_write(fn, *args) for fn, *args in jobs]
+    gate.set()
+    await _sqlite.await_future(first)
+    await anyio.to_thread.run_sync(cf.wait, futures)
+    return [future.exception() or future.result() for future in futures]
+
+
+async def test_replayable_jobs_share_a_transaction_without_savepoints(
+    location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    original = _sqlite_threads._JobConnection.execute
+
+    def spy(self: Any, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        seen.append(sql)
+        return original(self, sql, parameters)
+
+    async with open_database(location, schema=KV) as db:
+        await db.ready()
+        monkeypatch.setattr(_sqlite_threads._JobConnection, "execute", spy)
+        outcomes = await _batch(db, [(replayable_put, k, "ok") for k in range(5)])
+        assert outcomes == list(range(5))
+        assert not [sql for sql in seen if "SAVEPOINT" in sql]
+        assert await db.read(count) == 5
+
+
+async def test_a_failing_replayable_job_fails_alone(location: str) -> None:
+    async with open_database(location, schema=KV) as db:
+        jobs: list[tuple[Any, ...]] = [(replayable_put, k, "ok") for k in range(3)]
+        jobs += [(replayable_fail, 99), *((replayable_put, k, "ok") for k in range(3, 6))]
+        outcomes = await _batch(db, jobs)
+        assert outcomes[:3] == [0, 1, 2]
+        assert isinstance(outcomes[3], LookupError)
+        assert outcomes[4:] == [3, 4, 5]
+        assert await db.read(count) == 6
+        assert await db.read(get, 99) is None
