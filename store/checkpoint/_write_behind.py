@@ -105,14 +105,14 @@ class WriteBehind:
         post = self._post
         if post is None:  # the queue serves one run, on one event loop
             post = self._post = loop_callback_poster()
-        future.add_done_callback(lambda _: post(self._settle))
+        future.add_done_callback(lambda done: post(lambda: self._settle(done)))
 
-    def _settle(self) -> None:
+    def _settle(self, future: cf.Future[Any]) -> None:
         # Runs in the loop thread, once per finished write.
         self._slots.release()
-        done = [future for future in self._pending if future.done()]
-        self._note_failures(done)
-        self._pending = [future for future in self._pending if not future.done()]
+        self._pending.remove(future)
+        if self._failure is None and not future.cancelled():
+            self._failure = future.exception()
 
     def _note_failures(self, futures: list[cf.Future[Any]]) -> None:
         if self._failure is None:
