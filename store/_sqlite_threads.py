@@ -414,7 +414,7 @@ class _Checkpointer(threading.Thread):
         self.shared = shared
         self.wake = threading.Event()
         self.stopping = False
-        self.interval = 64
+        self.interval = 128  # about 1,000 pages at a small put's 4-8 pages per commit
         self.runs = 0  # checkpoints done, for tests
 
     def run(self) -> None:
