@@ -382,7 +382,9 @@ async def test_commits_leave_the_log_to_the_checkpointer_thread(tmp_path: Path) 
             await db.write(put, k, "v" * 5000)
         assert await anyio.to_thread.run_sync(_until, lambda: checkpointer.runs > 0)
         assert await db.read(count) == 6
-    assert not checkpointer.is_alive()  # closing the file ends its checkpointer
+    # Closing the file ends its checkpointer (which reports before its thread returns).
+    await anyio.to_thread.run_sync(checkpointer.join, 10)
+    assert not checkpointer.is_alive()
 
 
 def test_checkpoint_interval_follows_the_log_size() -> None:
