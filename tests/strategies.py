@@ -238,6 +238,21 @@ def checkpoint_workouts() -> st.SearchStrategy[list[tuple[Any, ...]]]:
     return st.lists(st.one_of(put, put, put, writes, prune, delete, copy, runs), max_size=25)
 
 
+def channel_changes() -> st.SearchStrategy[list[dict[str, str]]]:
+    """Steps of list channels for the SQLite saver's reads: per step, the
+    channels it changes and how ("grow" appends an item, a delta; "new"
+    replaces the list, a whole copy; "drop" empties the channel)."""
+    return st.lists(
+        st.dictionaries(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["grow", "grow", "new", "drop"]),
+            min_size=1,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+
+
 # --- serde (continued) ---------------------------------------------------------
 
 _SERDE_TEXT = st.text(max_size=12)
