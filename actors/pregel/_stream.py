@@ -59,6 +59,26 @@ class StreamBus:
             chunk = payload if self.single else (mode, payload)
         self.sink(chunk)
 
+    def writer(self, ns: tuple[str, ...], mode: str) -> Callable[[Any], None] | None:
+        """A function emitting ``mode`` payloads of ``ns`` with the filter and shape
+        decided here, once, instead of per payload; None for the shapes that keep
+        :meth:`emit`. The sink is looked up per payload: a stream sets it when it
+        starts, after the run (and its writer) exist."""
+        if mode not in self.modes:
+            return _drop
+        if ns and not self.subgraphs and mode not in ("custom", "messages"):
+            return _drop
+        if self.single and not self.subgraphs:
+            return self._emit_payload
+        return None
+
+    def _emit_payload(self, payload: Any) -> None:
+        self.sink(payload)
+
+
+def _drop(_payload: Any) -> None:
+    return None
+
 
 class BoundedSink:
     """A sink into a bounded channel, for a run that streams live.
@@ -115,10 +135,11 @@ async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
 async def _receive_all(producer: DetachedProducer[Any]) -> AsyncIterator[Any]:
     while True:
         try:
-            chunk = await producer.receive()
+            batch = await producer.receive_batch()
         except StopAsyncIteration:
             return
-        yield chunk
+        for chunk in batch:
+            yield chunk
 
 
 class RunStream:
@@ -158,14 +179,21 @@ class RunStream:
         self._input = input
         # The producer must not hold this stream: dropping the stream (a
         # ``break``) is what cancels the run.
+        # Half the buffer waits in the producer's channel, half in the batch
+        # the consumer took last (see ``_batch``).
         self._producer: DetachedProducer[Any] = DetachedProducer(
-            functools.partial(_drive, run, input), STREAM_BUFFER
+            functools.partial(_drive, run, input), STREAM_BUFFER // 2
         )
         self._thread = threading.get_ident()
         # A layer above may reshape the chunks on their way out (observed runs
         # report them and turn custom chunks into events): a generator over
         # the raw chunks, closed with the stream.
         self._chunks = transform(_receive_all(self._producer)) if transform else None
+        # The chunks taken at the last wake-up, last first: each __anext__ pops
+        # one without touching the producer's channel. Taking the whole channel
+        # at once lets the run refill it meanwhile: together at most
+        # STREAM_BUFFER chunks wait for the consumer.
+        self._batch: list[Any] = []
 
     @property
     def run(self) -> RunSupervisor:
@@ -176,15 +204,19 @@ class RunStream:
         return self
 
     async def __anext__(self) -> Any:
+        batch = self._batch
+        if batch:
+            return batch.pop()
         if self._chunks is not None:
             return await self._chunks.__anext__()
-        channel = self._producer.channel
-        if channel.ready:
-            return channel.take()
-        return await self._producer.receive()
+        batch = await self._producer.receive_batch()
+        batch.reverse()
+        self._batch = batch
+        return batch.pop()
 
     async def aclose(self) -> None:
         """Cancel the run if it still runs and wait until it has finished."""
+        self._batch = []
         if self._chunks is not None:
             await self._chunks.aclose()
         await self._producer.aclose()
