@@ -38,6 +38,8 @@ def plan_step(run: RunSupervisor) -> list[Task]:
                 names.update(t2n.get(key, ()))
             candidates = sorted(names)
         input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+        own = channels.get
+        shared = channels.prototypes
         for name in candidates:
             node = spec.nodes[name]
             seen = run.seen.get(name)
@@ -54,7 +56,11 @@ def plan_step(run: RunSupervisor) -> list[Task]:
                 if cached is None:
                     cached = {}
                     for key in reads:
-                        channel = channels[key]
+                        # Read only: a channel the run never wrote stays the
+                        # graph's own instead of being copied (RunChannels.read).
+                        channel = own(key)
+                        if channel is None:
+                            channel = shared[key]
                         if channel.is_available():
                             cached[key] = channel.get()
                     input_cache[reads] = cached

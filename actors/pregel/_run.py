@@ -212,7 +212,7 @@ class RunSupervisor:
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
         self.writer: Callable[[Any], None] = _no_op
         if bus is not None:
-            self.writer = bus.writer(ns, "custom") or self._custom
+            self.writer = bus.custom_writer() or self._custom
         self.context = context
         self._runtime: Runtime[Any] | None = None
         self.interrupt_before = interrupt_before

@@ -59,20 +59,18 @@ class StreamBus:
             chunk = payload if self.single else (mode, payload)
         self.sink(chunk)
 
-    def writer(self, ns: tuple[str, ...], mode: str) -> Callable[[Any], None] | None:
-        """A function emitting ``mode`` payloads of ``ns`` with the filter and shape
-        decided here, once, instead of per payload; None for the shapes that keep
-        :meth:`emit`. The sink is looked up per payload: a stream sets it when it
-        starts, after the run (and its writer) exist."""
-        if mode not in self.modes:
-            return _drop
-        if ns and not self.subgraphs and mode not in ("custom", "messages"):
+    def custom_writer(self) -> Callable[[Any], None] | None:
+        """The ``custom`` stream writer with the filter and shape decided once, not
+        per chunk (custom chunks reach the caller from any depth); None for the
+        shapes that go through :meth:`emit`. The sink is looked up per chunk: a
+        live stream sets it when it starts, after the run and its writer exist."""
+        if "custom" not in self.modes:
             return _drop
         if self.single and not self.subgraphs:
-            return self._emit_payload
+            return self._emit_bare
         return None
 
-    def _emit_payload(self, payload: Any) -> None:
+    def _emit_bare(self, payload: Any) -> None:
         self.sink(payload)
 
 
