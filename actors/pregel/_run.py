@@ -491,9 +491,20 @@ class RunSupervisor:
         if not tasks or not self._begin(tasks, skip=False):
             return False
         if self.cache is None and len(tasks) == 1 and not tasks[0].cached:
-            # The common step runs one frame deep: a run parked in a node (a
-            # model call, a gate) holds two engine frames, not five.
-            await self._run_one(tasks[0])
+            # The common step runs in this frame: a run parked in a node (a
+            # model call, a gate) holds one engine frame, not four.
+            task = tasks[0]
+            self.failed = None
+            self.alone = True
+            try:
+                await run_task(task)
+            except BaseException as exc:
+                if not self._lone_paused(task, exc):
+                    raise
+            else:
+                task.done = True
+                if self.modes:
+                    await self._lone_done(task)
         else:
             await self._run_tasks(tasks)
         if self.interrupts:
@@ -631,21 +642,33 @@ class RunSupervisor:
         self.alone = True
         try:
             await run_task(task)
-        except GraphInterrupt as exc:
+        except BaseException as exc:
+            if not self._lone_paused(task, exc):
+                raise
+        else:
+            task.done = True
+            if self.modes:
+                await self._lone_done(task)
+
+    def _lone_paused(self, task: Task, exc: BaseException) -> bool:
+        """Whether the step's only task paused (recorded here); else mark it failed.
+
+        A command for a parent this graph does not have raises its own error here.
+        """
+        if isinstance(exc, GraphInterrupt):
             self.interrupts = [*self.interrupts, *exc.interrupts]
             self.paused = ((task, exc.interrupts),)
-            return
-        except ParentCommand as exc:
+            return True
+        if isinstance(exc, ParentCommand):
             raise self._no_parent(task, exc) from None
-        except BaseException:
-            self.failed = task
-            raise
-        task.done = True
-        if self.modes:
-            self._task_done(task)
-            sink = self.bus.sink  # type: ignore[union-attr]
-            if isinstance(sink, BoundedSink):
-                await sink.flush()
+        self.failed = task
+        return False
+
+    async def _lone_done(self, task: Task) -> None:
+        self._task_done(task)
+        sink = self.bus.sink  # type: ignore[union-attr]
+        if isinstance(sink, BoundedSink):
+            await sink.flush()
 
     async def _run_all(self, tasks: list[Task]) -> None:
         """Run a step's tasks concurrently; the first failure cancels the others."""
