@@ -67,7 +67,9 @@ class StreamBus:
         if "custom" not in self.modes:
             return _drop
         if self.single and not self.subgraphs:
-            return self._emit_bare
+            sink = self.sink
+            # A live stream's sink is in place before its run starts: call it directly.
+            return sink if isinstance(sink, BoundedSink) else self._emit_bare
         return None
 
     def _emit_bare(self, payload: Any) -> None:
@@ -90,9 +92,12 @@ class BoundedSink:
 
     __slots__ = ("_loop_thread", "overflow", "send")
 
-    def __init__(self, send: Channel[Any]) -> None:
-        self.send = send
+    def __init__(self) -> None:
         self.overflow: deque[Any] = deque()
+
+    def bind(self, send: Channel[Any]) -> None:
+        """Deliver into ``send``, from the event loop this is called on."""
+        self.send = send
         self._loop_thread = threading.get_ident()
 
     def __call__(self, chunk: Any) -> None:
@@ -114,10 +119,8 @@ class BoundedSink:
             await self.send.send_all(self.overflow)
 
 
-async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
-    sink = BoundedSink(send)
-    assert run.bus is not None  # noqa: S101 - streams always have a bus
-    run.bus.sink = sink
+async def _drive(run: RunSupervisor, input: Any, sink: BoundedSink, send: Channel[Any]) -> None:
+    sink.bind(send)
     try:
         await run.start(input)
         await sink.flush()
@@ -179,8 +182,16 @@ class RunStream:
         # ``break``) is what cancels the run.
         # Half the buffer waits in the producer's channel, half in the batch
         # the consumer took last (see ``_batch``).
+        sink = BoundedSink()
+        bus = run.bus
+        assert bus is not None  # noqa: S101 - streams always have a bus
+        if run.writer == bus._emit_bare:
+            # Not wrapped by a layer above: the writer is the sink itself, one
+            # call per custom chunk.
+            run.writer = sink
+        bus.sink = sink
         self._producer: DetachedProducer[Any] = DetachedProducer(
-            functools.partial(_drive, run, input), STREAM_BUFFER // 2
+            functools.partial(_drive, run, input, sink), STREAM_BUFFER // 2
         )
         self._thread = threading.get_ident()
         # A layer above may reshape the chunks on their way out (observed runs

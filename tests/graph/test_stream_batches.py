@@ -9,7 +9,8 @@ import anyio.lowlevel
 import pytest
 from typing_extensions import TypedDict
 
-from actorgraph.actors.pregel._stream import STREAM_BUFFER, RunStream, StreamBus
+from actorgraph.actors.pregel._stream import STREAM_BUFFER, BoundedSink, RunStream, StreamBus
+from actorgraph.config import get_stream_writer
 from actorgraph.graph import START, StateGraph
 from actorgraph.graph.state import CompiledStateGraph
 from actorgraph.types import StreamWriter
@@ -176,6 +177,23 @@ async def test_the_custom_writer_is_shaped_once_for_a_bare_stream() -> None:
     nested = StreamBus(frozenset({"custom"}), chunks.append, single=True, subgraphs=True)
     assert nested.custom_writer() is None  # namespaced chunks go through emit()
     assert chunks == ["x"]
+
+
+async def test_a_live_custom_stream_writes_straight_into_its_sink() -> None:
+    writers: list[Any] = []
+
+    async def node(state: State) -> dict[str, int]:
+        writer = get_stream_writer()
+        writers.append(writer)
+        writer("chunk")
+        return {"x": 1}
+
+    graph = _chain(node)
+    assert [chunk async for chunk in graph.astream({"x": 0}, stream_mode="custom")] == ["chunk"]
+    assert isinstance(writers[0], BoundedSink)  # no layer between the node and the stream
+    pairs = [chunk async for chunk in graph.astream({"x": 0}, stream_mode=["custom"])]
+    assert pairs == [("custom", "chunk")]
+    assert not isinstance(writers[1], BoundedSink)  # pairs are shaped on the way
 
 
 async def test_a_stream_over_a_transform_still_gets_every_chunk() -> None:
