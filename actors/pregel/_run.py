@@ -130,6 +130,7 @@ class RunSupervisor:
         "updated",
         "version",
         "versions",
+        "views",
         "writer",
         "written_last",
     )
