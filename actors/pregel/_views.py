@@ -49,10 +49,14 @@ class StateViews:
 
 
 def _build(run: RunSupervisor, node: NodeSpec) -> dict[str, Any]:
-    channels = run.channels
+    # Read without copying: a channel the run never wrote is the graph's own.
+    own = run.channels.get
+    shared = run.channels.prototypes
     out: dict[str, Any] = {}
     for key, plain in node.read_plan:
-        channel = channels[key]
+        channel = own(key)
+        if channel is None:
+            channel = shared[key]
         if plain:
             # For these channels get() is this slot (see value_is_plain).
             got = channel.value  # type: ignore[attr-defined]

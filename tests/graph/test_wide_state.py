@@ -389,11 +389,12 @@ async def test_new_input_on_a_paused_thread_reaches_a_kept_view() -> None:
 def _stub_run(keys: int) -> Any:
     from types import SimpleNamespace
 
+    from actorgraph.actors.pregel._run import RunChannels
     from actorgraph.channels import LastValue
 
-    channels: dict[str, Any] = {f"k{i}": LastValue(int, key=f"k{i}") for i in range(keys)}
-    for i, channel in enumerate(channels.values()):
-        channel.update([i])
+    channels = RunChannels({f"k{i}": LastValue(int, key=f"k{i}") for i in range(keys)})
+    for i in range(keys):
+        channels[f"k{i}"].update([i])
     return SimpleNamespace(
         channels=channels, version=1, versions=dict.fromkeys(channels, 1), views=None
     )
