@@ -20,7 +20,7 @@ from typing_extensions import ParamSpec
 
 from actorgraph._drawing import Graph
 from actorgraph.actors._adapter_threads import run_sync_in_worker
-from actorgraph.actors.pregel._call import CallFuture, call_task, run_with_calls
+from actorgraph.actors.pregel._call import CallFuture, SyncTaskCall, call_task, run_with_calls
 from actorgraph.actors.pregel._node import _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import RETURN, GraphSpec, NodeSpec
@@ -82,7 +82,9 @@ class TaskFunction(Generic[P, T]):
     Call it from an entrypoint, a graph node or another task; ``.result()``
     waits in sync code, ``await`` in async code. Calling it anywhere else
     raises RuntimeError naming the task. A sync function runs on a worker
-    thread, an async one on the event loop; cancelling the run cancels it.
+    thread (called from sync code and waited on at once, in the waiting
+    thread: see ``actors/pregel/_call.py``), an async one on the event loop;
+    cancelling the run cancels it.
     """
 
     def __init__(
@@ -96,13 +98,17 @@ class TaskFunction(Generic[P, T]):
         self.func = func
         self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
         functools.update_wrapper(self, func)
-        run_async = _is_async_callable(func)
+        call: Callable[[Task], Awaitable[Any]]
+        if _is_async_callable(func):
 
-        async def call(task: Task) -> Any:
-            args, kwargs = task.input
-            if run_async:
+            async def call_async(task: Task) -> Any:
+                args, kwargs = task.input
                 return await func(*args, **kwargs)
-            return await run_sync_in_worker(functools.partial(func, *args, **kwargs))
+
+            call = call_async
+        else:
+            # On a worker thread, or inline in the sync code that waits on it.
+            call = SyncTaskCall(func)
 
         self.spec = NodeSpec(
             self.name,

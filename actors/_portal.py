@@ -32,10 +32,12 @@ from typing import Any, Generic, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+from anyio._core._eventloop import threadlocals as _anyio_threadlocals
 from anyio.streams.memory import MemoryObjectSendStream
 
 from actorgraph.actors._adapter_loop import (
     THREAD_LOOP_AVAILABLE,
+    loop_running,
     run_in_thread_loop,
     spawn_detached,
 )
@@ -70,9 +72,7 @@ called_sync: ContextVar[bool] = ContextVar("actorgraph_called_sync", default=Fal
 
 def refuse_inside_loop(async_name: str) -> None:
     """Raise :class:`SyncCalledFromAsyncError` when an event loop runs in this thread."""
-    try:
-        anyio.lowlevel.current_token()
-    except RuntimeError:
+    if not loop_running():
         return
     face = async_name[1:] if async_name.startswith("a") else async_name
     raise SyncCalledFromAsyncError(
@@ -84,11 +84,9 @@ def refuse_inside_loop(async_name: str) -> None:
 
 def in_worker_thread() -> bool:
     """Whether this is a worker thread of a running loop (``anyio.to_thread``)."""
-    try:
-        anyio.from_thread.check_cancelled()
-    except RuntimeError:
-        return False
-    return True
+    # anyio marks its worker threads there; asking anyio.from_thread costs an
+    # exception per sync call made from plain code.
+    return hasattr(_anyio_threadlocals, "current_token")
 
 
 def _thread_loop() -> bool:

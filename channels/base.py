@@ -11,7 +11,7 @@ from typing_extensions import Self
 
 from actorgraph.channels._errors import EmptyChannelError
 
-__all__ = ["MISSING", "BaseChannel", "Missing"]
+__all__ = ["MISSING", "BaseChannel", "Missing", "value_is_plain"]
 
 Value = TypeVar("Value")
 Update = TypeVar("Update")
@@ -184,3 +184,14 @@ class _ValueChannel(BaseChannel[Value, Update, Value]):
         new = self._blank()
         new.value = self.value
         return new
+
+
+def value_is_plain(channel: BaseChannel[Any, Any, Any]) -> bool:
+    """Whether ``channel`` keeps its value in ``.value`` (:data:`MISSING` when empty).
+
+    For such a channel ``get()`` is ``.value`` itself and ``is_available()`` is
+    ``.value is not MISSING``, so a hot path that reads many keys may read the
+    slot directly instead of making two calls per key.
+    """
+    cls = type(channel)
+    return cls.get is _ValueChannel.get and cls.is_available is _ValueChannel.is_available

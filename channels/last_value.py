@@ -8,7 +8,7 @@ from typing import Any, Generic
 from typing_extensions import Self
 
 from actorgraph.channels._errors import ErrorCode, InvalidUpdateError, create_error_message
-from actorgraph.channels.base import MISSING, BaseChannel, Missing, Value, _ValueChannel
+from actorgraph.channels.base import MISSING, BaseChannel, Missing, Value, _new, _ValueChannel
 
 __all__ = ["LastValue", "LastValueAfterFinish"]
 
@@ -43,6 +43,19 @@ class LastValue(Generic[Value], _ValueChannel[Value, Value]):
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         super().__init__(key, typ=typ)
+
+    def copy(self) -> Self:
+        """A copy sharing the value."""
+        cls = type(self)
+        if cls is not LastValue:
+            # A subclass may keep configuration of its own (see _blank).
+            return super().copy()
+        # Every run copies each key it touches: one call instead of three.
+        new = _new(cls)
+        new.key = self.key
+        new.typ = self.typ
+        new.value = self.value
+        return new
 
     def update(self, values: Sequence[Value]) -> bool:
         """Store the step's single write; raises :class:`InvalidUpdateError` on two or more."""

@@ -11,6 +11,7 @@ to which every container on the way out adds its step of the path.
 from __future__ import annotations
 
 import datetime
+import sys
 import types
 import uuid
 from collections import deque
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from msgspec.msgpack import Ext
 
 from actorgraph.store._serde_codecs import _Entry, _kind_of
+from actorgraph.store._serde_plain import _is_plain
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _EXT_BIGINT,
@@ -51,6 +53,10 @@ from actorgraph.store._serde_wire import (
 )
 
 __all__: list[str] = []
+
+# Below this many entries the walk of a dict or list costs less than the
+# plain-data test (about 0.7 µs); see benchmarks/bench_serde_fast.py.
+_PLAIN_FROM: Final = 16
 
 # Types of code rather than data, named as such in encoding errors.
 _CODE_TYPES: Final = frozenset(
@@ -104,6 +110,10 @@ class _Walker:
         self._sort = deterministic
         self._key_ok = _str_key if deterministic else _plain_key
         self._scalars = _NATIVE_BUT_STR if self._exact else _NATIVE_AND_INT
+        # The fast walk leaves a dict or list of at least this many entries
+        # as it is when it is plain data (see _serde_plain): one C-level test
+        # instead of a Python step per item. Exact walks check every value.
+        self._plain_from = _PLAIN_FROM if not self._exact else sys.maxsize
         self._by_type: dict[type, Callable[[Any], Any]] = {
             dict: self._prep_dict,
             list: self._prep_items,
@@ -175,6 +185,7 @@ class _Walker:
     def _prep_dict(self, obj: dict[Any, Any]) -> Any:
         scalars = self._scalars
         exact = self._exact
+        plain_from = self._plain_from
         out: dict[Any, Any] | None = None
         plain_keys = True
         for key, value in obj.items():
@@ -185,8 +196,12 @@ class _Walker:
                 continue
             try:
                 if cls is dict:
+                    if len(value) >= plain_from and _is_plain(value):
+                        continue
                     new = self._prep_dict(value)
                 elif cls is list:
+                    if len(value) >= plain_from and _is_plain(value):
+                        continue
                     new = self._prep_items(value)
                 else:
                     new = self.prep(value)
@@ -204,6 +219,7 @@ class _Walker:
     def _prep_items(self, obj: Any) -> Any:
         """The items of a sequence or set, as a new list when one of them changed."""
         scalars = self._scalars
+        plain_from = self._plain_from
         out: list[Any] | None = None
         for index, value in enumerate(obj):
             cls = type(value)
@@ -211,8 +227,12 @@ class _Walker:
                 continue
             try:
                 if cls is dict:
+                    if len(value) >= plain_from and _is_plain(value):
+                        continue
                     new = self._prep_dict(value)
                 elif cls is list:
+                    if len(value) >= plain_from and _is_plain(value):
+                        continue
                     new = self._prep_items(value)
                 else:
                     new = self.prep(value)

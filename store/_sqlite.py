@@ -28,6 +28,16 @@ both backends.
   ``BEGIN IMMEDIATE`` ... ``COMMIT`` (one fsync), each inside its own
   ``SAVEPOINT`` so one failing job rolls back alone. A result is delivered
   only after its commit.
+- The write-ahead log is folded into the file by a **checkpointer** thread of
+  the file (a ``PASSIVE`` checkpoint on its own connection every few dozen to
+  hundreds of commits), not by SQLite's automatic checkpoint, which would run
+  inside a commit and make it and every write queued behind it wait for the
+  copy and two fsyncs (tens of ms on a busy disk). The writer keeps SQLite's
+  automatic checkpoint only as a distant backstop (8,000 pages).
+- Jobs marked :func:`replayable` (they only write rows, so a second run after
+  a rollback repeats them exactly) share a batch's transaction without a
+  savepoint each; if one fails, the batch is rolled back and run again with
+  savepoints, so it still fails alone.
 - One writer per file per process: openers of the same file (two savers, a
   saver and a store) share it through a registry keyed by the resolved path.
   Across processes SQLite's own locks serialize writers: WAL, a busy timeout,
@@ -74,6 +84,7 @@ from actorgraph.store._sqlite_threads import (
     SharedFile,
     acquire_file,
     release_file,
+    replayable,
 )
 
 __all__ = [
@@ -84,6 +95,7 @@ __all__ = [
     "attach_database",
     "await_future",
     "open_database",
+    "replayable",
 ]
 
 T = TypeVar("T")

@@ -26,6 +26,7 @@ __all__ = [
     "acquire_file",
     "database_error",
     "release_file",
+    "replayable",
     "retry_busy",
 ]
 
@@ -34,6 +35,11 @@ T = TypeVar("T")
 MEMORY: Final = ":memory:"
 
 _MAX_BATCH = 64
+#: The writer's own WAL checkpoint, only if the background one falls this far
+#: behind (pages): it bounds the log should that thread be starved.
+_WAL_BACKSTOP_PAGES = 8000
+#: Log size (pages) the background checkpoints aim at, as SQLite's default.
+_WAL_TARGET_PAGES = 1000
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 
@@ -49,7 +55,7 @@ class Job(Generic[T]):
     outside any transaction (for ``VACUUM`` and WAL checkpoints).
     """
 
-    __slots__ = ("args", "bare", "fn", "future", "running_on", "write")
+    __slots__ = ("args", "bare", "fn", "future", "replayable", "running_on", "write")
 
     def __init__(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
@@ -58,11 +64,28 @@ class Job(Generic[T]):
         self.args = args
         self.write = write
         self.bare = bare
+        self.replayable = fn in _REPLAYABLE
         self.future: cf.Future[T] = cf.Future()
         self.running_on: _Worker | None = None
 
 
 _STOP: Final = None  # the sentinel that ends a worker thread
+
+_REPLAYABLE: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def replayable(fn: F) -> F:
+    """Mark a write job that may run again after its transaction was rolled
+    back: it only writes to the database (and remembers what it wrote in ways
+    that a second run repeats harmlessly).
+
+    Batches of such jobs share a transaction without a savepoint each (two
+    statements less per job); if one of them fails, the batch is rolled back
+    and run again with savepoints, so the failing job still fails alone.
+    """
+    _REPLAYABLE.add(fn)
+    return fn
 
 
 # --- connections -----------------------------------------------------------------------
@@ -288,21 +311,27 @@ class _Worker(threading.Thread):
         assert conn is not None  # noqa: S101 - set before any job is served
         done: list[tuple[Job[Any], bool, Any]] = []
         try:
-            for job in batch:
-                # Claimed one by one, so a job cancelled while an earlier one runs is dropped.
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                if not conn.in_transaction:
-                    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
-                if len(batch) == 1:
-                    try:
-                        done.append((job, True, job.fn(conn, *job.args)))
-                    finally:
-                        conn.close_cursors()
-                else:
-                    done.append((job, *self._in_savepoint(conn, job)))
+            if len(batch) > 1 and all(job.replayable for job in batch):
+                done = self._together(conn, batch)
+            else:
+                for job in batch:
+                    # Claimed one by one, so a job cancelled while an earlier one runs is dropped.
+                    if not job.future.set_running_or_notify_cancel():
+                        continue
+                    if not conn.in_transaction:
+                        retry_busy(
+                            lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout
+                        )
+                    if len(batch) == 1:
+                        try:
+                            done.append((job, True, job.fn(conn, *job.args)))
+                        finally:
+                            conn.close_cursors()
+                    else:
+                        done.append((job, *self._in_savepoint(conn, job)))
             if conn.in_transaction:
                 conn.execute("COMMIT")
+                self.shared.committed()
             conn.close_cursors()
         except BaseException as exc:  # noqa: BLE001 - delivered to the callers
             self._end_job(conn)
@@ -318,6 +347,35 @@ class _Worker(threading.Thread):
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+
+    def _together(
+        self, conn: _JobConnection, batch: list[Job[Any]]
+    ) -> list[tuple[Job[Any], bool, Any]]:
+        """Run replayable jobs in one transaction without savepoints; after a
+        failure, roll back and run them again, a savepoint each."""
+        claimed: list[Job[Any]] = []
+        done: list[tuple[Job[Any], bool, Any]] = []
+        try:
+            for job in batch:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                claimed.append(job)
+                if not conn.in_transaction:
+                    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
+                try:
+                    done.append((job, True, job.fn(conn, *job.args)))
+                finally:
+                    conn.close_cursors()
+        except Exception:  # noqa: BLE001 - the jobs run again, one savepoint each
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
+            rest = batch[batch.index(claimed[-1]) + 1 :]
+            done = [(job, *self._in_savepoint(conn, job)) for job in claimed]
+            for job in rest:
+                if job.future.set_running_or_notify_cancel():
+                    done.append((job, *self._in_savepoint(conn, job)))
+        return done
 
     def _in_savepoint(self, conn: _JobConnection, job: Job[Any]) -> tuple[bool, Any]:
         conn.execute("SAVEPOINT job")
@@ -336,6 +394,64 @@ class _Worker(threading.Thread):
         if isinstance(exc, sqlite3.Error):
             return database_error(exc, self.shared.path)
         return exc
+
+
+class _Checkpointer(threading.Thread):
+    """Folds the write-ahead log into the database file beside the writer.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses its
+    threshold: that commit copies the log into the file and waits for two
+    fsyncs (tens of milliseconds on a busy disk) while every queued write
+    waits behind it. Here a thread of its own, on a connection of its own,
+    runs a ``PASSIVE`` checkpoint (it never blocks readers or the writer)
+    every ``interval`` commits, adapting the interval so a checkpoint copies
+    about ``_WAL_TARGET_PAGES`` pages. A failed checkpoint is retried at the
+    next signal; the writer's own backstop bounds the log meanwhile.
+    """
+
+    def __init__(self, shared: SharedFile) -> None:
+        super().__init__(name=f"actorgraph-sqlite-checkpointer:{shared.path}", daemon=True)
+        self.shared = shared
+        self.wake = threading.Event()
+        self.stopping = False
+        self.interval = 128  # about 1,000 pages at a small put's 4-8 pages per commit
+        self.runs = 0  # checkpoints done, for tests
+
+    def run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            self.shared.writer_connected.wait()
+            if self.shared.open_error is not None:
+                return
+            while True:
+                self.wake.wait()
+                self.wake.clear()
+                if self.stopping:
+                    return
+                with contextlib.suppress(sqlite3.Error):
+                    if conn is None:
+                        conn = sqlite3.connect(
+                            self.shared.path, isolation_level=None, check_same_thread=False
+                        )
+                    self._checkpoint(conn)
+        finally:
+            if conn is not None:
+                conn.close()
+            self.shared.worker_exited()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        busy, log, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.runs += 1
+        if busy:
+            return
+        if log < _WAL_TARGET_PAGES // 2:
+            self.interval = min(self.interval * 2, 1024)
+        elif log > _WAL_TARGET_PAGES * 2:
+            self.interval = max(self.interval // 2, 8)
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
 
 
 class SharedFile:
@@ -359,12 +475,28 @@ class SharedFile:
         self.stopped.set_running_or_notify_cancel()
         writer = _Worker(self, self.writes, writer=True)
         self.workers = [writer]
+        self.checkpointer: _Checkpointer | None = None
+        self._commits = 0
         if not self.memory:
             self.workers += [_Worker(self, self.reads, writer=False) for _ in range(readers)]
-        self._alive = len(self.workers)
+            self.checkpointer = _Checkpointer(self)
+        threads: list[threading.Thread] = [*self.workers]
+        if self.checkpointer is not None:
+            threads.append(self.checkpointer)
+        self._alive = len(threads)
         self._alive_lock = threading.Lock()
-        for worker in self.workers:
-            worker.start()
+        for thread in threads:
+            thread.start()
+
+    def committed(self) -> None:
+        """Called by the writer after each commit: wake the checkpointer now and then."""
+        checkpointer = self.checkpointer
+        if checkpointer is None:
+            return
+        self._commits += 1
+        if self._commits >= checkpointer.interval:
+            self._commits = 0
+            checkpointer.wake.set()
 
     def connect(self, *, writer: bool) -> _JobConnection:
         conn = sqlite3.connect(
@@ -380,6 +512,10 @@ class SharedFile:
                     lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone(), self.busy_timeout
                 )
                 conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                if not self.memory:
+                    # The log is folded into the file by the checkpointer thread, so
+                    # a commit never waits for that copy and its two fsyncs.
+                    conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
             else:
                 conn.execute("PRAGMA query_only=ON")
             # Touch the schema now, so a file that is not a database fails at open.
@@ -406,6 +542,8 @@ class SharedFile:
         if not self.memory:
             for _ in self.workers[1:]:
                 self.reads.put(_STOP)
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
 
     def worker_exited(self) -> None:
         with self._alive_lock:

@@ -15,6 +15,12 @@ payload and re-encodes to the same bytes. Encoding a value the serializer cannot
 represent raises :class:`~actorgraph.errors.SerializationError` with the path of
 the value, e.g. ``state['messages'][3].payload: type Foo is not serializable``.
 
+Plain data (str, int, float, bool, None, bytes in dicts and lists, exact types)
+skips the Python walk that makes everything else exact: a C-level type test
+(:mod:`actorgraph.store._serde_plain`) hands it to msgspec as it is, with the
+same bytes. :meth:`Serializer.check` raises what ``dumps`` would without
+encoding such data.
+
 Nothing here does I/O or awaits, so there is nothing to cancel.
 """
 
@@ -26,7 +32,8 @@ import msgspec
 
 from actorgraph.channels._errors import DeserializationError, SerializationError
 from actorgraph.store._serde_decode import _Decoding
-from actorgraph.store._serde_encode import _Unencodable, _Walker
+from actorgraph.store._serde_encode import _PLAIN_FROM, _Unencodable, _Walker
+from actorgraph.store._serde_plain import _is_plain, _is_plain_sorted
 from actorgraph.store._serde_registry import TypeRegistry
 from actorgraph.store._serde_wire import (
     _HEADER,
@@ -43,6 +50,7 @@ __all__ = [
     "SerializerProtocol",
     "TypeRegistry",
     "UnknownValue",
+    "check",
     "default_registry",
     "default_serializer",
     "dumps",
@@ -100,6 +108,42 @@ class Serializer:
         type of the first value that cannot be encoded (an unregistered class,
         a function, a cycle), with the fix.
         """
+        # The fast path: plain data (str, int, float, bool, None, bytes in
+        # dicts and lists) goes to msgspec as it is, the very bytes the walk
+        # would give. Anything else, or a big int or lone surrogate inside,
+        # takes the walk; so does a small dict or list, which the walk checks
+        # faster (and the walk tests its big dicts and lists the fast way).
+        cls = type(obj)
+        if (cls is not dict and cls is not list) or len(obj) >= _PLAIN_FROM:
+            try:
+                if deterministic:
+                    if _is_plain_sorted(obj):
+                        return _HEADER + self._stable_encode(obj)
+                elif _is_plain(obj):
+                    return _HEADER + self._encode(obj)
+            except (OverflowError, UnicodeEncodeError):
+                pass
+        return self._dumps_walked(obj, path, deterministic)
+
+    def check(self, obj: Any, *, path: str = "value") -> None:
+        """Raise what :meth:`dumps` would raise for ``obj``, without keeping bytes.
+
+        For a checkpointer's "can this be stored?" test. Plain data (str, int,
+        float, bool, None, bytes in dicts and lists) costs only the type test:
+        it always encodes (big ints and lone surrogates as extensions), so it is
+        not encoded. Anything else is encoded as :meth:`dumps` does; if the
+        bytes are needed afterwards, calling :meth:`dumps` once is cheaper.
+
+        Raises :class:`~actorgraph.errors.SerializationError` naming the path,
+        as :meth:`dumps` does.
+        """
+        cls = type(obj)
+        if ((cls is not dict and cls is not list) or len(obj) >= _PLAIN_FROM) and _is_plain(obj):
+            return
+        self._dumps_walked(obj, path, False)
+
+    def _dumps_walked(self, obj: Any, path: str, deterministic: bool) -> bytes:
+        """:meth:`dumps` by the general path: walk the value, then encode it."""
         try:
             if deterministic:
                 return _HEADER + self._stable_encode(self._stable.prep(obj))
@@ -204,6 +248,11 @@ def register_annotation(annotation: Any) -> list[type]:
 def dumps(obj: Any, *, path: str = "value", deterministic: bool = False) -> bytes:
     """:meth:`Serializer.dumps` of :data:`default_serializer`."""
     return default_serializer.dumps(obj, path=path, deterministic=deterministic)
+
+
+def check(obj: Any, *, path: str = "value") -> None:
+    """:meth:`Serializer.check` of :data:`default_serializer`."""
+    default_serializer.check(obj, path=path)
 
 
 def loads(

@@ -23,7 +23,7 @@ from actorgraph.channels import (
     TwoPhaseSet,
 )
 from actorgraph.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from tests.store._serde_samples import Color, Level, Note, Packet, Pair, Point, Tagged
+from tests.store._serde_samples import Color, Level, Mood, Note, Packet, Pair, Point, Tagged
 
 # --- engine ---------------------------------------------------------------------
 
@@ -69,6 +69,29 @@ def graph_shapes(draw: st.DrawFn) -> GraphShape:
 def task_delays() -> st.SearchStrategy[list[float]]:
     """Per-task sleep times in seconds (0 or a few milliseconds)."""
     return st.lists(st.sampled_from([0.0, 0.0005, 0.001, 0.003]), min_size=1, max_size=12)
+
+
+# --- engine: wide states (wide-state) --------------------------------------------
+
+
+@st.composite
+def wide_values(draw: st.DrawFn) -> dict[str, Any]:
+    """Some of the fields a, b, c of a small schema, in any order."""
+    names = draw(st.permutations(["a", "b", "c"]))
+    count = draw(st.integers(0, 3))
+    pool = {
+        "a": st.integers(-3, 3),
+        "b": st.lists(st.integers(0, 3), max_size=3),
+        "c": st.text("xy"),
+    }
+    return {name: draw(pool[name]) for name in names[:count]}
+
+
+def wide_programs() -> st.SearchStrategy[list[list[tuple[str, Any]]]]:
+    """What each node of a chain over a 10-key state writes (keys k0-k9, total, flash)."""
+    keys = st.sampled_from([*(f"k{i}" for i in range(10)), "total", "flash"])
+    writes = st.dictionaries(keys, st.integers(0, 9), max_size=4).map(lambda d: list(d.items()))
+    return st.lists(writes, min_size=1, max_size=5)
 
 
 # --- channels ---------------------------------------------------------------------
@@ -215,6 +238,21 @@ def checkpoint_workouts() -> st.SearchStrategy[list[tuple[Any, ...]]]:
     return st.lists(st.one_of(put, put, put, writes, prune, delete, copy, runs), max_size=25)
 
 
+def channel_changes() -> st.SearchStrategy[list[dict[str, str]]]:
+    """Steps of list channels for the SQLite saver's reads: per step, the
+    channels it changes and how ("grow" appends an item, a delta; "new"
+    replaces the list, a whole copy; "drop" empties the channel)."""
+    return st.lists(
+        st.dictionaries(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["grow", "grow", "new", "drop"]),
+            min_size=1,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+
+
 # --- serde (continued) ---------------------------------------------------------
 
 _SERDE_TEXT = st.text(max_size=12)
@@ -283,6 +321,47 @@ def serde_values(*, registered: bool = True) -> st.SearchStrategy[Any]:
         return st.one_of(*options)
 
     return st.recursive(serde_leaves(), extend, max_leaves=12)
+
+
+def serde_mostly_plain_values() -> st.SearchStrategy[Any]:
+    """Dicts and lists of plain scalars (what the serializer's fast path takes),
+    with now and then a value it must not take: an enum, a tuple, a set, a
+    bytearray, a registered class, a non-str key, a big int, a lone surrogate."""
+    text = st.text(st.characters(exclude_categories=()), max_size=6)
+    plain = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**65), 2**65),
+        st.integers(-300, 300),
+        st.floats(),
+        text,
+        st.binary(max_size=4),
+    )
+    tricky = st.one_of(
+        st.sampled_from([Color.RED, Level.LOW, Mood.CALM]),
+        st.tuples(st.integers(0, 3)),
+        st.sets(st.integers(0, 3), max_size=2),
+        st.binary(max_size=2).map(bytearray),
+        st.builds(Point, st.integers(0, 3)),
+        st.builds(Note, text=text),
+        st.dates(),
+    )
+    keys = st.one_of(
+        text,
+        text,
+        st.integers(-3, 3),
+        st.sampled_from([Mood.CALM, Level.LOW, (1, 2), None, 2**70]),
+    )
+
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            st.lists(children, max_size=5),
+            st.dictionaries(text, children, max_size=5),
+            st.dictionaries(keys, children, max_size=3),
+        )
+
+    leaves = st.one_of(plain, plain, plain, tricky)
+    return st.recursive(leaves, extend, max_leaves=25)
 
 
 # --- messages ---------------------------------------------------------------------

@@ -71,6 +71,13 @@ class SchemaInfo:
         self.managed = managed
         self.mapper = mapper
         self.keys = tuple(channels)
+        self.key_set = frozenset(channels)
+        # A dataclass's fields in order (channels and managed keys), read once.
+        self.field_names: tuple[str, ...] = (
+            tuple(f.name for f in dataclasses.fields(schema))
+            if dataclasses.is_dataclass(schema)
+            else ()
+        )
 
 
 def _hints(schema: type[Any]) -> dict[str, Any]:
@@ -119,11 +126,99 @@ def _channel_for(key: str, annotation: Any) -> BaseChannel[Any, Any, Any] | type
     return LastValue(annotation, key=key)
 
 
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def _pydantic_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
+    """``model_construct`` (the values were validated when they entered the state).
+
+    When the values are exactly the model's fields in declaration order, the
+    instance is assembled directly with what ``model_construct`` would set
+    (the values as its ``__dict__``, every field marked set); any other case
+    (a field missing, so a default applies; aliases; ``model_post_init`` or
+    private attributes; root models) goes through ``model_construct`` itself.
+    """
+    construct = schema.model_construct
+
+    def general(values: dict[str, Any]) -> Any:
+        return construct(**values)
+
+    fields: dict[str, Any] = getattr(schema, "__pydantic_fields__", None) or schema.model_fields
+    if (
+        schema.__pydantic_root_model__
+        or schema.__pydantic_post_init__
+        or any(f.alias is not None or f.validation_alias is not None for f in fields.values())
+    ):
+        return general
+    names = tuple(fields)
+    extra_allowed = schema.model_config.get("extra") == "allow"
+
+    def fast(values: dict[str, Any]) -> Any:
+        if tuple(values) != names:
+            return construct(**values)
+        model = _object_new(schema)
+        _object_setattr(model, "__dict__", values)
+        _object_setattr(model, "__pydantic_fields_set__", set(names))
+        _object_setattr(model, "__pydantic_extra__", {} if extra_allowed else None)
+        _object_setattr(model, "__pydantic_private__", None)
+        return model
+
+    return fast
+
+
+def _dataclass_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
+    """``schema(**values)``, without running ``__init__`` when that changes nothing.
+
+    A dataclass whose ``__init__`` is the generated one (taking exactly its
+    fields: no ``InitVar``, no ``init=False`` field), with no ``__post_init__``,
+    no slots, no ``__setattr__`` of its own and no descriptor as a field, ends
+    up with exactly the values in field order as its ``__dict__`` when every
+    field is given in that order: the mapper sets that directly. Anything else
+    calls the class.
+    """
+
+    def general(values: dict[str, Any]) -> Any:
+        return schema(**values)
+
+    fields = dataclasses.fields(schema)
+    # The generated __init__ is compiled from a string; one written in the
+    # class body (which dataclass keeps) or inherited from a plain class is not.
+    code = getattr(schema.__dict__.get("__init__"), "__code__", None)
+    if code is None or code.co_filename != "<string>":
+        return general
+    names = tuple(f.name for f in fields)
+    params = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+    frozen = schema.__dataclass_params__.frozen
+    own_setattr: Any = schema.__setattr__
+    if (
+        set(params) != set(names)  # an InitVar, or a field left out of __init__
+        or hasattr(schema, "__post_init__")
+        or any("__slots__" in cls.__dict__ for cls in schema.__mro__[:-1])
+        or (not frozen and own_setattr is not object.__setattr__)
+        or any(
+            hasattr(type(inspect.getattr_static(schema, name, None)), "__set__") for name in names
+        )
+    ):
+        return general
+
+    def fast(values: dict[str, Any]) -> Any:
+        if tuple(values) != names:
+            return schema(**values)
+        instance = _object_new(schema)
+        _object_setattr(instance, "__dict__", values)
+        return instance
+
+    return fast
+
+
 def _mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any] | None:
+    """How a node gets ``schema`` from a dict of state values (taking the dict over)."""
     if _is_pydantic(schema):
-        construct = schema.model_construct
-        return lambda values: construct(**values)
-    if _is_struct(schema) or dataclasses.is_dataclass(schema):
+        return _pydantic_mapper(schema)
+    if dataclasses.is_dataclass(schema):
+        return _dataclass_mapper(schema)
+    if _is_struct(schema):
         return lambda values: schema(**values)
     return None
 
@@ -197,7 +292,7 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
             raise InvalidUpdateError(
                 f"Input does not match state schema {schema.__name__}: {exc}"
             ) from exc
-        return {f.name: getattr(built, f.name) for f in dataclasses.fields(built)}
+        return {name: getattr(built, name) for name in info.field_names}
     if not isinstance(value, Mapping):
         fields = instance_fields(value)
         if fields is None:
@@ -211,6 +306,8 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
 
 
 def _reject_unknown(info: SchemaInfo, value: Mapping[str, Any]) -> None:
+    if info.key_set.issuperset(value):
+        return
     for key in value:
         if key not in info.channels:
             raise InvalidUpdateError(

@@ -124,6 +124,10 @@ class NodeWrites:
     def _update(self, task: Task, update: dict[str, Any]) -> None:
         keys = self.keys
         writes = task.writes
+        if keys.issuperset(update) and self.seeded.isdisjoint(update):
+            # Every key known and none seeded: the writes are the items as they are.
+            writes.extend(update.items())
+            return
         for key, value in update.items():
             if key in keys:
                 if key in self.seeded and not isinstance(value, (dict, Overwrite)):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from actorgraph.actors.pregel._spec import TASKS
 from actorgraph.actors.pregel._task import PULL, PUSH, Task
 from actorgraph.actors.pregel._types import Send
+from actorgraph.actors.pregel._views import read_state, refresh_views
 from actorgraph.channels._errors import InvalidUpdateError
 
 if TYPE_CHECKING:
@@ -60,12 +61,7 @@ def plan_step(run: RunSupervisor) -> list[Task]:
             if reads is not None:
                 cached = input_cache.get(reads)
                 if cached is None:
-                    cached = {}
-                    for key in reads:
-                        channel = channels[key]
-                        if channel.is_available():
-                            cached[key] = channel.get()
-                    input_cache[reads] = cached
+                    cached = input_cache[reads] = read_state(run, node)
                 # Each task gets its own dict: a node that mutates its input must
                 # not change what its siblings see.
                 value = dict(cached)
@@ -106,6 +102,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
     run.version += 1
     version = run.version
     seen = run.seen
+    # Every channel whose version moves, for the run's cached state views.
+    bumped: list[str] = []
     for task in tasks:
         if task.node is not None and task.path[0] == PULL:
             node_seen = seen.get(task.name)
@@ -115,6 +113,7 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 node_seen[trigger] = versions.get(trigger, 0)
                 if channels[trigger].consume():
                     versions[trigger] = version
+                    bumped.append(trigger)
 
     pending: dict[str, list[Any]] = {}
     sends: list[Send] = []
@@ -159,6 +158,7 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 raise InvalidUpdateError(_conflict_message(run, key, tasks, exc)) from exc
         if changed:
             versions[key] = version
+            bumped.append(key)
             if channel.is_available():
                 updated.add(key)
 
@@ -169,16 +169,21 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
             channel = channels[key]
             if channel.is_available() and channel.update(()):
                 versions[key] = version
+                bumped.append(key)
                 if channel.is_available():
                     updated.add(key)
-    run.written_last = pending.keys()
+    # The names only: the written values are not kept alive while the next step runs.
+    run.written_last = tuple(pending)
 
     if not sends and updated.isdisjoint(run.spec.trigger_set):
         for key in run.spec.finish_keys:
             channel = channels[key]
             if channel.finish():
                 versions[key] = version
+                bumped.append(key)
                 if channel.is_available():
                     updated.add(key)
     run.updated = updated
+    if run.views is not None:
+        refresh_views(run, version, bumped)
     return updated

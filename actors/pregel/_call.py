@@ -12,32 +12,50 @@ before its code starts, so calls start at once (:func:`run_with_calls`). A
 graph node does not pay for a group it may never need: its calls wait in a
 queue until the node first waits on one of them, or until the node returns
 (:func:`settle_calls`), and then all queued calls start together.
+
+A plain sync task called from sync code on a worker thread (a sync
+entrypoint or node) is *deferred*: it starts when that code waits on it,
+makes its next call, asks ``done()``, or returns. Waited on at once
+(``step(x).result()``), it runs right there in the waiting thread, with no
+hop to the event loop and back, when nothing needs the loop before its
+code runs (:meth:`CallScope.can_inline`: no cache or retry policy, no
+``tasks``/``debug``/``messages`` stream); saving or streaming its result
+then takes one trip to the loop. Otherwise it starts on the loop as any
+call does.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-from anyio.abc import TaskGroup
+import anyio.to_thread
 
-from actorgraph.actors._portal import run_sync
+from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running
+from actorgraph.actors._portal import in_worker_thread, run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._pending import DONE, RESUME
 from actorgraph.actors.pregel._spec import RETURN, NodeSpec
-from actorgraph.actors.pregel._task import PUSH, Task
+from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
 from actorgraph.actors.pregel._types import Interrupt
-from actorgraph.channels._errors import GraphBubbleUp, GraphInterrupt, SerializationError
+from actorgraph.channels._errors import (
+    GraphBubbleUp,
+    GraphInterrupt,
+    ParentCommand,
+    SerializationError,
+)
 
 __all__ = [
     "CALL_RESULTS",
     "CallFuture",
     "CallScope",
+    "SyncTaskCall",
     "call_task",
     "call_writes",
     "preload_results",
@@ -56,6 +74,20 @@ _SAVED = "calls.saved"
 
 _STEP_CALLS = "calls.step"
 """``run.extras`` key: the call tasks made in the current step, in call order."""
+
+
+class SyncTaskCall:
+    """The code of a task made from a plain sync function: it runs on a worker
+    thread, or inline in the thread that waits on it (see the module doc)."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    async def __call__(self, task: Task) -> Any:
+        args, kwargs = task.input
+        return await anyio.to_thread.run_sync(functools.partial(self.func, *args, **kwargs))
 
 
 class CallFuture(Generic[T]):
@@ -80,6 +112,8 @@ class CallFuture(Generic[T]):
 
     def done(self) -> bool:
         """Whether the call has finished (with a result or an error)."""
+        if not self._finished and self.scope.deferred:
+            self.scope.start_deferred()  # a caller polling done() must see it run
         return self._finished
 
     def _resolve(self, value: Any = None, error: BaseException | None = None) -> None:
@@ -100,6 +134,8 @@ class CallFuture(Generic[T]):
         if self._finished:
             return
         scope = self.scope
+        if scope.deferred:  # whatever sync code deferred runs while this waits
+            scope.start_deferred()
         if scope.group is None:
             await scope.drain()
         if not self._finished:
@@ -128,7 +164,12 @@ class CallFuture(Generic[T]):
                     "the task finished, which would block the event loop. Use "
                     f"`await {self.task.name}(...)` instead."
                 )
-            anyio.from_thread.run(self._wait_within, timeout)
+            scope = self.scope
+            # Deferred calls are plain sync calls that could run inline when made.
+            if timeout is None and scope.claim(self):
+                scope.run_inline(self)
+            if not self._finished:  # waiting on the loop starts what is deferred
+                anyio.from_thread.run(self._wait_within, timeout)
         return self._outcome()
 
     async def _wait_within(self, seconds: float | None) -> None:
@@ -143,19 +184,25 @@ class CallFuture(Generic[T]):
 class CallScope:
     """The calls of one root task (and of the calls it made), and where they run."""
 
-    __slots__ = ("counts", "futures", "group", "queued", "root", "run")
+    __slots__ = ("counts", "deferred", "futures", "group", "queued", "root", "run")
 
     def __init__(self, root: Task) -> None:
         self.root = root
         self.run = root.run
-        self.group: TaskGroup | None = None
+        self.group: CallGroup | None = None
         self.queued: list[CallFuture[Any]] = []
         self.futures: list[CallFuture[Any]] = []
+        # Deferred calls of sync code on a worker thread (see the module doc);
+        # whoever removes one from the list (claim) starts or runs it.
+        self.deferred: list[CallFuture[Any]] = []
         # Call positions per caller, keyed by the caller task's identity.
         self.counts: dict[int, int] = {}
 
-    def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
-        """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
+    def make(
+        self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any
+    ) -> CallFuture[Any]:
+        """The call task for ``caller`` and its future, resolved at once if the call
+        finished before (a retry of the caller, a resume): it is not run again."""
         index = self.counts.get(id(caller), 0)
         self.counts[id(caller)] = index + 1
         run = self.run
@@ -165,18 +212,127 @@ class CallScope:
         self.futures.append(future)
         results: dict[str, Any] | None = run.extras.get(CALL_RESULTS)
         if results is not None and task.id in results:
-            # Finished before (a retry of the caller, a resume): not run again.
             future._resolve(results[task.id])
-            return future
-        made: tuple[int, list[Task]] | None = run.extras.get(_STEP_CALLS)
-        if made is None or made[0] != run.step:
-            made = run.extras[_STEP_CALLS] = (run.step, [])
-        made[1].append(task)
+        return future
+
+    def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
+        """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
+        future = self.make(caller, node, args, kwargs)
+        if not future.done():
+            self.start(future)
+        return future
+
+    def start(self, future: CallFuture[Any]) -> None:
+        """Start a made call in the group (or queue it); on the loop thread."""
+        _note_step_call(self.run, future.task)
         if self.group is not None:
             self.group.start_soon(self.execute, future)
         else:
             self.queued.append(future)
-        return future
+
+    def claim(self, future: CallFuture[Any]) -> bool:
+        """Take ``future`` off the deferred list; True for the one thread that did."""
+        try:
+            self.deferred.remove(future)  # one C call: atomic between threads
+        except ValueError:
+            return False
+        return True
+
+    def start_deferred(self) -> None:
+        """Start every deferred call, from the loop thread or a worker thread."""
+        claimed = [future for future in list(self.deferred) if self.claim(future)]
+        if not claimed:
+            return
+        if _on_loop():
+            for future in claimed:
+                self.start(future)
+        else:
+            anyio.from_thread.run_sync(self._start_all, claimed)
+
+    def _start_all(self, futures: list[CallFuture[Any]]) -> None:
+        for future in futures:
+            self.start(future)
+
+    def can_inline(self, node: NodeSpec | None) -> bool:
+        """Whether a call of ``node`` (a plain sync task) may run in the thread that
+        waits on it: nothing it needs runs on the loop before its code (a start
+        event, a cache lookup, retry waits, the messages stream)."""
+        run = self.run
+        modes = run.modes
+        return (
+            node is not None
+            and isinstance(node.call, SyncTaskCall)
+            and not node.retry_policy
+            and (run.cache is None or not node.cache_policy)
+            and "tasks" not in modes
+            and "debug" not in modes
+            and run.call_key is None
+        )
+
+    def run_inline(self, future: CallFuture[Any]) -> None:
+        """Run a claimed plain sync call in this (worker) thread, as :meth:`execute`
+        would on the loop (see :meth:`can_inline` for what it leaves out). What
+        follows the code, saving the result and streaming it, takes one trip to
+        the loop, and none when there is neither a checkpointer nor a stream.
+
+        Raises the run's cancellation if it was cancelled meanwhile.
+        """
+        anyio.from_thread.check_cancelled()
+        task = future.task
+        node = task.node
+        assert node is not None  # noqa: S101 - can_inline checked it
+        assert isinstance(node.call, SyncTaskCall)  # noqa: S101
+        args, kwargs = task.input
+        error: Exception | None = None
+        token = CURRENT_TASK.set(task)
+        try:
+            result = node.call.func(*args, **kwargs)
+        except ParentCommand as exc:
+            command = exc.command
+            result = type(command)(update=command.update, goto=command.goto, resume=command.resume)
+        except GraphBubbleUp as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
+            error = exc
+        finally:
+            CURRENT_TASK.reset(token)
+        if error is None:
+            task.writes.append((RETURN, result))
+        run = self.run
+        if run.durable is not None or run.modes:
+            anyio.from_thread.run(self._finish_inline, future, error)
+            return
+        # Nothing on the loop reads the run's call records without a checkpointer.
+        _note_step_call(run, task)
+        if error is not None:
+            future._resolve(error=error)
+            return
+        task.done = True
+        _extra(run, CALL_RESULTS, dict)[task.id] = result
+        future._resolve(result)
+
+    async def _finish_inline(self, future: CallFuture[Any], error: Exception | None) -> None:
+        """On the loop: what :meth:`execute` does after a call's code ran."""
+        task = future.task
+        run = self.run
+        _note_step_call(run, task)
+        if error is not None:
+            future._resolve(error=error)
+            return
+        try:
+            if run.durable is not None and await _save(run.durable, task):
+                _extra(run, _SAVED, set).add(task.id)
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future._resolve(error=exc)
+            return
+        task.done = True
+        value = _returned(task)
+        _extra(run, CALL_RESULTS, dict)[task.id] = value
+        if run.modes:
+            run._task_done(task)
+        future._resolve(value)
 
     async def execute(self, future: CallFuture[Any]) -> None:
         """Run one call (cache, retries, stream events) and resolve its future.
@@ -204,10 +360,9 @@ class CallScope:
             keys = await cache_lookup(run.cache, [task])
         try:
             if not task.cached:
-                await run_task(task)
-                await settle_calls(task)
+                await run_task(task)  # settles the calls the task made
             if run.durable is not None and await _save(run.durable, task):
-                run.extras.setdefault(_SAVED, set()).add(task.id)
+                _extra(run, _SAVED, set).add(task.id)
         except GraphBubbleUp as exc:
             future._resolve(error=exc)
             return
@@ -217,8 +372,8 @@ class CallScope:
         task.done = True
         if keys and run.cache is not None:
             await cache_store(run.cache, [task], keys)
-        value = next((v for k, v in task.writes if k == RETURN), None)
-        run.extras.setdefault(CALL_RESULTS, {})[task.id] = value
+        value = _returned(task)
+        _extra(run, CALL_RESULTS, dict)[task.id] = value
         if modes:
             run._task_done(task)
         future._resolve(value)
@@ -228,7 +383,7 @@ class CallScope:
         if self.group is not None or not self.queued:
             return
         try:
-            async with anyio.create_task_group() as group:
+            async with call_group() as group:
                 self.group = group
                 while self.queued:
                     group.start_soon(self.execute, self.queued.pop(0))
@@ -269,7 +424,7 @@ async def _save(durable: Any, task: Task) -> bool:
     try:
         return bool(await durable.save_call(task))
     except SerializationError as exc:
-        value = next((v for k, v in task.writes if k == RETURN), None)
+        value = _returned(task)
         raise SerializationError(
             f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
             f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
@@ -278,21 +433,31 @@ async def _save(durable: Any, task: Task) -> bool:
         ) from None
 
 
+def _returned(task: Task) -> Any:
+    for key, value in task.writes:
+        if key == RETURN:
+            return value
+    return None
+
+
+def _extra(run: Any, key: str, make: Callable[[], Any]) -> Any:
+    """``run.extras[key]``, made on first use (without a new empty one per call)."""
+    value = run.extras.get(key)
+    if value is None:
+        value = run.extras.setdefault(key, make())
+    return value
+
+
+def _note_step_call(run: Any, task: Task) -> None:
+    made: tuple[int, list[Task]] | None = run.extras.get(_STEP_CALLS)
+    if made is None or made[0] != run.step:
+        made = run.extras[_STEP_CALLS] = (run.step, [])
+    made[1].append(task)
+
+
 def _on_loop() -> bool:
     """Whether this code runs in an async task on the event loop's thread."""
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return False
-    return True
-
-
-def _in_worker() -> bool:
-    try:
-        anyio.from_thread.check_cancelled()
-    except anyio.NoEventLoopError:
-        return False
-    return True
+    return loop_running()
 
 
 def call_task(caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
@@ -306,9 +471,18 @@ def call_task(caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) 
     if scope is None:
         scope = caller.calls = CallScope(caller)
     if _on_loop():
+        if scope.deferred:
+            scope.start_deferred()
         return scope.schedule(caller, node, args, kwargs)
-    if _in_worker():
-        return anyio.from_thread.run_sync(scope.schedule, caller, node, args, kwargs)
+    if in_worker_thread():
+        if scope.deferred:
+            scope.start_deferred()  # a second call: the first one runs meanwhile
+        if not scope.can_inline(node):
+            return anyio.from_thread.run_sync(scope.schedule, caller, node, args, kwargs)
+        future = scope.make(caller, node, args, kwargs)
+        if not future.done():
+            scope.deferred.append(future)
+        return future
     future = scope.schedule(caller, node, args, kwargs)
     if not future.done():
         scope.queued.remove(future)
@@ -331,7 +505,7 @@ async def run_with_calls(task: Task, body: Callable[[], Awaitable[T]]) -> T:
     raised: BaseException | None = None
     result: Any = None
     try:
-        async with anyio.create_task_group() as group:
+        async with call_group() as group:
             scope.group = group
             try:
                 result = await body()
@@ -339,7 +513,10 @@ async def run_with_calls(task: Task, body: Callable[[], Awaitable[T]]) -> T:
                 raised = exc
             except Exception as exc:  # noqa: BLE001 - re-raised once the calls are done
                 raised = exc
-                group.cancel_scope.cancel()
+                group.cancel()
+            finally:
+                if scope.deferred:  # calls of sync code nobody waited on
+                    scope.start_deferred()
     finally:
         scope.group = None
         task.calls = None
@@ -356,6 +533,8 @@ async def settle_calls(task: Task) -> None:
     if scope is None or scope.root is not task:
         return
     task.calls = None
+    if scope.deferred:  # calls of sync code nobody waited on
+        scope.start_deferred()
     while scope.queued:
         await scope.drain()
     error = scope.unobserved()

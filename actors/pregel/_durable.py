@@ -55,7 +55,7 @@ from actorgraph.store.checkpoint._types import (
     now_iso,
 )
 from actorgraph.store.checkpoint._write_behind import WriteBehind
-from actorgraph.store.serde import dumps
+from actorgraph.store.serde import check as check_storable
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -383,7 +383,7 @@ class RunDurability:
                 if type(raw) in _SCALARS:
                     continue  # always storable: no need to encode it to know
                 try:
-                    dumps(raw, path=f"{task.name}.{key}")
+                    check_storable(raw, path=f"{task.name}.{key}")
                 except SerializationError as exc:
                     raise SerializationError(
                         f"node {task.name!r} wrote {key!r} a value of type "
@@ -608,25 +608,22 @@ class RunDurability:
         """Keep what a step that did not finish did, as writes of its start checkpoint."""
         with anyio.CancelScope(shield=True):
             await self._write_exit_checkpoint()
-            if self.queue is not None:
-                # The writes attach to a checkpoint that may still be queued.
-                await self.queue.flush()
             config = self.parent_config
             if config is None:
                 return
-            saver = self.saver
+            kept: list[tuple[str, list[tuple[str, Any]], str]] = []
             for task in tasks:
                 if task.done and not task.cached and task.node is not None:
                     writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
-                    await saver.aput_writes(config, writes, task.id, path_str(task.path))
+                    kept.append((task.id, writes, path_str(task.path)))
             for task, writes in call_writes(self.run, self.answers):
-                await saver.aput_writes(config, writes, task.id, path_str(task.path))
+                kept.append((task.id, writes, path_str(task.path)))
             for task, interrupts in paused:
                 writes = [(INTERRUPT, list(interrupts))]
                 answers = self.answers.get(task.id)
                 if answers:
                     writes.append((RESUME, list(answers)))
-                await saver.aput_writes(config, writes, task.id, path_str(task.path))
+                kept.append((task.id, writes, path_str(task.path)))
             if error is not None:
                 task, exc = error
                 failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
@@ -635,7 +632,18 @@ class RunDurability:
                     # Answered interrupts stay answered: the re-run gets them again
                     # and the task is no longer waiting.
                     failed += [(RESUME, list(answers)), (INTERRUPT, [])]
-                await saver.aput_writes(config, failed, task.id, path_str(task.path))
+                kept.append((task.id, failed, path_str(task.path)))
+            queue = self.queue
+            if queue is None:
+                for task_id, writes, task_path in kept:
+                    await self.saver.aput_writes(config, writes, task_id, task_path)
+                return
+            # The writes attach to a checkpoint that may still be queued: queued
+            # behind it, they commit after it (often in its transaction), and
+            # the flush waits for all of them at once.
+            for task_id, writes, task_path in kept:
+                await queue.put_writes(config, writes, task_id, task_path)
+            await queue.flush()
 
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""

@@ -10,7 +10,6 @@ import anyio
 from actorgraph.actors._portal import (
     iterate_sync,
     owns_private_loop,
-    refuse_inside_loop,
     run_sync,
 )
 from actorgraph.actors.pregel._cache import namespace as cache_namespace
@@ -289,7 +288,6 @@ class Pregel(StateAPI):
         concurrently.
         """
         _check_durability(durability)
-        refuse_inside_loop("ainvoke")
         return run_sync(
             "ainvoke",
             self._ainvoke,

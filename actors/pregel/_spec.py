@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from actorgraph.actors.pregel._types import CachePolicy, RetryPolicy
-from actorgraph.channels.base import BaseChannel
+from actorgraph.actors.pregel._views import WIDE
+from actorgraph.channels.base import BaseChannel, value_is_plain
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._task import Task
@@ -66,10 +67,12 @@ class NodeSpec:
         "mapper",
         "metadata",
         "name",
+        "read_plan",
         "reads",
         "retry_policy",
         "triggers",
         "variants",
+        "wide",
         "writer",
     )
 
@@ -92,6 +95,11 @@ class NodeSpec:
         self.name = name
         self.triggers = tuple(triggers)
         self.reads = tuple(reads) if reads is not None else None
+        # ``(key, plain)`` per read key, set by the GraphSpec that knows the
+        # channels: ``plain`` keys are read from the channel's value slot.
+        self.read_plan: tuple[tuple[str, bool], ...] = tuple((key, False) for key in reads or ())
+        # Whether the run keeps this node's view across steps (see _views.py).
+        self.wide = False
         self.call = call
         # The same call wrapped for runs that stream chat-model tokens
         # (``messages`` mode); other runs skip the wrapper.
@@ -150,6 +158,12 @@ class GraphSpec:
             for trigger in node.triggers:
                 trigger_to_nodes.setdefault(trigger, []).append(node.name)
         self.trigger_to_nodes = {k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()}
+        for node in self.nodes.values():
+            node.read_plan = tuple(
+                (key, key in self.channels and value_is_plain(self.channels[key]))
+                for key in node.reads or ()
+            )
+            node.wide = len(node.read_plan) >= WIDE and all(plain for _, plain in node.read_plan)
         self.trigger_set = frozenset(self.trigger_to_nodes)
         # Only channels that override finish() can change when a run is ending;
         # calling it on the others would make the last step cost O(all channels).

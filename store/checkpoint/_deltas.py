@@ -26,7 +26,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-__all__ = ["COMPRESS_ABOVE", "MAX_CHAIN", "BlobWrite", "ListBases", "read_blob", "with_bases"]
+__all__ = [
+    "COMPRESS_ABOVE",
+    "MAX_CHAIN",
+    "BlobWrite",
+    "ListBases",
+    "decode_chain",
+    "read_chains",
+    "with_bases",
+]
 
 MAX_CHAIN: Final = 128
 #: Stored values longer than this many bytes are zlib-compressed (level 1) when
@@ -175,20 +183,6 @@ class ListBases:
                 del self._known[key]
 
 
-_CHAIN_SQL: Final = """
-WITH RECURSIVE chain(value, base, compression, n) AS (
-    SELECT value, base_version, compression, 0 FROM checkpoint_blobs
-    WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND version = ?4
-    UNION ALL
-    SELECT b.value, b.base_version, b.compression, c.n + 1
-    FROM chain AS c JOIN checkpoint_blobs AS b
-    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = ?3 AND b.version = c.base
-    WHERE c.base IS NOT NULL AND c.n < ?5
-)
-SELECT value, base, compression FROM chain ORDER BY n
-"""
-
-
 def _unpack(value: bytes, compression: str | None) -> bytes:
     if compression is None:
         return value
@@ -197,18 +191,49 @@ def _unpack(value: bytes, compression: str | None) -> bytes:
     raise LookupError(f"unknown compression {compression!r} (written by a newer actorgraph?)")
 
 
-def read_blob(
-    conn: sqlite3.Connection,
-    thread_id: str,
-    ns: str,
-    channel: str,
+def _chains_sql(count: int) -> str:
+    pairs = ", ".join(f"(?{4 + 2 * i}, ?{5 + 2 * i})" for i in range(count))
+    return f"""
+WITH RECURSIVE want(channel, version) AS (VALUES {pairs}),
+chain(channel, value, base, compression, n) AS (
+    SELECT b.channel, b.value, b.base_version, b.compression, 0
+    FROM want JOIN checkpoint_blobs AS b
+    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = want.channel
+    AND b.version = want.version
+    UNION ALL
+    SELECT c.channel, b.value, b.base_version, b.compression, c.n + 1
+    FROM chain AS c JOIN checkpoint_blobs AS b
+    ON b.thread_id = ?1 AND b.checkpoint_ns = ?2 AND b.channel = c.channel AND b.version = c.base
+    WHERE c.base IS NOT NULL AND c.n < ?3
+)
+SELECT channel, value, base, compression FROM chain ORDER BY channel, n
+"""  # noqa: S608 - only placeholders are formatted in
+
+
+def read_chains(
+    conn: sqlite3.Connection, thread_id: str, ns: str, versions: dict[str, str]
+) -> dict[str, list[tuple[bytes | None, str | None, str | None]]]:
+    """The stored rows of several channels at once (one query): per channel, its
+    row at the given version then the rows it extends, newest first. A channel
+    without a row is absent."""
+    if not versions:
+        return {}
+    params: list[Any] = [thread_id, ns, MAX_CHAIN]
+    for channel, version in versions.items():
+        params += (channel, version)
+    chains: dict[str, list[tuple[bytes | None, str | None, str | None]]] = {}
+    for channel, value, base, compression in conn.execute(_chains_sql(len(versions)), params):
+        chains.setdefault(channel, []).append((value, base, compression))
+    return chains
+
+
+def decode_chain(
+    rows: list[tuple[bytes | None, str | None, str | None]],
     version: str,
     decode: Callable[[bytes], Any],
 ) -> tuple[bool, Any]:
-    """``(True, value)`` of a channel at a version, following delta links (one
-    query for the whole chain); ``(False, None)`` when there is no value (no
-    row, or an emptied channel)."""
-    rows = conn.execute(_CHAIN_SQL, (thread_id, ns, channel, version, MAX_CHAIN)).fetchall()
+    """``(True, value)`` from a channel's rows (as :func:`read_chains` gives
+    them); ``(False, None)`` for an emptied channel."""
     if not rows or rows[0][0] is None:
         return False, None
     last_value, last_base, last_compression = rows[-1]
@@ -218,7 +243,7 @@ def read_blob(
     if len(rows) > 1:
         value = list(value)
         for piece, _, compression in reversed(rows[:-1]):
-            value.extend(decode(_unpack(piece, compression)))
+            value.extend(decode(_unpack(piece, compression)))  # type: ignore[arg-type]
     return True, value
 
 

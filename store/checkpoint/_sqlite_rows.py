@@ -20,9 +20,9 @@ import msgspec
 
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._log import EventLog
-from actorgraph.store._sqlite import Schema
+from actorgraph.store._sqlite import Schema, replayable
 from actorgraph.store.checkpoint._base import ListQuery, made_before
-from actorgraph.store.checkpoint._deltas import BlobWrite, read_blob, with_bases
+from actorgraph.store.checkpoint._deltas import BlobWrite, decode_chain, read_chains, with_bases
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -182,6 +182,7 @@ def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
     )
 
 
+@replayable
 def put_writes(conn: sqlite3.Connection, writes: Sequence[WriteRow]) -> None:
     """Task writes: a special channel's slot is replaced, any other is kept."""
     special = [w for w in writes if w[4] < 0]
@@ -423,17 +424,19 @@ class Reader:
         checkpoint_id: str,
         versions: dict[str, ChannelVersion],
     ) -> dict[str, Any]:
+        wanted = {channel: str(version) for channel, version in versions.items()}
+        chains = read_chains(conn, thread_id, ns, wanted)
         values: dict[str, Any] = {}
-        for channel, version in versions.items():
+        for channel, version in wanted.items():
+            rows = chains.get(channel)
+            if rows is None:
+                continue  # no row: the channel had a version but no value (it was emptied)
             try:
-                found, value = read_blob(
-                    conn, thread_id, ns, channel, str(version), self.codec.loads
-                )
+                found, value = decode_chain(rows, version, self.codec.loads)
             except Exception as error:
                 raise _damaged(
                     self.path, thread_id, ns, checkpoint_id, f"channel {channel!r}", error
                 ) from error
-            # Not found: the channel had a version but no value (it was emptied).
             if found:
                 values[channel] = value
         return values

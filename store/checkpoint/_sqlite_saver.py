@@ -13,7 +13,7 @@ from typing_extensions import Self
 from actorgraph.channels._errors import SerializationError
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store._lazy_database import LazyDatabase
-from actorgraph.store._sqlite import MEMORY, Database
+from actorgraph.store._sqlite import MEMORY, Database, replayable
 from actorgraph.store.checkpoint import _sqlite_rows as rows
 from actorgraph.store.checkpoint._base import (
     ListQuery,
@@ -360,6 +360,7 @@ class SqliteSaver(SaverFaces):
         return f"{number:020d}.{random_bits(48):012x}"
 
 
+@replayable  # remembering the lists written again is harmless
 def _put_job(
     conn: Any,
     row: rows.CheckpointRow,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -47,7 +47,10 @@ class WriteBehind:
         if max_pending < 1:
             raise ValueError(f"max_pending must be at least 1, not {max_pending}")
         self._saver = saver
-        self._slots = anyio.Semaphore(max_pending)
+        # fast_acquire: a put with room left returns without yielding to the
+        # loop (it still raises a pending cancellation).
+        self._slots = anyio.Semaphore(max_pending, fast_acquire=True)
+        self._post: Callable[[Callable[[], object]], None] | None = None
         self._pending: list[cf.Future[Any]] = []
         self._failure: BaseException | None = None
 
@@ -99,15 +102,17 @@ class WriteBehind:
             self._slots.release()
             raise
         self._pending.append(future)
-        post = loop_callback_poster()
-        future.add_done_callback(lambda _: post(self._settle))
+        post = self._post
+        if post is None:  # the queue serves one run, on one event loop
+            post = self._post = loop_callback_poster()
+        future.add_done_callback(lambda done: post(lambda: self._settle(done)))
 
-    def _settle(self) -> None:
+    def _settle(self, future: cf.Future[Any]) -> None:
         # Runs in the loop thread, once per finished write.
         self._slots.release()
-        done = [future for future in self._pending if future.done()]
-        self._note_failures(done)
-        self._pending = [future for future in self._pending if not future.done()]
+        self._pending.remove(future)
+        if self._failure is None and not future.cancelled():
+            self._failure = future.exception()
 
     def _note_failures(self, futures: list[cf.Future[Any]]) -> None:
         if self._failure is None:

@@ -377,3 +377,27 @@ async def test_new_input_abandons_a_pending_interrupt(saver: Any) -> None:
     out = await app.ainvoke(Command(resume="done"), cfg())
     assert out == {"foo": "done", "bar": ["a", "a", "ask"]}
     assert calls == {"a": 2, "ask": 3}
+
+
+async def test_pending_writes_of_a_pause_go_through_the_write_behind_queue(
+    saver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``durability="async"`` the writes of a paused step queue behind its
+    checkpoint (one flush) instead of waiting for it and then writing alone."""
+    direct: list[str] = []
+    original = type(saver).aput_writes
+
+    async def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        direct.append("aput_writes")
+        await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(saver), "aput_writes", counted)
+    calls: dict[str, int] = {}
+    app = asking(saver, calls)
+    first = await app.ainvoke({"foo": "", "bar": []}, cfg())
+    assert "__interrupt__" in first
+    uses_queue = not getattr(saver, "stores_at_once", False)
+    assert direct == ([] if uses_queue else ["aput_writes"])
+    assert (await app.aget_state(cfg())).next == ("ask",)
+    out = await app.ainvoke(Command(resume="yes"), cfg())
+    assert out == {"foo": "yes", "bar": ["a", "ask"]}

@@ -4,6 +4,8 @@ their loop, one error inside a running loop."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from actorgraph.actors import _portal
+from actorgraph.actors._adapter_loop import spawn_detached
 from actorgraph.errors import SyncCalledFromAsyncError
 from actorgraph.graph import START, StateGraph
 from actorgraph.graph.state import CompiledStateGraph
@@ -157,3 +160,110 @@ async def test_one_error_class_inside_a_running_loop() -> None:
             call()
     # A worker thread of this loop may use them: it joins the loop.
     assert await anyio.to_thread.run_sync(lambda: app.invoke({"x": 0})) == {"x": 1}
+
+
+# -- Ctrl-C on the reused loop (run_in_thread_loop swaps the SIGINT handler itself) --
+
+
+def _with_default_sigint(body: Callable[[], None]) -> None:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        body()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_cancels_the_sync_call_and_raises_keyboard_interrupt() -> None:
+    cleaned: list[str] = []
+
+    async def work() -> None:
+        try:
+            signal.raise_signal(signal.SIGINT)
+            await anyio.sleep(5)
+        finally:
+            cleaned.append("cleanup ran")
+
+    def body() -> None:
+        with pytest.raises(KeyboardInterrupt):
+            _portal.run_sync("awork", work)
+        assert cleaned == ["cleanup ran"]  # the work was cancelled, not abandoned
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert _portal.run_sync("awork", _answer) == 42  # the loop is still usable
+
+    _with_default_sigint(body)
+
+
+async def _answer() -> int:
+    return 42
+
+
+def test_a_cancelled_sync_call_without_ctrl_c_raises_cancelled() -> None:
+    kinds: list[type[BaseException]] = []
+
+    async def cancel_myself() -> None:
+        kinds.append(anyio.get_cancelled_exc_class())
+        raise kinds[0]
+
+    def body() -> None:
+        # The reused loop is asyncio's: not turned into KeyboardInterrupt.
+        with pytest.raises(asyncio.CancelledError):
+            _portal.run_sync("acancel", cancel_myself)
+        assert kinds == [asyncio.CancelledError]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    _with_default_sigint(body)
+
+
+def test_a_handler_of_the_users_own_is_left_alone() -> None:
+    seen: list[int] = []
+
+    def mine(signum: int, frame: Any) -> None:
+        seen.append(signum)
+
+    async def work() -> int:
+        signal.raise_signal(signal.SIGINT)
+        await anyio.lowlevel.checkpoint()
+        return 1
+
+    previous = signal.signal(signal.SIGINT, mine)
+    try:
+        assert _portal.run_sync("awork", work) == 1
+        assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen == [signal.SIGINT]
+
+
+# -- the reused loop runs a call's first step at once (_adapter_loop._first_step) --
+
+
+def test_a_call_that_never_waits_and_one_that_does_give_their_results() -> None:
+    async def at_once() -> str:
+        return "now"
+
+    async def later() -> str:
+        await anyio.sleep(0.01)
+        return "later"
+
+    async def fails() -> None:
+        raise LookupError("from the first step")
+
+    assert _portal.run_sync("aat_once", at_once) == "now"
+    assert _portal.run_sync("alater", later) == "later"
+    with pytest.raises(LookupError, match="first step"):
+        _portal.run_sync("afails", fails)
+    assert _portal.run_sync("aat_once", at_once) == "now"
+
+
+def test_callbacks_a_finished_first_step_left_behind_still_run() -> None:
+    ran: list[str] = []
+
+    async def background() -> None:
+        ran.append("background step")
+
+    async def leaves_work() -> str:
+        spawn_detached(background)  # scheduled, not awaited
+        return "returned"
+
+    assert _portal.run_sync("aleaves_work", leaves_work) == "returned"
+    assert ran == ["background step"]  # as a loop pass would have run it

@@ -55,6 +55,16 @@ class Level(enum.IntEnum):
     LOW = 1
 
 
+class Mood(str, enum.Enum):
+    """A str-valued enum: msgspec alone would write it as a plain string."""
+
+    CALM = "calm"
+
+
+class Label(str):
+    """A str subclass nobody registered."""
+
+
 class Opaque:
     """A class with no known shape; it needs an explicit encode/decode pair."""
 
@@ -90,7 +100,7 @@ class OddZone(datetime.tzinfo):
 def sample_registry() -> TypeRegistry:
     """A fresh registry with every sample class above except ``NotRegistered``."""
     registry = TypeRegistry()
-    for cls in (Point, Tagged, Packet, Note, Pair, Color, Level):
+    for cls in (Point, Tagged, Packet, Note, Pair, Color, Level, Mood):
         registry.register(cls)
     registry.register(Opaque, encode=lambda o: {"s": o.secret}, decode=lambda p: Opaque(p["s"]))
     return registry

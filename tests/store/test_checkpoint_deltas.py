@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from actorgraph.errors import CheckpointError
 from actorgraph.store import RunnableConfig, SqliteSaver
 from actorgraph.store.checkpoint import Checkpoint, new_checkpoint_id
 from actorgraph.store.checkpoint._deltas import MAX_CHAIN
+from tests.strategies import channel_changes
 
 pytestmark = pytest.mark.anyio
 
@@ -220,3 +222,38 @@ async def test_incompressible_values_are_stored_as_they_are(tmp_path: Path) -> N
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT compression FROM checkpoint_blobs").fetchall() == [(None,)]
     conn.close()
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=channel_changes())
+def test_every_checkpoint_reads_back_its_channels(steps: list[dict[str, str]]) -> None:
+    """One query reads all channels of a checkpoint: mixed chains, whole copies
+    and emptied channels come back as they were put, at every checkpoint."""
+    with SqliteSaver(delta_cache_size=8) as saver:
+        config: RunnableConfig = {"configurable": {"thread_id": "t"}}
+        values: dict[str, list[Any]] = {}
+        versions: dict[str, Any] = {}
+        saved: list[tuple[RunnableConfig, dict[str, list[Any]]]] = []
+        for number, step in enumerate(steps):
+            for channel, change in step.items():
+                if change == "drop":
+                    values.pop(channel, None)
+                elif change == "new" or channel not in values:
+                    values[channel] = [{"at": number}]
+                else:
+                    values[channel] = [*values[channel], {"at": number}]
+                versions[channel] = saver.get_next_version(versions.get(channel), channel)
+            checkpoint = Checkpoint(
+                id=new_checkpoint_id(),
+                ts="2026-01-01T00:00:00+00:00",
+                channel_values=dict(values),
+                channel_versions=dict(versions),
+            )
+            config = saver.put(
+                config, checkpoint, {"step": number}, {ch: versions[ch] for ch in step}
+            )
+            saved.append((config, dict(values)))
+        for config, expected in saved:
+            found = saver.get_tuple(config)
+            assert found is not None
+            assert found.checkpoint.channel_values == expected

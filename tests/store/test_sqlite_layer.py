@@ -3,13 +3,16 @@ schemas, bad files and cancellation, on asyncio and trio."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -351,3 +354,126 @@ def test_queued_writes_finish_at_interpreter_exit(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM kv").fetchone()[0] == 200
     conn.close()
+
+
+# --- the background WAL checkpoint -----------------------------------------------------
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def _autocheckpoint_pages(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+async def test_commits_leave_the_log_to_the_checkpointer_thread(tmp_path: Path) -> None:
+    async with open_database(tmp_path / "log.db", schema=KV) as db:
+        # The writer's own checkpoint is only a distant backstop.
+        assert await db.write(_autocheckpoint_pages) == _sqlite_threads._WAL_BACKSTOP_PAGES
+        checkpointer = db._shared.checkpointer
+        assert checkpointer is not None
+        assert checkpointer.is_alive()
+        checkpointer.interval = 2
+        for k in range(6):
+            await db.write(put, k, "v" * 5000)
+        assert await anyio.to_thread.run_sync(_until, lambda: checkpointer.runs > 0)
+        assert await db.read(count) == 6
+    # Closing the file ends its checkpointer (which reports before its thread returns).
+    await anyio.to_thread.run_sync(checkpointer.join, 10)
+    assert not checkpointer.is_alive()
+
+
+def test_checkpoint_interval_follows_the_log_size() -> None:
+    class Answers:
+        def __init__(self, row: tuple[int, int, int]) -> None:
+            self.row = row
+
+        def execute(self, sql: str) -> Answers:
+            assert sql == "PRAGMA wal_checkpoint(PASSIVE)"
+            return self
+
+        def fetchone(self) -> tuple[int, int, int]:
+            return self.row
+
+    shared = _sqlite_threads.SharedFile.__new__(_sqlite_threads.SharedFile)
+    shared.path = "x.db"
+    checkpointer = _sqlite_threads._Checkpointer(shared)
+    start = checkpointer.interval
+    checkpointer._checkpoint(Answers((0, 10, 10)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start * 2  # small logs: checkpoint less often
+    checkpointer._checkpoint(Answers((1, 10, 0)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start * 2  # busy: nothing learnt
+    checkpointer._checkpoint(Answers((0, 50_000, 50_000)))  # type: ignore[arg-type]
+    assert checkpointer.interval == start  # large logs: more often
+    assert checkpointer.runs == 3
+
+
+async def test_memory_database_has_no_checkpointer() -> None:
+    async with open_database(MEMORY, schema=KV) as db:
+        assert db._shared.checkpointer is None
+        await db.write(put, 1, "one")
+
+
+# --- replayable jobs: one transaction without savepoints -----------------------------
+
+
+@_sqlite.replayable
+def replayable_put(conn: sqlite3.Connection, k: int, v: str) -> int:
+    return put(conn, k, v)
+
+
+@_sqlite.replayable
+def replayable_fail(conn: sqlite3.Connection, k: int) -> None:
+    fail_after_put(conn, k)
+
+
+@_sqlite.replayable
+def _held(conn: sqlite3.Connection, gate: threading.Event) -> None:
+    # Holds the writer (replayable: it only waits) so the jobs queued
+    # meanwhile form one batch.
+    gate.wait(10)
+
+
+async def _batch(db: _sqlite.Database, jobs: list[tuple[Any, ...]]) -> list[Any]:
+    gate = threading.Event()
+    first = db.submit_write(_held, gate)
+    futures = [db.submit_write(fn, *args) for fn, *args in jobs]
+    gate.set()
+    await _sqlite.await_future(first)
+    await anyio.to_thread.run_sync(cf.wait, futures)
+    return [future.exception() or future.result() for future in futures]
+
+
+async def test_replayable_jobs_share_a_transaction_without_savepoints(
+    location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    original = _sqlite_threads._JobConnection.execute
+
+    def spy(self: Any, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        seen.append(sql)
+        return original(self, sql, parameters)
+
+    async with open_database(location, schema=KV) as db:
+        await db.ready()
+        monkeypatch.setattr(_sqlite_threads._JobConnection, "execute", spy)
+        outcomes = await _batch(db, [(replayable_put, k, "ok") for k in range(5)])
+        assert outcomes == list(range(5))
+        assert not [sql for sql in seen if "SAVEPOINT" in sql]
+        assert await db.read(count) == 5
+
+
+async def test_a_failing_replayable_job_fails_alone(location: str) -> None:
+    async with open_database(location, schema=KV) as db:
+        jobs: list[tuple[Any, ...]] = [(replayable_put, k, "ok") for k in range(3)]
+        jobs += [(replayable_fail, 99), *((replayable_put, k, "ok") for k in range(3, 6))]
+        outcomes = await _batch(db, jobs)
+        assert outcomes[:3] == [0, 1, 2]
+        assert isinstance(outcomes[3], LookupError)
+        assert outcomes[4:] == [3, 4, 5]
+        assert await db.read(count) == 6
+        assert await db.read(get, 99) is None

@@ -1,0 +1,127 @@
+"""The call group task calls run in (``actors/_adapter_loop.call_group``): native
+tasks that are waited for, cancelled through anyio scopes, and cleaned up."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+
+import anyio
+import anyio.to_thread
+import pytest
+
+from actorgraph.actors._adapter_loop import call_group
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_exit_waits_for_every_child() -> None:
+    done: list[int] = []
+
+    async def child(n: int) -> None:
+        await anyio.sleep(0.01 * n)
+        done.append(n)
+
+    async with call_group() as group:
+        for n in (3, 1, 2):
+            group.start_soon(child, n)
+    assert sorted(done) == [1, 2, 3]
+
+
+async def test_an_error_in_the_body_cancels_the_children() -> None:
+    cleaned: list[str] = []
+
+    async def child(_: None) -> None:
+        try:
+            await anyio.sleep(30)
+        finally:
+            cleaned.append("child")
+
+    async def body() -> None:
+        async with call_group() as group:
+            group.start_soon(child, None)
+            await anyio.sleep(0.01)
+            raise LookupError("body failed")
+
+    with anyio.fail_after(10):
+        _only(await _raised(body), LookupError)
+    assert cleaned == ["child"]
+
+
+async def test_cancel_respects_shields_inside_a_child() -> None:
+    release = threading.Event()
+    finished: list[str] = []
+
+    def blocking() -> str:
+        release.wait(10)
+        return "thread done"
+
+    async def child(_: None) -> None:
+        # anyio waits for a worker thread in a shielded scope: a cancel must not
+        # abandon the thread.
+        finished.append(await anyio.to_thread.run_sync(blocking))
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+            await anyio.sleep(0.05)
+            group.cancel()
+            release.set()
+    assert finished == ["thread done"]
+
+
+async def test_cancelling_the_waiting_task_cancels_and_waits_for_the_children() -> None:
+    cleaned: list[str] = []
+
+    async def child(_: None) -> None:
+        try:
+            await anyio.sleep(30)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.01)
+            cleaned.append("child")
+
+    with anyio.fail_after(10):
+        with anyio.CancelScope() as outer:
+            async with call_group() as group:
+                group.start_soon(child, None)
+                await anyio.sleep(0.01)
+                outer.cancel()
+        assert outer.cancelled_caught
+    assert cleaned == ["child"]
+
+
+async def test_a_childs_base_exception_is_raised_on_exit() -> None:
+    class Stop(BaseException):
+        pass
+
+    async def child(_: None) -> None:
+        raise Stop
+
+    async def sleeper(_: None) -> None:
+        await anyio.sleep(30)
+
+    async def body() -> None:
+        async with call_group() as group:
+            group.start_soon(sleeper, None)
+            group.start_soon(child, None)
+
+    with anyio.fail_after(10):
+        _only(await _raised(body), Stop)
+
+
+async def _raised(body: Callable[[], Awaitable[None]]) -> BaseException:
+    try:
+        await body()
+    except BaseException as exc:
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+def _only(error: BaseException, kind: type[BaseException]) -> None:
+    """``error`` is ``kind``, or (trio's nurseries group errors) a group of just it."""
+    inner = getattr(error, "exceptions", None)
+    if inner is not None:
+        assert [type(e) for e in inner] == [kind]
+    else:
+        assert type(error) is kind
