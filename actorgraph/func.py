@@ -16,10 +16,10 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-import anyio.to_thread
 from typing_extensions import ParamSpec
 
 from actorgraph._drawing import Graph
+from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors.pregel._call import CallFuture, SyncTaskCall, call_task, run_with_calls
 from actorgraph.actors.pregel._node import _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
@@ -237,7 +237,7 @@ def _entry_call(func: Callable[..., Any]) -> Callable[[Task], Awaitable[Any]]:
                 return await bound()
             # Always a worker thread, even alone under invoke(): the function
             # may wait on its tasks, which need the loop to run.
-            return await anyio.to_thread.run_sync(bound)
+            return await run_sync_in_worker(bound)
 
         return await run_with_calls(task, body)
 

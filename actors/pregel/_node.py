@@ -20,9 +20,9 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-import anyio.to_thread
 
 from actorgraph.actors._adapter_loop import loop_hidden
+from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
@@ -161,7 +161,7 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
         if run.private_loop and run.alone:
             with loop_hidden():
                 return bound(task)()
-        result = await anyio.to_thread.run_sync(bound(task))
+        result = await run_sync_in_worker(bound(task))
         if run.failed is None:
             # The thread could not be stopped: what it returns after the run
             # was cancelled is dropped here, so no durability mode keeps it.
