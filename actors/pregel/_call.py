@@ -33,9 +33,9 @@ from typing import Any, Generic, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-import anyio.to_thread
 
 from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running
+from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors._portal import in_worker_thread, run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
 from actorgraph.actors.pregel._cache import store as cache_store
@@ -87,7 +87,7 @@ class SyncTaskCall:
 
     async def __call__(self, task: Task) -> Any:
         args, kwargs = task.input
-        return await anyio.to_thread.run_sync(functools.partial(self.func, *args, **kwargs))
+        return await run_sync_in_worker(functools.partial(self.func, *args, **kwargs))
 
 
 class CallFuture(Generic[T]):
