@@ -172,7 +172,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 bumped.append(key)
                 if channel.is_available():
                     updated.add(key)
-    run.written_last = pending.keys()
+    # The names only: the written values are not kept alive while the next step runs.
+    run.written_last = tuple(pending)
 
     if not sends and updated.isdisjoint(run.spec.trigger_set):
         for key in run.spec.finish_keys:

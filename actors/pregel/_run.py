@@ -32,7 +32,7 @@ from actorgraph.channels._errors import (
 from actorgraph.channels.base import BaseChannel
 from actorgraph.store._config import RunnableConfig
 
-__all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunSupervisor"]
+__all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunChannels", "RunSupervisor"]
 
 START = "__start__"
 DEFAULT_RECURSION_LIMIT = 25
@@ -43,25 +43,38 @@ _logger = structlog.get_logger("actorgraph.pregel")
 _log_enabled = structlog.is_configured
 
 
+_NO_MODES: frozenset[str] = frozenset()
+
+
 def _no_op(_chunk: Any) -> None:
     return None
 
 
-class _RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
-    """A run's channels, each copied from its prototype the first time it is used.
+class RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
+    """A run's channels, shared with the compiled graph until the run changes them.
 
-    A run that touches five channels of a graph with thousands pays for five.
+    ``channels[key]`` is the run's own channel, copied from the graph's
+    prototype the first time it is asked for: code that may change a channel
+    (update, consume, finish) goes through it. :meth:`read` gives the run's own
+    channel when there is one, else the prototype itself, which the caller only
+    reads. A run that reads a wide state and writes two keys copies two
+    channels; concurrent runs of one graph never share a channel they write.
     """
 
-    __slots__ = ("_prototypes",)
+    __slots__ = ("prototypes",)
 
     def __init__(self, prototypes: dict[str, BaseChannel[Any, Any, Any]]) -> None:
         super().__init__()
-        self._prototypes = prototypes
+        self.prototypes = prototypes
 
     def __missing__(self, key: str) -> BaseChannel[Any, Any, Any]:
-        channel = self[key] = self._prototypes[key].copy()
+        channel = self[key] = self.prototypes[key].copy()
         return channel
+
+    def read(self, key: str) -> BaseChannel[Any, Any, Any]:
+        """The channel ``key`` for reading only: the run's copy, or the shared prototype."""
+        channel = self.get(key)
+        return self.prototypes[key] if channel is None else channel
 
 
 class RunSupervisor:
@@ -72,7 +85,56 @@ class RunSupervisor:
     the writes in task order and emits stream events. Nothing here outlives
     the call that drives it: cancelling the caller cancels the step's tasks,
     and their partial writes are dropped.
+
+    Thousands of runs may wait in flight at once, so a run is kept small: slots
+    instead of a ``__dict__``, and what most runs never use (the runtime, the
+    per-feature dicts, the interrupt lists) is made on first use.
     """
+
+    __slots__ = (
+        "__weakref__",
+        "_child_runs",
+        "_extras",
+        "_interrupt_counts",
+        "_run_key",
+        "_runtime",
+        "alone",
+        "breakpoint",
+        "bus",
+        "cache",
+        "call_key",
+        "channels",
+        "config",
+        "context",
+        "durable",
+        "failed",
+        "inline_sync",
+        "interrupt_after",
+        "interrupt_before",
+        "interrupts",
+        "last_tasks",
+        "limit",
+        "limiter",
+        "modes",
+        "ns",
+        "ns_str",
+        "output_keys",
+        "output_set",
+        "paused",
+        "private_loop",
+        "seen",
+        "sends",
+        "spec",
+        "step",
+        "stop",
+        "store",
+        "updated",
+        "version",
+        "versions",
+        "views",
+        "writer",
+        "written_last",
+    )
 
     def __init__(
         self,
@@ -94,15 +156,17 @@ class RunSupervisor:
         self.config = config
         self.bus = bus
         self.ns = ns
-        self.ns_str = "|".join(ns)
+        self.ns_str = "|".join(ns) if ns else ""
         # Task ids (and what is derived from them: interrupt ids, invented
         # message ids) are unique per run; a run resumed from a checkpoint
-        # must give its key back to get the same ids again.
-        self.run_key = str(config.get("run_id") or uuid.uuid4())
+        # must give its key back to get the same ids again. Made on first use.
+        run_id = config.get("run_id")
+        self._run_key: str | None = str(run_id) if run_id else None
         self.store = store
         self.cache = cache
         if output_keys is None:
             self.output_keys: tuple[str, ...] = spec.output_keys
+            self.output_set = spec.output_set
         else:
             self.output_keys = (
                 (output_keys,) if isinstance(output_keys, str) else tuple(output_keys)
@@ -113,14 +177,14 @@ class RunSupervisor:
                     f"output_keys names {unknown!r}, which the graph does not have; its keys "
                     f"are {', '.join(spec.output_keys)}."
                 )
-        self.output_set = frozenset(self.output_keys)
-        self.modes: frozenset[str] = bus.modes if bus is not None else frozenset()
+            self.output_set = frozenset(self.output_keys)
+        self.modes: frozenset[str] = bus.modes if bus is not None else _NO_MODES
         # Which variant of each node's call this run uses (NodeSpec.variants):
         # decided once per run, so a plain run pays one attribute read per task.
         self.call_key: str | None = "messages" if "messages" in self.modes else None
         if config.get("callbacks"):
             self.call_key = "traced+messages" if self.call_key else "traced"
-        self.channels: dict[str, BaseChannel[Any, Any, Any]] = _RunChannels(spec.channels)
+        self.channels: RunChannels = RunChannels(spec.channels)
         self.versions: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {}
         self.version = 0
@@ -148,27 +212,78 @@ class RunSupervisor:
             "max_concurrency"
         )
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
-        self.writer: Callable[[Any], None] = self._custom if "custom" in self.modes else _no_op
-        self.runtime: Runtime[Any] = Runtime(
-            context=context, store=store, stream_writer=self.writer
-        )
+        self.writer: Callable[[Any], None] = _no_op
+        if bus is not None:
+            self.writer = bus.custom_writer() or self._custom
+        self.context = context
+        self._runtime: Runtime[Any] | None = None
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
-        self.interrupts: list[Interrupt] = []
+        # Empty tuples until something pauses; replaced, never mutated in place.
+        self.interrupts: Sequence[Interrupt] = ()
         self.breakpoint: str | None = None
-        self.last_tasks: list[Task] = []
-        # Per-run state of facade features (for example message ids already
-        # streamed), keyed by the feature; the engine itself never reads it.
-        self.extras: dict[str, Any] = {}
+        self.last_tasks: Sequence[Task] = ()
+        self._extras: dict[str, Any] | None = None
         # Set by the graph when the run has a checkpointer and a thread.
         self.durable: RunDurability | None = None
-        self.interrupt_counts: dict[str, int] = {}
-        self.child_runs: dict[str, int] = {}
+        self._interrupt_counts: dict[str, int] | None = None
+        self._child_runs: dict[str, int] | None = None
         # The tasks of the current step that paused, with their interrupts.
-        self.paused: list[tuple[Task, Sequence[Interrupt]]] = []
+        self.paused: Sequence[tuple[Task, Sequence[Interrupt]]] = ()
         self.failed: Task | None = None
         # Wide state views kept across steps (see _views.py); None until used.
         self.views: StateViews | None = None
+
+    @property
+    def run_key(self) -> str:
+        """The key task ids are derived from (the config's ``run_id``, else random)."""
+        key = self._run_key
+        if key is None:
+            key = self._run_key = str(uuid.uuid4())
+        return key
+
+    @run_key.setter
+    def run_key(self, key: str) -> None:
+        self._run_key = key
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        """The :class:`Runtime` nodes of this run receive (context, store, writer)."""
+        runtime = self._runtime
+        if runtime is None:
+            runtime = self._runtime = Runtime(
+                context=self.context, store=self.store, stream_writer=self.writer
+            )
+        return runtime
+
+    @runtime.setter
+    def runtime(self, runtime: Runtime[Any]) -> None:
+        self._runtime = runtime
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Per-run state of facade features (for example message ids already
+        streamed), keyed by the feature; the engine itself never reads it."""
+        extras = self._extras
+        if extras is None:
+            extras = self._extras = {}
+        return extras
+
+    @property
+    def interrupt_counts(self) -> dict[str, int]:
+        """How many ``interrupt()`` calls each task (by id) has made so far."""
+        counts = self._interrupt_counts
+        if counts is None:
+            counts = self._interrupt_counts = {}
+        return counts
+
+    @property
+    def child_runs(self) -> dict[str, int]:
+        """How many graph runs each task (by id) has started inside this run."""
+        runs = self._child_runs
+        if runs is None:
+            runs = self._child_runs = {}
+        return runs
 
     # -- stream -------------------------------------------------------------------
 
@@ -286,7 +401,7 @@ class RunSupervisor:
         seen = self.seen.get(name) or {}
         node = self.spec.nodes[name]
         return any(
-            self.versions.get(t, 0) > seen.get(t, 0) and self.channels[t].is_available()
+            self.versions.get(t, 0) > seen.get(t, 0) and self.channels.read(t).is_available()
             for t in node.triggers
         )
 
@@ -302,11 +417,11 @@ class RunSupervisor:
         channels = self.channels
         single = self.spec.single_channel
         if single is not None and self.output_keys == (single,):
-            channel = channels[single]
+            channel = channels.read(single)
             return channel.get() if channel.is_available() else None
         out: dict[str, Any] = {}
         for key in self.output_keys:
-            channel = channels[key]
+            channel = channels.read(key)
             if channel.is_available():
                 out[key] = channel.get()
         return out
@@ -367,31 +482,81 @@ class RunSupervisor:
         the step's writes are dropped).
         """
         durable = self.durable
-        if durable is None:
-            return await self._tick(None)
-        try:
-            going = await self._tick(durable)
-        except BaseException:
-            await durable.finish()
-            raise
-        if not going:
-            await durable.finish()
-        return going
-
-    async def _tick(self, durable: RunDurability | None) -> bool:
-        if self.step > self.stop:
-            raise self._recursion_error()
-        held: list[tuple[Task, list[Interrupt]]] = []
         if durable is not None:
-            tasks = plan_step(self)
-            held = durable.prepare(tasks)
+            try:
+                going = await self._tick_durable(durable)
+            except BaseException:
+                await durable.finish()
+                raise
+            if not going:
+                await durable.finish()
+            return going
+        tasks = self._plan()
+        if not tasks or not self._begin(tasks, skip=False):
+            return False
+        if self.cache is None and len(tasks) == 1 and not tasks[0].cached:
+            # The common step runs in this frame: a run parked in a node (a
+            # model call, a gate) holds one engine frame, not four.
+            task = tasks[0]
+            self.failed = None
+            self.alone = True
+            try:
+                await run_task(task)
+            except BaseException as exc:
+                if not self._lone_paused(task, exc):
+                    raise
+            else:
+                task.done = True
+                if self.modes:
+                    await self._lone_done(task)
         else:
-            tasks = plan_step(self)
+            await self._run_tasks(tasks)
+        if self.interrupts:
+            self._emit_interrupts()
+            return False
+        return self._advance(tasks, self._apply(tasks))
+
+    async def _tick_durable(self, durable: RunDurability) -> bool:
+        tasks = self._plan()
+        held = durable.prepare(tasks)
         if not tasks:
             return False
-        skip = durable is not None and durable.skip_before
-        if durable is not None:
-            durable.skip_before = False
+        skip = durable.skip_before
+        durable.skip_before = False
+        if not self._begin(tasks, skip=skip):
+            return False
+        running = tasks
+        if held:
+            waiting = {id(task) for task, _ in held}
+            running = [task for task in tasks if id(task) not in waiting]
+        try:
+            if running:
+                await self._run_tasks(running)
+        except BaseException as exc:
+            failed = self.failed
+            error = (failed, exc) if failed is not None and isinstance(exc, Exception) else None
+            await durable.save_pending(running, self.paused, error)
+            raise
+        if held:
+            order = {id(task): i for i, task in enumerate(tasks)}
+            self.paused = sorted([*self.paused, *held], key=lambda pair: order[id(pair[0])])
+            self.interrupts = [i for _, ints in self.paused for i in ints]
+        if self.interrupts:
+            await durable.save_pending(running, self.paused)
+            self._emit_interrupts()
+            return False
+        durable.check_writes(tasks)
+        updated = self._apply(tasks)
+        await durable.save("loop", tasks)
+        return self._advance(tasks, updated)
+
+    def _plan(self) -> list[Task]:
+        if self.step > self.stop:
+            raise self._recursion_error()
+        return plan_step(self)
+
+    def _begin(self, tasks: list[Task], *, skip: bool) -> bool:
+        """Stop at a static breakpoint before ``tasks`` (False), else announce them."""
         if (
             self.interrupt_before
             and not skip
@@ -412,43 +577,24 @@ class RunSupervisor:
                         "triggers": task.triggers,
                     },
                 )
-        self.paused = []
-        if durable is None:
-            await self._run_tasks(tasks)
-        else:
-            running = tasks
-            if held:
-                waiting = {id(task) for task, _ in held}
-                running = [task for task in tasks if id(task) not in waiting]
-            try:
-                if running:
-                    await self._run_tasks(running)
-            except BaseException as exc:
-                failed = self.failed
-                error = (failed, exc) if failed is not None and isinstance(exc, Exception) else None
-                await durable.save_pending(running, self.paused, error)
-                raise
-            if held:
-                self.paused.extend(held)
-                order = {id(task): i for i, task in enumerate(tasks)}
-                self.paused.sort(key=lambda pair: order[id(pair[0])])
-                self.interrupts = [i for _, ints in self.paused for i in ints]
-            if self.interrupts:
-                await durable.save_pending(running, self.paused)
-            else:
-                durable.check_writes(tasks)
-        if self.interrupts:
-            payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
-            for mode in ("updates", "values"):
-                if mode in modes:
-                    self.bus.emit(self.ns, mode, payload)  # type: ignore[union-attr]
-            return False
+        self.paused = ()
+        return True
+
+    def _emit_interrupts(self) -> None:
+        payload: dict[str, Any] = {"__interrupt__": tuple(self.interrupts)}
+        for mode in ("updates", "values"):
+            if mode in self.modes:
+                self.bus.emit(self.ns, mode, payload)  # type: ignore[union-attr]
+
+    def _apply(self, tasks: list[Task]) -> set[str]:
         updated = apply_writes(self, tasks)
-        if "values" in modes and not updated.isdisjoint(self.output_set):
+        if "values" in self.modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_tasks = tasks
-        if durable is not None:
-            await durable.save("loop", tasks)
+        return updated
+
+    def _advance(self, tasks: list[Task], updated: set[str]) -> bool:
+        """Close the step whose writes were applied; False at a breakpoint after it."""
         if _log_enabled():
             _logger.debug(
                 "run.step",
@@ -480,37 +626,59 @@ class RunSupervisor:
         return any(task.name in names for task in tasks)
 
     async def _run_tasks(self, tasks: list[Task]) -> None:
-        if self.cache is not None:
-            keys = await cache_lookup(self.cache, tasks)
+        cache = self.cache
+        if cache is not None:
+            keys = await cache_lookup(cache, tasks)
             await self._execute(tasks)
-            await cache_store(self.cache, tasks, keys)
+            await cache_store(cache, tasks, keys)
         else:
             await self._execute(tasks)
 
     async def _execute(self, tasks: list[Task]) -> None:
-        self.failed = None
-        sink = self.bus.sink if self.bus is not None else None
         if len(tasks) == 1 and not tasks[0].cached:
-            task = tasks[0]
-            self.alone = True
-            try:
-                await run_task(task)
-            except GraphInterrupt as exc:
-                self.interrupts.extend(exc.interrupts)
-                self.paused.append((task, exc.interrupts))
-                return
-            except ParentCommand as exc:
-                raise self._no_parent(task, exc) from None
-            except BaseException:
-                self.failed = task
+            await self._run_one(tasks[0])
+        else:
+            await self._run_all(tasks)
+
+    async def _run_one(self, task: Task) -> None:
+        """Run the only task of a step in this task (no task group)."""
+        self.failed = None
+        self.alone = True
+        try:
+            await run_task(task)
+        except BaseException as exc:
+            if not self._lone_paused(task, exc):
                 raise
+        else:
             task.done = True
             if self.modes:
-                self._task_done(task)
-                if isinstance(sink, BoundedSink):
-                    await sink.flush()
-            return
+                await self._lone_done(task)
+
+    def _lone_paused(self, task: Task, exc: BaseException) -> bool:
+        """Whether the step's only task paused (recorded here); else mark it failed.
+
+        A command for a parent this graph does not have raises its own error here.
+        """
+        if isinstance(exc, GraphInterrupt):
+            self.interrupts = [*self.interrupts, *exc.interrupts]
+            self.paused = ((task, exc.interrupts),)
+            return True
+        if isinstance(exc, ParentCommand):
+            raise self._no_parent(task, exc) from None
+        self.failed = task
+        return False
+
+    async def _lone_done(self, task: Task) -> None:
+        self._task_done(task)
+        sink = self.bus.sink  # type: ignore[union-attr]
+        if isinstance(sink, BoundedSink):
+            await sink.flush()
+
+    async def _run_all(self, tasks: list[Task]) -> None:
+        """Run a step's tasks concurrently; the first failure cancels the others."""
+        self.failed = None
         self.alone = False
+        sink = self.bus.sink if self.bus is not None else None
         done = [task.cached for task in tasks]
         released = 0
         while released < len(tasks) and done[released]:
@@ -552,9 +720,10 @@ class RunSupervisor:
             for index, task in enumerate(tasks):
                 if not task.cached:
                     group.start_soon(one, index, task, group.cancel_scope)
-        for index in sorted(paused):
-            self.interrupts.extend(paused[index])
-            self.paused.append((tasks[index], paused[index]))
+        if paused:
+            order = sorted(paused)
+            self.interrupts = [*self.interrupts, *(i for index in order for i in paused[index])]
+            self.paused = [*self.paused, *((tasks[index], paused[index]) for index in order)]
         if errors:
             error = errors[0]
             if isinstance(error, ParentCommand):

@@ -59,6 +59,26 @@ class StreamBus:
             chunk = payload if self.single else (mode, payload)
         self.sink(chunk)
 
+    def custom_writer(self) -> Callable[[Any], None] | None:
+        """The ``custom`` stream writer with the filter and shape decided once, not
+        per chunk (custom chunks reach the caller from any depth); None for the
+        shapes that go through :meth:`emit`. The sink is looked up per chunk: a
+        live stream sets it when it starts, after the run and its writer exist."""
+        if "custom" not in self.modes:
+            return _drop
+        if self.single and not self.subgraphs:
+            sink = self.sink
+            # A live stream's sink is in place before its run starts: call it directly.
+            return sink if isinstance(sink, BoundedSink) else self._emit_bare
+        return None
+
+    def _emit_bare(self, payload: Any) -> None:
+        self.sink(payload)
+
+
+def _drop(_payload: Any) -> None:
+    return None
+
 
 class BoundedSink:
     """A sink into a bounded channel, for a run that streams live.
@@ -72,9 +92,12 @@ class BoundedSink:
 
     __slots__ = ("_loop_thread", "overflow", "send")
 
-    def __init__(self, send: Channel[Any]) -> None:
-        self.send = send
+    def __init__(self) -> None:
         self.overflow: deque[Any] = deque()
+
+    def bind(self, send: Channel[Any]) -> None:
+        """Deliver into ``send``, from the event loop this is called on."""
+        self.send = send
         self._loop_thread = threading.get_ident()
 
     def __call__(self, chunk: Any) -> None:
@@ -96,10 +119,8 @@ class BoundedSink:
             await self.send.send_all(self.overflow)
 
 
-async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
-    sink = BoundedSink(send)
-    assert run.bus is not None  # noqa: S101 - streams always have a bus
-    run.bus.sink = sink
+async def _drive(run: RunSupervisor, input: Any, sink: BoundedSink, send: Channel[Any]) -> None:
+    sink.bind(send)
     try:
         await run.start(input)
         await sink.flush()
@@ -115,10 +136,11 @@ async def _drive(run: RunSupervisor, input: Any, send: Channel[Any]) -> None:
 async def _receive_all(producer: DetachedProducer[Any]) -> AsyncIterator[Any]:
     while True:
         try:
-            chunk = await producer.receive()
+            batch = await producer.receive_batch()
         except StopAsyncIteration:
             return
-        yield chunk
+        for chunk in batch:
+            yield chunk
 
 
 class RunStream:
@@ -158,14 +180,29 @@ class RunStream:
         self._input = input
         # The producer must not hold this stream: dropping the stream (a
         # ``break``) is what cancels the run.
+        # Half the buffer waits in the producer's channel, half in the batch
+        # the consumer took last (see ``_batch``).
+        sink = BoundedSink()
+        bus = run.bus
+        assert bus is not None  # noqa: S101 - streams always have a bus
+        if run.writer == bus._emit_bare:
+            # Not wrapped by a layer above: the writer is the sink itself, one
+            # call per custom chunk.
+            run.writer = sink
+        bus.sink = sink
         self._producer: DetachedProducer[Any] = DetachedProducer(
-            functools.partial(_drive, run, input), STREAM_BUFFER
+            functools.partial(_drive, run, input, sink), STREAM_BUFFER // 2
         )
         self._thread = threading.get_ident()
         # A layer above may reshape the chunks on their way out (observed runs
         # report them and turn custom chunks into events): a generator over
         # the raw chunks, closed with the stream.
         self._chunks = transform(_receive_all(self._producer)) if transform else None
+        # The chunks taken at the last wake-up, last first: each __anext__ pops
+        # one without touching the producer's channel. Taking the whole channel
+        # at once lets the run refill it meanwhile: together at most
+        # STREAM_BUFFER chunks wait for the consumer.
+        self._batch: list[Any] = []
 
     @property
     def run(self) -> RunSupervisor:
@@ -176,15 +213,19 @@ class RunStream:
         return self
 
     async def __anext__(self) -> Any:
+        batch = self._batch
+        if batch:
+            return batch.pop()
         if self._chunks is not None:
             return await self._chunks.__anext__()
-        channel = self._producer.channel
-        if channel.ready:
-            return channel.take()
-        return await self._producer.receive()
+        batch = await self._producer.receive_batch()
+        batch.reverse()
+        self._batch = batch
+        return batch.pop()
 
     async def aclose(self) -> None:
         """Cancel the run if it still runs and wait until it has finished."""
+        self._batch = []
         if self._chunks is not None:
             await self._chunks.aclose()
         await self._producer.aclose()

@@ -132,7 +132,7 @@ class Task:
             pending.setdefault(key, []).append(value)
         out: dict[str, Any] = {}
         for key in keys:
-            channel = channels[key]
+            channel = channels.read(key)  # copied below before it changes
             values = pending.get(key)
             if values is not None:
                 base = channel

@@ -52,7 +52,8 @@ def _build(run: RunSupervisor, node: NodeSpec) -> dict[str, Any]:
     channels = run.channels
     out: dict[str, Any] = {}
     for key, plain in node.read_plan:
-        channel = channels[key]
+        # Read only: a channel the run never wrote stays the graph's own.
+        channel = channels.read(key)
         if plain:
             # For these channels get() is this slot (see value_is_plain).
             got = channel.value  # type: ignore[attr-defined]
