@@ -46,7 +46,8 @@ def plan_step(run: RunSupervisor) -> list[Task]:
                 names.update(found)
         if names is not None:
             candidates = sorted(names)
-        input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+        # Tasks that read the same keys share one read (made on first need).
+        input_cache: dict[tuple[str, ...], dict[str, Any]] | None = None
         for name in candidates:
             node = spec.nodes[name]
             seen = run.seen.get(name)
@@ -59,9 +60,13 @@ def plan_step(run: RunSupervisor) -> list[Task]:
             reads = node.reads
             value: Any = None
             if reads is not None:
-                cached = input_cache.get(reads)
+                cached = input_cache.get(reads) if input_cache is not None else None
                 if cached is None:
-                    cached = input_cache[reads] = read_state(run, node)
+                    cached = read_state(run, node)
+                    if input_cache is None:
+                        input_cache = {reads: cached}
+                    else:
+                        input_cache[reads] = cached
                 # Each task gets its own dict: a node that mutates its input must
                 # not change what its siblings see.
                 value = dict(cached)
@@ -102,6 +107,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
     run.version += 1
     version = run.version
     seen = run.seen
+    spec = run.spec
+    consume_keys = spec.consume_keys
     # Every channel whose version moves, for the run's cached state views.
     bumped: list[str] = []
     for task in tasks:
@@ -111,7 +118,7 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 node_seen = seen[task.name] = {}
             for trigger in task.triggers:
                 node_seen[trigger] = versions.get(trigger, 0)
-                if channels[trigger].consume():
+                if trigger in consume_keys and channels[trigger].consume():
                     versions[trigger] = version
                     bumped.append(trigger)
 
@@ -164,8 +171,9 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
 
     # A channel written last step may hold a value that lives for one step
     # (EphemeralValue, a non-accumulating Topic): tell it a step has passed.
+    step_scoped = spec.step_scoped
     for key in run.written_last:
-        if key not in pending:
+        if key in step_scoped and key not in pending:
             channel = channels[key]
             if channel.is_available() and channel.update(()):
                 versions[key] = version
@@ -175,8 +183,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
     # The names only: the written values are not kept alive while the next step runs.
     run.written_last = tuple(pending)
 
-    if not sends and updated.isdisjoint(run.spec.trigger_set):
-        for key in run.spec.finish_keys:
+    if not sends and updated.isdisjoint(spec.trigger_set):
+        for key in spec.finish_keys:
             channel = channels[key]
             if channel.finish():
                 versions[key] = version

@@ -491,9 +491,16 @@ class RunSupervisor:
             if not going:
                 await durable.finish()
             return going
-        tasks = self._plan()
-        if not tasks or not self._begin(tasks, skip=False):
+        if self.step > self.stop:
+            raise self._recursion_error()
+        tasks = plan_step(self)
+        if not tasks:
             return False
+        if self.interrupt_before or self.modes:
+            if not self._begin(tasks, skip=False):
+                return False
+        else:
+            self.paused = ()  # what _begin does when it has nothing to announce
         if self.cache is None and len(tasks) == 1 and not tasks[0].cached:
             # The common step runs in this frame: a run parked in a node (a
             # model call, a gate) holds one engine frame, not four.
@@ -588,7 +595,8 @@ class RunSupervisor:
 
     def _apply(self, tasks: list[Task]) -> set[str]:
         updated = apply_writes(self, tasks)
-        if "values" in self.modes and not updated.isdisjoint(self.output_set):
+        modes = self.modes
+        if modes and "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_tasks = tasks
         return updated

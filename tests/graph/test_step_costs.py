@@ -1,0 +1,100 @@
+"""The engine's per-step shortcuts give what the general step gives.
+
+``apply_writes`` revisits, the step after a write, only the channels that may
+change when a step passes without a write (``GraphSpec.step_scoped``), and asks
+``consume()`` only of triggers whose channel overrides it
+(``GraphSpec.consume_keys``). Each test runs the shortcut against the general
+behaviour (every channel revisited, every trigger asked) and compares.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from hypothesis import given, settings
+from typing_extensions import TypedDict
+
+from actorgraph.channels import EphemeralValue, LastValue
+from actorgraph.channels.base import MISSING
+from actorgraph.graph import END, START, StateGraph
+from tests.strategies import wide_programs
+
+
+class _Blink(LastValue[int]):
+    """A user channel built on LastValue whose value lasts one step."""
+
+    __slots__ = ()
+
+    def update(self, values: Sequence[int]) -> bool:
+        if values:
+            return super().update(values)
+        if self.value is MISSING:
+            return False
+        self.value = MISSING
+        return True
+
+
+class _State(TypedDict, total=False):
+    a: int
+    total: Annotated[int, operator.add]
+    flash: Annotated[int, EphemeralValue]
+    blink: Annotated[int, _Blink]
+
+
+def _chain(program: list[dict[str, int]], *, general: bool) -> tuple[list[Any], Any]:
+    seen: list[Any] = []
+    builder = StateGraph(_State)
+    previous = START
+    for index, writes in enumerate(program):
+
+        def node(state: _State, writes: dict[str, int] = writes) -> dict[str, int]:
+            seen.append(sorted(state.items()))
+            return writes
+
+        builder.add_node(f"n{index}", node)
+        builder.add_edge(previous, f"n{index}")
+        previous = f"n{index}"
+    builder.add_edge(previous, END)
+    app = builder.compile()
+    if general:
+        spec = app.spec
+        spec.step_scoped = frozenset(spec.channels)
+        spec.consume_keys = frozenset(spec.channels)
+    return seen, app.invoke({"a": 0})
+
+
+def test_only_channels_that_can_change_on_their_own_are_revisited() -> None:
+    app = StateGraph(_State).add_node("n", lambda s: {}).add_edge(START, "n").compile()
+    scoped = app.spec.step_scoped
+    # LastValue and reducers ignore a step without writes; a subclass that
+    # overrides update() may not, so it is revisited like EphemeralValue.
+    assert "a" not in scoped
+    assert "total" not in scoped
+    assert {"flash", "blink"} <= scoped
+
+
+def test_a_one_step_value_is_gone_a_step_later() -> None:
+    program = [{"a": 1, "total": 2, "flash": 3, "blink": 4}, {}, {}]
+    seen, out = _chain(program, general=False)
+    assert seen[1] == [("a", 1), ("blink", 4), ("flash", 3), ("total", 2)]
+    assert seen[2] == [("a", 1), ("total", 2)]
+    assert out == {"a": 1, "total": 2}
+    assert (seen, out) == _chain(program, general=True)
+
+
+def _programs() -> Any:
+    keys = ["a", "total", "flash", "blink"]
+    return wide_programs().map(
+        lambda program: [
+            {keys[int(key[1:]) % 4] if key.startswith("k") else key: value for key, value in step}
+            for step in program
+        ]
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(_programs())
+def test_shortcuts_match_the_general_step(program: list[dict[str, int]]) -> None:
+    assert _chain(program, general=False) == _chain(program, general=True)
