@@ -152,13 +152,19 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
             task.fresh = None
 
     updated: set[str] = set()
+    own = channels.get
+    prototypes = channels.prototypes
     for key, values in pending.items():
         entry = fresh.get(key) if fresh is not None else None
         if entry is not None:
             channel = channels[key] = entry.channel
             changed = entry.changed
         else:
-            channel = channels[key]
+            channel = own(key)
+            if channel is None:
+                # The run's first write to it: its own copy (RunChannels.__missing__
+                # inlined, as the input step makes one per key).
+                channel = channels[key] = prototypes[key].copy()
             try:
                 changed = channel.update(values)
             except InvalidUpdateError as exc:

@@ -29,7 +29,7 @@ from actorgraph.channels._errors import (
     ParentCommand,
     create_error_message,
 )
-from actorgraph.channels.base import BaseChannel
+from actorgraph.channels.base import MISSING, BaseChannel
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunChannels", "RunSupervisor"]
@@ -420,9 +420,18 @@ class RunSupervisor:
             channel = channels.read(single)
             return channel.get() if channel.is_available() else None
         out: dict[str, Any] = {}
+        own = channels.get
+        prototypes = channels.prototypes
+        plain = self.spec.plain_keys
         for key in self.output_keys:
-            channel = channels.read(key)
-            if channel.is_available():
+            found = own(key)
+            channel = prototypes[key] if found is None else found
+            if key in plain:
+                # For these channels get() is this slot (see value_is_plain).
+                value = channel.value  # type: ignore[attr-defined]
+                if value is not MISSING:
+                    out[key] = value
+            elif channel.is_available():
                 out[key] = channel.get()
         return out
 
@@ -537,7 +546,9 @@ class RunSupervisor:
             waiting = {id(task) for task, _ in held}
             running = [task for task in tasks if id(task) not in waiting]
         try:
-            if running:
+            if len(running) == 1 and self.cache is None and not running[0].cached:
+                await self._run_one(running[0])
+            elif running:
                 await self._run_tasks(running)
         except BaseException as exc:
             failed = self.failed

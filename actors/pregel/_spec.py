@@ -195,3 +195,7 @@ class GraphSpec:
             for key, channel in self.channels.items()
             if type(channel).update not in _KEEPS_ON_EMPTY
         )
+        # Channels whose value is their ``value`` slot, for readers of many keys.
+        self.plain_keys = frozenset(
+            key for key, channel in self.channels.items() if value_is_plain(channel)
+        )
