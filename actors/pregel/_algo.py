@@ -9,6 +9,8 @@ from actorgraph.actors.pregel._task import PULL, PUSH, Task
 from actorgraph.actors.pregel._types import Send
 from actorgraph.actors.pregel._views import read_state, refresh_views
 from actorgraph.channels._errors import InvalidUpdateError
+from actorgraph.channels.base import MISSING
+from actorgraph.channels.last_value import LastValue
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -162,9 +164,20 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
         else:
             channel = own(key)
             if channel is None:
-                # The run's first write to it: its own copy (RunChannels.__missing__
-                # inlined, as the input step makes one per key).
-                channel = channels[key] = prototypes[key].copy()
+                prototype = prototypes[key]
+                if type(prototype) is LastValue and len(values) == 1:
+                    # The run's first write to a plain key (the input writes one
+                    # per key): a channel made holding the value is exactly
+                    # copy-then-update, in one call.
+                    value = values[0]
+                    channels[key] = prototype.from_checkpoint(value)
+                    versions[key] = version
+                    bumped.append(key)
+                    if value is not MISSING:
+                        updated.add(key)
+                    continue
+                # Else its own copy (RunChannels.__missing__ inlined).
+                channel = channels[key] = prototype.copy()
             try:
                 changed = channel.update(values)
             except InvalidUpdateError as exc:

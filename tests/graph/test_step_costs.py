@@ -103,3 +103,40 @@ def _programs() -> Any:
 @given(_programs())
 def test_shortcuts_match_the_general_step(program: list[dict[str, int]]) -> None:
     assert _chain(program, general=False) == _chain(program, general=True)
+
+
+def _input_step(value: Any, *, owned: bool) -> tuple[Any, ...]:
+    """apply_writes for an input step writing ``value`` to ``a`` and 1 to ``total``."""
+    from types import SimpleNamespace
+
+    from actorgraph.actors.pregel._algo import apply_writes
+    from actorgraph.actors.pregel._run import RunChannels
+    from actorgraph.actors.pregel._task import PULL, Task
+
+    app = StateGraph(_State).add_node("n", lambda s: {}).add_edge(START, "n").compile()
+    channels = RunChannels(app.spec.channels)
+    if owned:
+        # The run already has its own channels: the general copy-then-update path.
+        for key, prototype in app.spec.channels.items():
+            channels[key] = prototype.copy()
+    run: Any = SimpleNamespace(
+        spec=app.spec,
+        channels=channels,
+        versions={},
+        version=0,
+        seen={},
+        written_last=(),
+        sends=[],
+        views=None,
+        updated=set(),
+    )
+    task = Task(run, None, START, (PULL, START), (), None)
+    task.writes.extend([("a", value), ("total", 1)])
+    updated = apply_writes(run, [task])
+    state = {key: ch.get() for key, ch in channels.items() if ch.is_available()}
+    return updated, run.versions, state
+
+
+def test_a_first_write_to_a_plain_key_is_the_general_update() -> None:
+    for value in (0, "x", None, [1], MISSING):
+        assert _input_step(value, owned=False) == _input_step(value, owned=True)
