@@ -9,6 +9,8 @@ from actorgraph.actors.pregel._task import PULL, PUSH, Task
 from actorgraph.actors.pregel._types import Send
 from actorgraph.actors.pregel._views import read_state, refresh_views
 from actorgraph.channels._errors import InvalidUpdateError
+from actorgraph.channels.base import MISSING
+from actorgraph.channels.last_value import LastValue
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
@@ -46,7 +48,8 @@ def plan_step(run: RunSupervisor) -> list[Task]:
                 names.update(found)
         if names is not None:
             candidates = sorted(names)
-        input_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+        # Tasks that read the same keys share one read (made on first need).
+        input_cache: dict[tuple[str, ...], dict[str, Any]] | None = None
         for name in candidates:
             node = spec.nodes[name]
             seen = run.seen.get(name)
@@ -59,9 +62,13 @@ def plan_step(run: RunSupervisor) -> list[Task]:
             reads = node.reads
             value: Any = None
             if reads is not None:
-                cached = input_cache.get(reads)
+                cached = input_cache.get(reads) if input_cache is not None else None
                 if cached is None:
-                    cached = input_cache[reads] = read_state(run, node)
+                    cached = read_state(run, node)
+                    if input_cache is None:
+                        input_cache = {reads: cached}
+                    else:
+                        input_cache[reads] = cached
                 # Each task gets its own dict: a node that mutates its input must
                 # not change what its siblings see.
                 value = dict(cached)
@@ -102,6 +109,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
     run.version += 1
     version = run.version
     seen = run.seen
+    spec = run.spec
+    consume_keys = spec.consume_keys
     # Every channel whose version moves, for the run's cached state views.
     bumped: list[str] = []
     for task in tasks:
@@ -111,7 +120,7 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 node_seen = seen[task.name] = {}
             for trigger in task.triggers:
                 node_seen[trigger] = versions.get(trigger, 0)
-                if channels[trigger].consume():
+                if trigger in consume_keys and channels[trigger].consume():
                     versions[trigger] = version
                     bumped.append(trigger)
 
@@ -145,13 +154,30 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
             task.fresh = None
 
     updated: set[str] = set()
+    own = channels.get
+    prototypes = channels.prototypes
     for key, values in pending.items():
         entry = fresh.get(key) if fresh is not None else None
         if entry is not None:
             channel = channels[key] = entry.channel
             changed = entry.changed
         else:
-            channel = channels[key]
+            channel = own(key)
+            if channel is None:
+                prototype = prototypes[key]
+                if type(prototype) is LastValue and len(values) == 1:
+                    # The run's first write to a plain key (the input writes one
+                    # per key): a channel made holding the value is exactly
+                    # copy-then-update, in one call.
+                    value = values[0]
+                    channels[key] = prototype.from_checkpoint(value)
+                    versions[key] = version
+                    bumped.append(key)
+                    if value is not MISSING:
+                        updated.add(key)
+                    continue
+                # Else its own copy (RunChannels.__missing__ inlined).
+                channel = channels[key] = prototype.copy()
             try:
                 changed = channel.update(values)
             except InvalidUpdateError as exc:
@@ -164,8 +190,9 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
 
     # A channel written last step may hold a value that lives for one step
     # (EphemeralValue, a non-accumulating Topic): tell it a step has passed.
+    step_scoped = spec.step_scoped
     for key in run.written_last:
-        if key not in pending:
+        if key in step_scoped and key not in pending:
             channel = channels[key]
             if channel.is_available() and channel.update(()):
                 versions[key] = version
@@ -175,8 +202,8 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
     # The names only: the written values are not kept alive while the next step runs.
     run.written_last = tuple(pending)
 
-    if not sends and updated.isdisjoint(run.spec.trigger_set):
-        for key in run.spec.finish_keys:
+    if not sends and updated.isdisjoint(spec.trigger_set):
+        for key in spec.finish_keys:
             channel = channels[key]
             if channel.finish():
                 versions[key] = version

@@ -29,7 +29,7 @@ from actorgraph.channels._errors import (
     ParentCommand,
     create_error_message,
 )
-from actorgraph.channels.base import BaseChannel
+from actorgraph.channels.base import MISSING, BaseChannel
 from actorgraph.store._config import RunnableConfig
 
 __all__ = ["DEFAULT_RECURSION_LIMIT", "START", "RunChannels", "RunSupervisor"]
@@ -420,9 +420,18 @@ class RunSupervisor:
             channel = channels.read(single)
             return channel.get() if channel.is_available() else None
         out: dict[str, Any] = {}
+        own = channels.get
+        prototypes = channels.prototypes
+        plain = self.spec.plain_keys
         for key in self.output_keys:
-            channel = channels.read(key)
-            if channel.is_available():
+            found = own(key)
+            channel = prototypes[key] if found is None else found
+            if key in plain:
+                # For these channels get() is this slot (see value_is_plain).
+                value = channel.value  # type: ignore[attr-defined]
+                if value is not MISSING:
+                    out[key] = value
+            elif channel.is_available():
                 out[key] = channel.get()
         return out
 
@@ -491,9 +500,16 @@ class RunSupervisor:
             if not going:
                 await durable.finish()
             return going
-        tasks = self._plan()
-        if not tasks or not self._begin(tasks, skip=False):
+        if self.step > self.stop:
+            raise self._recursion_error()
+        tasks = plan_step(self)
+        if not tasks:
             return False
+        if self.interrupt_before or self.modes:
+            if not self._begin(tasks, skip=False):
+                return False
+        else:
+            self.paused = ()  # what _begin does when it has nothing to announce
         if self.cache is None and len(tasks) == 1 and not tasks[0].cached:
             # The common step runs in this frame: a run parked in a node (a
             # model call, a gate) holds one engine frame, not four.
@@ -530,7 +546,9 @@ class RunSupervisor:
             waiting = {id(task) for task, _ in held}
             running = [task for task in tasks if id(task) not in waiting]
         try:
-            if running:
+            if len(running) == 1 and self.cache is None and not running[0].cached:
+                await self._run_one(running[0])
+            elif running:
                 await self._run_tasks(running)
         except BaseException as exc:
             failed = self.failed
@@ -588,7 +606,8 @@ class RunSupervisor:
 
     def _apply(self, tasks: list[Task]) -> set[str]:
         updated = apply_writes(self, tasks)
-        if "values" in self.modes and not updated.isdisjoint(self.output_set):
+        modes = self.modes
+        if modes and "values" in modes and not updated.isdisjoint(self.output_set):
             self.emit_values()
         self.last_tasks = tasks
         return updated

@@ -8,11 +8,18 @@ from typing import TYPE_CHECKING, Any
 from actorgraph.actors.pregel._types import CachePolicy, RetryPolicy
 from actorgraph.actors.pregel._views import WIDE
 from actorgraph.channels.base import BaseChannel, value_is_plain
+from actorgraph.channels.binop import BinaryOperatorAggregate
+from actorgraph.channels.last_value import LastValue, LastValueAfterFinish
 
 if TYPE_CHECKING:
     from actorgraph.actors.pregel._task import Task
 
 __all__ = ["RETURN", "TASKS", "GraphSpec", "NodeSpec", "SeededWrite", "unseeded"]
+
+# update() methods known to return False, changing nothing, when a step brings no write.
+_KEEPS_ON_EMPTY = frozenset(
+    {LastValue.update, LastValueAfterFinish.update, BinaryOperatorAggregate.update}
+)
 
 TASKS = "__pregel_tasks"
 """The write key of a :class:`Send`: the engine turns these into next-step tasks."""
@@ -171,4 +178,24 @@ class GraphSpec:
             key
             for key, channel in self.channels.items()
             if type(channel).finish is not BaseChannel.finish
+        )
+        # Likewise for consume(): a trigger whose channel keeps the default is
+        # not asked after every task it triggered.
+        self.consume_keys = frozenset(
+            key
+            for key, channel in self.channels.items()
+            if type(channel).consume is not BaseChannel.consume
+        )
+        # Channels that may change when a step passes without a write to them
+        # (a one-step value): only these are revisited the step after a write.
+        # Known reducers that ignore an empty update are left out by identity of
+        # their update method; any other channel is revisited, as before.
+        self.step_scoped = frozenset(
+            key
+            for key, channel in self.channels.items()
+            if type(channel).update not in _KEEPS_ON_EMPTY
+        )
+        # Channels whose value is their ``value`` slot, for readers of many keys.
+        self.plain_keys = frozenset(
+            key for key, channel in self.channels.items() if value_is_plain(channel)
         )

@@ -49,14 +49,11 @@ class StateViews:
 
 
 def _build(run: RunSupervisor, node: NodeSpec) -> dict[str, Any]:
-    # Read without copying: a channel the run never wrote is the graph's own.
-    own = run.channels.get
-    shared = run.channels.prototypes
+    channels = run.channels
     out: dict[str, Any] = {}
     for key, plain in node.read_plan:
-        channel = own(key)
-        if channel is None:
-            channel = shared[key]
+        # Read only: a channel the run never wrote stays the graph's own.
+        channel = channels.read(key)
         if plain:
             # For these channels get() is this slot (see value_is_plain).
             got = channel.value  # type: ignore[attr-defined]

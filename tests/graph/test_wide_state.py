@@ -392,11 +392,14 @@ def _stub_run(keys: int) -> Any:
     from actorgraph.actors.pregel._run import RunChannels
     from actorgraph.channels import LastValue
 
-    channels = RunChannels({f"k{i}": LastValue(int, key=f"k{i}") for i in range(keys)})
-    for i in range(keys):
-        channels[f"k{i}"].update([i])
+    channels: dict[str, Any] = {f"k{i}": LastValue(int, key=f"k{i}") for i in range(keys)}
+    for i, channel in enumerate(channels.values()):
+        channel.update([i])
+    # The run owns every channel already, as after a step that wrote them all.
+    run_channels = RunChannels(channels)
+    run_channels.update(channels)
     return SimpleNamespace(
-        channels=channels, version=1, versions=dict.fromkeys(channels, 1), views=None
+        channels=run_channels, version=1, versions=dict.fromkeys(channels, 1), views=None
     )
 
 
