@@ -139,7 +139,7 @@ class RunDurability:
         # What the last checkpoint held, kept up to date step by step.
         self._values: dict[str, Any] = {}
         self._seen: dict[str, dict[str, int]] = {}
-        self._written_before: list[str] = []
+        self._written_before: Sequence[str] = ()
         self._full = True
         # The checkpoint id of each enclosing graph, by namespace (metadata "parents").
         self.parents: dict[str, str] = {}
@@ -402,11 +402,17 @@ class RunDurability:
         ]
 
     def _owned_writes(self, tasks: Sequence[Task]) -> list[tuple[str, list[tuple[str, Any]], str]]:
-        return [
-            (task.id, [*map(_stored_write, task.writes), _DONE_WRITE], path_str(task.path))
-            for task in tasks
-            if task.node is not None or task.name == START
-        ]
+        out = []
+        for task in tasks:
+            if task.node is None and task.name != START:
+                continue
+            stored = [
+                write if type(write[1]) is not SeededWrite else (write[0], write[1].value)
+                for write in task.writes
+            ]
+            stored.append(_DONE_WRITE)
+            out.append((task.id, stored, path_str(task.path)))
+        return out
 
     def _checkpoint(
         self, checkpoint_id: str, tasks: Sequence[Task] | None = None, *, copy: bool = True
@@ -439,24 +445,25 @@ class RunDurability:
             # A channel changes only with its version: through the writes of
             # the step, the triggers it consumed, the one-step values of the
             # step before, or the finish pass.
-            touched = set(run.written_last)
-            touched.update(self._written_before)
-            touched.update(run.spec.finish_keys)
+            touched = {*run.written_last, *self._written_before, *run.spec.finish_keys}
+            run_seen = run.seen
             for task in tasks:
                 touched.update(task.triggers)
                 name = task.name
-                node_seen = run.seen.get(name)
+                node_seen = run_seen.get(name)
                 if node_seen is not None:
-                    seen[name] = dict(node_seen)
-            keys = [key for key in touched if key in run.versions]
-        self._written_before = list(run.written_last)
+                    seen[name] = node_seen.copy()
+            keys = touched
+        written = run.written_last
+        # The engine replaces written_last each step (never changes it in place).
+        self._written_before = written if type(written) is tuple else list(written)
         new_versions: dict[str, ChannelVersion] = {}
         saved_ints = self.saved_ints
         versions = run.versions
         plain = self._plain_versions
         for key in keys:
-            number = versions[key]
-            if saved_ints.get(key) != number:
+            number = versions.get(key)
+            if number is not None and saved_ints.get(key) != number:
                 if plain:
                     version: ChannelVersion = number
                 else:

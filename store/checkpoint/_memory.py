@@ -156,11 +156,33 @@ class InMemorySaver(SaverFaces):
         latest = self._latest.get(key)
         if latest is None or checkpoint_id > latest:
             self._latest[key] = checkpoint_id
-        if entry.parent_id is not None:
-            for task_id, task_writes_list, task_path in task_writes:
-                self._put_writes(
-                    thread_id, ns, entry.parent_id, task_writes_list, task_id, task_path
-                )
+        parent_id = entry.parent_id
+        if parent_id is not None and task_writes:
+            writes_key = (thread_id, ns, parent_id)
+            stored = self._writes.get(writes_key)
+            if stored is None:
+                # Nothing stored for the parent yet (a step's usual save): every
+                # (task, slot) is new, so the writes go in without the checks.
+                stored = self._writes[writes_key] = {}
+                special = SPECIAL_WRITE_INDEX
+                done: set[str] = set()
+                for task_id, task_writes_list, task_path in task_writes:
+                    if task_id in done:  # the same task twice: the first write wins
+                        self._put_writes(
+                            thread_id, ns, parent_id, task_writes_list, task_id, task_path
+                        )
+                        continue
+                    done.add(task_id)
+                    for position, (channel, value) in enumerate(task_writes_list):
+                        stored[task_id, special.get(channel, position)] = (
+                            task_id,
+                            channel,
+                            value,
+                            task_path,
+                        )
+            else:
+                for task_id, task_writes_list, task_path in task_writes:
+                    self._put_writes(thread_id, ns, parent_id, task_writes_list, task_id, task_path)
         return checkpoint_config(thread_id, ns, checkpoint_id)
 
     def _put_writes_op(
