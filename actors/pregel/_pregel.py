@@ -34,6 +34,27 @@ def _check_durability(durability: str | None) -> None:
         raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}.")
 
 
+# LangGraph run options taken and ignored here: they only change what LangGraph
+# prints (debug, print_mode) or, for invoke, which namespaces it streams inside.
+_IGNORED_OPTIONS = frozenset({"debug", "print_mode", "subgraphs"})
+
+
+def _check_options(method: str, options: dict[str, Any]) -> None:
+    """Refuse keyword arguments a run method does not know, naming them: a typo
+    (``stream_modes=``) must not silently run with the defaults."""
+    if not options or options.keys() <= _IGNORED_OPTIONS:
+        return
+    unknown = sorted(options.keys() - _IGNORED_OPTIONS)
+    hint = ""
+    if "checkpoint_during" in unknown:
+        hint = " (checkpoint_during is durability= here: 'async', 'sync' or 'exit')"
+    raise TypeError(
+        f"{method}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}{hint}; "
+        "it takes context, stream_mode, output_keys, interrupt_before, interrupt_after, "
+        "durability (and subgraphs for streams)"
+    )
+
+
 class NodeView:
     """One node of a compiled graph, callable on its own (for tests).
 
@@ -253,6 +274,7 @@ class Pregel(StateAPI):
         a cancelled run writes what it owes (shielded) before it returns. See
         ``examples/persistence.py`` and ``examples/interrupts.py``.
         """
+        _check_options("ainvoke", kwargs)
         _check_durability(durability)
         return await self._ainvoke(
             input,
@@ -287,6 +309,7 @@ class Pregel(StateAPI):
         worker-thread hop); nodes of a fan-out still run on worker threads,
         concurrently.
         """
+        _check_options("invoke", kwargs)
         _check_durability(durability)
         return run_sync(
             "ainvoke",
@@ -347,6 +370,7 @@ class Pregel(StateAPI):
         of modes gives ``(mode, chunk)`` pairs; ``subgraphs=True`` prefixes the
         namespace tuple.
         """
+        _check_options("astream", kwargs)
         _check_durability(durability)
         return self._stream(
             input,
@@ -383,6 +407,7 @@ class Pregel(StateAPI):
         consumer is behind. Raises RuntimeError inside a running event loop;
         closing the generator early cancels the run.
         """
+        _check_options("stream", kwargs)
         _check_durability(durability)
         return iterate_sync(
             "astream",

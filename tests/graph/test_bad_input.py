@@ -199,3 +199,31 @@ async def test_an_interrupt_inside_a_subgraph_pauses_the_parent() -> None:
     out = await parent.compile().ainvoke({"foo": ""})
     assert [i.value for i in out["__interrupt__"]] == ["from the child", "from the child"]
     assert out["foo"] == ""
+
+
+async def test_unknown_run_options_are_refused_by_name() -> None:
+    graph = _one(lambda s: {"foo": "x"})
+    with pytest.raises(TypeError, match=r"ainvoke\(\).*'stream_modes'"):
+        await graph.ainvoke({"foo": ""}, stream_modes="values")
+    with pytest.raises(TypeError, match=r"astream\(\).*'interupt_before'"):
+        graph.astream({"foo": ""}, interupt_before=["node"])
+    with pytest.raises(TypeError, match=r"durability="):
+        await graph.ainvoke({"foo": ""}, checkpoint_during=False)
+
+
+def test_unknown_run_options_are_refused_by_the_sync_faces() -> None:
+    graph = _one(lambda s: {"foo": "x"})
+    with pytest.raises(TypeError, match=r"invoke\(\).*'contxt'"):
+        graph.invoke({"foo": ""}, contxt={})
+    with pytest.raises(TypeError, match=r"stream\(\).*'outputs'"):
+        graph.stream({"foo": ""}, outputs=["foo"])
+
+
+async def test_langgraph_print_options_are_taken() -> None:
+    graph = _one(lambda s: {"foo": "x"})
+    assert await graph.ainvoke({"foo": ""}, debug=False, print_mode=()) == {"foo": "x"}
+
+
+def test_langgraph_print_options_are_taken_by_the_sync_faces() -> None:
+    graph = _one(lambda s: {"foo": "x"})
+    assert graph.invoke({"foo": ""}, subgraphs=True) == {"foo": "x"}
