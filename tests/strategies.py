@@ -255,11 +255,8 @@ def channel_changes() -> st.SearchStrategy[list[dict[str, str]]]:
 
 # --- serde (continued) ---------------------------------------------------------
 
-_SERDE_TEXT = st.text(max_size=12)
 # Lone surrogates included: models emit them, and they must round-trip too.
 _SERDE_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)
-
-_SERDE_TEXT = st.text(max_size=12)
 _SERDE_INTS = st.integers(min_value=-(2**70), max_value=2**70)
 
 
