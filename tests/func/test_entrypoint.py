@@ -616,7 +616,7 @@ async def test_a_call_cancelled_by_its_failing_entrypoint_resolves_with_an_error
     @entrypoint()
     async def flow(_: int) -> int:
         made.append(forever())
-        await anyio.sleep(0)  # the call starts and waits
+        await anyio.lowlevel.checkpoint()  # the call starts and waits
         raise ValueError("entrypoint failed")
 
     with pytest.raises(ValueError, match="entrypoint failed"):
