@@ -231,15 +231,11 @@ def _entry_call(func: Callable[..., Any]) -> Callable[[Task], Awaitable[Any]]:
         if wants_previous:
             kwargs["previous"] = previous
         bound = functools.partial(func, task.input, **kwargs)
-
-        async def body() -> Any:
-            if run_async:
-                return await bound()
-            # Always a worker thread, even alone under invoke(): the function
-            # may wait on its tasks, which need the loop to run.
-            return await run_sync_in_worker(bound)
-
-        return await run_with_calls(task, body)
+        if run_async:  # no wrapper coroutine per run
+            return await run_with_calls(task, bound)
+        # Always a worker thread, even alone under invoke(): the function
+        # may wait on its tasks, which need the loop to run.
+        return await run_with_calls(task, functools.partial(run_sync_in_worker, bound))
 
     return call
 

@@ -340,43 +340,46 @@ class CallScope:
         A cancelled call resolves its future with an error too, so a sync
         caller blocked on ``.result()`` in a worker thread wakes up.
         """
-        try:
-            await self._execute(future)
-        finally:
-            if not future.done():
-                future._resolve(error=RuntimeError(f"task {future.task.name!r} was cancelled"))
-
-    async def _execute(self, future: CallFuture[Any]) -> None:
+        # One coroutine per call, not two: a fan-out pays this per task.
         task = future.task
         run = self.run
         modes = run.modes
-        if "tasks" in modes or "debug" in modes:
-            run._emit_task_event(
-                "task",
-                {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers},
-            )
-        keys = None
-        if run.cache is not None and task.node is not None and task.node.cache_policy:
-            keys = await cache_lookup(run.cache, [task])
         try:
-            if not task.cached:
-                await run_task(task)  # settles the calls the task made
-            if run.durable is not None and await _save(run.durable, task):
-                _extra(run, _SAVED, set).add(task.id)
-        except GraphBubbleUp as exc:
-            future._resolve(error=exc)
-            return
-        except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
-            future._resolve(error=exc)
-            return
-        task.done = True
-        if keys and run.cache is not None:
-            await cache_store(run.cache, [task], keys)
-        value = _returned(task)
-        _extra(run, CALL_RESULTS, dict)[task.id] = value
-        if modes:
-            run._task_done(task)
-        future._resolve(value)
+            if "tasks" in modes or "debug" in modes:
+                run._emit_task_event(
+                    "task",
+                    {
+                        "id": task.id,
+                        "name": task.name,
+                        "input": task.input,
+                        "triggers": task.triggers,
+                    },
+                )
+            keys = None
+            if run.cache is not None and task.node is not None and task.node.cache_policy:
+                keys = await cache_lookup(run.cache, [task])
+            try:
+                if not task.cached:
+                    await run_task(task)  # settles the calls the task made
+                if run.durable is not None and await _save(run.durable, task):
+                    _extra(run, _SAVED, set).add(task.id)
+            except GraphBubbleUp as exc:
+                future._resolve(error=exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future._resolve(error=exc)
+                return
+            task.done = True
+            if keys and run.cache is not None:
+                await cache_store(run.cache, [task], keys)
+            value = _returned(task)
+            _extra(run, CALL_RESULTS, dict)[task.id] = value
+            if modes:
+                run._task_done(task)
+            future._resolve(value)
+        finally:
+            if not future.done():
+                future._resolve(error=RuntimeError(f"task {task.name!r} was cancelled"))
 
     async def drain(self) -> None:
         """Run every queued call (and what they call) to the end, in a group of its own."""

@@ -603,3 +603,25 @@ async def test_result_with_a_timeout() -> None:
         return [outcome, future.result(timeout=10)]
 
     assert await flow.ainvoke(1) == ["timed out", "late"]
+
+
+async def test_a_call_cancelled_by_its_failing_entrypoint_resolves_with_an_error() -> None:
+    made: list[Any] = []
+
+    @task
+    async def forever() -> int:
+        await anyio.sleep_forever()
+        return 1
+
+    @entrypoint()
+    async def flow(_: int) -> int:
+        made.append(forever())
+        await anyio.lowlevel.checkpoint()  # the call starts and waits
+        raise ValueError("entrypoint failed")
+
+    with pytest.raises(ValueError, match="entrypoint failed"):
+        await flow.ainvoke(1)
+    (future,) = made
+    assert future.done()
+    with pytest.raises(RuntimeError, match="'forever' was cancelled"):
+        future.result()
