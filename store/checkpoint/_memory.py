@@ -119,6 +119,25 @@ class InMemorySaver(SaverFaces):
             return self._put_owned
         return None
 
+    def _owned_get(self) -> Callable[[str, str, str | None], CheckpointTuple | None] | None:
+        """The engine's way to read a checkpoint without building a config and
+        an op (:meth:`_get_owned`), or None when a subclass changed how
+        ``get_tuple`` works (then the engine calls ``aget_tuple``)."""
+        cls = type(self)
+        if (
+            cls.aget_tuple is SaverFaces.aget_tuple
+            and cls._get_tuple_op is InMemorySaver._get_tuple_op
+        ):
+            return self._get_owned
+        return None
+
+    def _get_owned(
+        self, thread_id: str, ns: str, checkpoint_id: str | None
+    ) -> CheckpointTuple | None:
+        """``aget_tuple`` of (thread, namespace, id or None for the newest), for the engine."""
+        with self._lock:
+            return self._get_tuple(thread_id, ns, checkpoint_id)
+
     def _put_owned(
         self,
         thread_id: str,
