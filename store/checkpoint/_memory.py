@@ -179,11 +179,20 @@ class InMemorySaver(SaverFaces):
         if parent_id is not None and task_writes:
             writes_key = (thread_id, ns, parent_id)
             stored = self._writes.get(writes_key)
-            if stored is None:
+            special = SPECIAL_WRITE_INDEX
+            if stored is None and len(task_writes) == 1:
+                # One task, nothing stored for the parent yet (a chain's step):
+                # each slot is new; a later write to a slot replaces an earlier
+                # one, as in the loop below.
+                task_id, task_writes_list, task_path = task_writes[0]
+                self._writes[writes_key] = {
+                    (task_id, special.get(channel, position)): (task_id, channel, value, task_path)
+                    for position, (channel, value) in enumerate(task_writes_list)
+                }
+            elif stored is None:
                 # Nothing stored for the parent yet (a step's usual save): every
                 # (task, slot) is new, so the writes go in without the checks.
                 stored = self._writes[writes_key] = {}
-                special = SPECIAL_WRITE_INDEX
                 done: set[str] = set()
                 for task_id, task_writes_list, task_path in task_writes:
                     if task_id in done:  # the same task twice: the first write wins
