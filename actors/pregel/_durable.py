@@ -132,6 +132,8 @@ class RunDurability:
         # Looked up on the type: a wrapper that forwards attributes must get aput calls.
         owned = getattr(type(saver), "_owned_put", None)
         self._put_owned = owned(saver) if owned is not None else None
+        owned_get = getattr(type(saver), "_owned_get", None)
+        self._get_owned = owned_get(saver) if owned_get is not None else None
         # The default versions are the run's own numbers: no need to ask.
         self._plain_versions = getattr(type(saver), "get_next_version", None) is (
             SaverFaces.get_next_version
@@ -156,10 +158,19 @@ class RunDurability:
             configurable["checkpoint_id"] = checkpoint_id
         return {"configurable": configurable}
 
+    async def _get_tuple(self, checkpoint_id: str | None) -> CheckpointTuple | None:
+        """The saver's ``aget_tuple`` of this thread and namespace (the newest
+        checkpoint when ``checkpoint_id`` is None)."""
+        get_owned = self._get_owned
+        if get_owned is not None:
+            return get_owned(self.thread_id, self.ns, checkpoint_id)  # type: ignore[no-any-return]
+        found: CheckpointTuple | None = await self.saver.aget_tuple(self._config(checkpoint_id))
+        return found
+
     async def _travel_into_subgraph(self) -> None:
         """A top-level run given a subgraph's checkpoint replays the graph from the
         enclosing checkpoints (its ``parents``), and the subgraph from that one."""
-        found: CheckpointTuple | None = await self.saver.aget_tuple(self._config(self.requested_id))
+        found = await self._get_tuple(self.requested_id)
         if found is None:
             return  # reported below, as for any unknown checkpoint
         parents = found.metadata.parents
@@ -174,10 +185,9 @@ class RunDurability:
     async def start(self, input: Any) -> None:
         """Restore the thread and apply ``input`` (None continues, a resume Command answers)."""
         run = self.run
-        saver = self.saver
         if self.ns and self.requested_id is not None and not run.ns:
             await self._travel_into_subgraph()
-        found: CheckpointTuple | None = await saver.aget_tuple(self._config(self.requested_id))
+        found = await self._get_tuple(self.requested_id)
         if self.requested_id is not None and found is None:
             raise CheckpointNotFoundError(
                 f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}"
@@ -189,7 +199,7 @@ class RunDurability:
             )
         latest = found
         if self.requested_id is not None:
-            latest = await saver.aget_tuple(self._config())
+            latest = await self._get_tuple(None)
         check_format(found, self.thread_id)
         check_format(latest, self.thread_id)
         if (

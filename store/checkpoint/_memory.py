@@ -119,6 +119,25 @@ class InMemorySaver(SaverFaces):
             return self._put_owned
         return None
 
+    def _owned_get(self) -> Callable[[str, str, str | None], CheckpointTuple | None] | None:
+        """The engine's way to read a checkpoint without building a config and
+        an op (:meth:`_get_owned`), or None when a subclass changed how
+        ``get_tuple`` works (then the engine calls ``aget_tuple``)."""
+        cls = type(self)
+        if (
+            cls.aget_tuple is SaverFaces.aget_tuple
+            and cls._get_tuple_op is InMemorySaver._get_tuple_op
+        ):
+            return self._get_owned
+        return None
+
+    def _get_owned(
+        self, thread_id: str, ns: str, checkpoint_id: str | None
+    ) -> CheckpointTuple | None:
+        """``aget_tuple`` of (thread, namespace, id or None for the newest), for the engine."""
+        with self._lock:
+            return self._get_tuple(thread_id, ns, checkpoint_id)
+
     def _put_owned(
         self,
         thread_id: str,
@@ -160,11 +179,20 @@ class InMemorySaver(SaverFaces):
         if parent_id is not None and task_writes:
             writes_key = (thread_id, ns, parent_id)
             stored = self._writes.get(writes_key)
-            if stored is None:
+            special = SPECIAL_WRITE_INDEX
+            if stored is None and len(task_writes) == 1:
+                # One task, nothing stored for the parent yet (a chain's step):
+                # each slot is new; a later write to a slot replaces an earlier
+                # one, as in the loop below.
+                task_id, task_writes_list, task_path = task_writes[0]
+                self._writes[writes_key] = {
+                    (task_id, special.get(channel, position)): (task_id, channel, value, task_path)
+                    for position, (channel, value) in enumerate(task_writes_list)
+                }
+            elif stored is None:
                 # Nothing stored for the parent yet (a step's usual save): every
                 # (task, slot) is new, so the writes go in without the checks.
                 stored = self._writes[writes_key] = {}
-                special = SPECIAL_WRITE_INDEX
                 done: set[str] = set()
                 for task_id, task_writes_list, task_path in task_writes:
                     if task_id in done:  # the same task twice: the first write wins

@@ -10,7 +10,7 @@ from typing_extensions import TypedDict
 
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.store._config import RunnableConfig
-from actorgraph.store.checkpoint import InMemorySaver
+from actorgraph.store.checkpoint import CheckpointTuple, InMemorySaver
 from actorgraph.types import Command, Send
 from tests.durable.graphs import asking, cfg, chain
 
@@ -18,11 +18,16 @@ pytestmark = pytest.mark.anyio
 
 
 class _ViaAput(InMemorySaver):
-    """Changes ``aput`` (here: only counts), so the engine must call it."""
+    """Changes ``aput`` and ``aget_tuple`` (here: only counts), so the engine must call them."""
 
     def __init__(self) -> None:
         super().__init__()
         self.puts = 0
+        self.gets = 0
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        self.gets += 1
+        return await super().aget_tuple(config)
 
     async def aput(self, config: RunnableConfig, *args: Any, **kw: Any) -> RunnableConfig:
         self.puts += 1
@@ -105,6 +110,11 @@ async def _runs(saver: InMemorySaver) -> None:
     await app.ainvoke(Command(resume="yes"), cfg("ask"))
     await fanout(saver).ainvoke({"width": 3, "results": []}, cfg("fan"))
     await chain(saver).ainvoke({"foo": "", "bar": []}, cfg("sync"), durability="sync")
+    # Time travel: a fork from the first checkpoint of the chain thread.
+    history = [t async for t in saver.alist(cfg("chain"))]
+    await chain(saver).ainvoke(
+        None, cfg("chain", history[-3].config["configurable"]["checkpoint_id"])
+    )
 
 
 async def test_fast_save_stores_what_aput_stores() -> None:
@@ -112,6 +122,7 @@ async def test_fast_save_stores_what_aput_stores() -> None:
     await _runs(fast)
     await _runs(general)
     assert general.puts > 0
+    assert general.gets > 0
     assert await _everything(fast) == await _everything(general)
 
 

@@ -69,3 +69,28 @@ def test_direct_put_stores_the_writes_aput_stores(
             )
         answers.append((_pending(saver, parent.id), _pending(saver, child.id)))
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_direct_read_gives_what_get_tuple_gives() -> None:
+    saver = InMemorySaver()
+    metadata = CheckpointMetadata(source="loop", step=0)
+    first, second = empty_checkpoint(), empty_checkpoint()
+    saver.put({"configurable": {"thread_id": "t", "checkpoint_ns": ""}}, first, metadata, {})
+    saver.put_writes(checkpoint_config("t", "", first.id), [("x", 1)], "task-a", "")
+    saver.put(checkpoint_config("t", "", first.id), second, metadata, {})
+    get = saver._owned_get()
+    assert get is not None
+    for thread, checkpoint_id in [("t", None), ("t", first.id), ("t", "nope"), ("u", None)]:
+        config = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        if checkpoint_id is not None:
+            config["configurable"]["checkpoint_id"] = checkpoint_id
+        assert get(thread, "", checkpoint_id) == saver.get_tuple(config)  # type: ignore[arg-type]
+    assert get("t", "", first.id) is not None
+
+
+def test_a_saver_that_changes_get_tuple_gets_no_direct_read() -> None:
+    class Counting(InMemorySaver):
+        async def aget_tuple(self, config: Any) -> Any:
+            return await super().aget_tuple(config)
+
+    assert Counting()._owned_get() is None
