@@ -270,6 +270,17 @@ def call_group() -> CallGroup:
     return _AsyncioCallGroup()
 
 
+_scope_types: list[Callable[[], anyio.CancelScope]] = []
+
+
+def _asyncio_scope_type() -> Callable[[], anyio.CancelScope]:
+    # anyio's asyncio scope class, found once: anyio.CancelScope() looks the
+    # backend up (sniffio) and initialises the scope twice, per call.
+    if not _scope_types:
+        _scope_types.append(type(anyio.CancelScope()))
+    return _scope_types[0]
+
+
 class _AsyncioCallGroup:
     __slots__ = ("_error", "_loop", "_scope_type", "_tasks", "_waiter")
 
@@ -278,9 +289,7 @@ class _AsyncioCallGroup:
         self._tasks: dict[asyncio.Task[None], anyio.CancelScope] = {}
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
-        # The backend's own scope class: anyio.CancelScope() looks the backend
-        # up (sniffio) and initialises the scope twice, per call.
-        self._scope_type: Callable[[], anyio.CancelScope] = type(anyio.CancelScope())
+        self._scope_type = _asyncio_scope_type()
 
     async def __aenter__(self) -> _AsyncioCallGroup:
         return self
