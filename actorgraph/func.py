@@ -21,7 +21,7 @@ from typing_extensions import ParamSpec
 from actorgraph._drawing import Graph
 from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors.pregel._call import CallFuture, SyncTaskCall, call_task, run_with_calls
-from actorgraph.actors.pregel._node import _injection_plan, _is_async_callable
+from actorgraph.actors.pregel._node import _inject, _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
 from actorgraph.actors.pregel._spec import RETURN, GraphSpec, NodeSpec
 from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
@@ -218,16 +218,7 @@ def _entry_call(func: Callable[..., Any]) -> Callable[[Task], Awaitable[Any]]:
             # The entrypoint is its run's only node: get_runtime() in it and
             # in its tasks sees the same previous value.
             run.runtime = run.runtime.override(previous=previous)
-        kwargs: dict[str, Any] = {}
-        for name, kind in plan:
-            if kind == "config":
-                kwargs[name] = task.config
-            elif kind == "runtime":
-                kwargs[name] = run.runtime
-            elif kind == "writer":
-                kwargs[name] = run.writer
-            else:
-                kwargs[name] = run.store
+        kwargs = _inject(task, plan)
         if wants_previous:
             kwargs["previous"] = previous
         bound = functools.partial(func, task.input, **kwargs)
