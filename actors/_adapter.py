@@ -22,17 +22,24 @@ class WaitEvent(Protocol):
 
 
 class Primitives:
-    __slots__ = ("checkpoint", "clock", "event")
+    __slots__ = ("checkpoint", "clock", "event", "pause", "spins")
 
     def __init__(
         self,
         event: Callable[[], WaitEvent],
         checkpoint: Callable[[], Awaitable[None]],
         clock: Callable[[], float],
+        pause: Callable[[], Awaitable[None]] | None = None,
+        spins: int = 1,
     ) -> None:
         self.event = event
         self.checkpoint = checkpoint
         self.clock = clock
+        # A schedule point that need not be a cancel point: for a task about to
+        # park anyway (parking is the cancel point).
+        self.pause = checkpoint if pause is None else pause
+        # How many passes an idle worker makes before it parks.
+        self.spins = spins
 
 
 def _current_library() -> str | None:
@@ -59,7 +66,11 @@ def primitives() -> Primitives:
         from actorgraph.actors import _adapter_trio as trio_backend
 
         return Primitives(
-            trio_backend.OneWaiterEvent, trio_backend.checkpoint, trio_backend.clock()
+            trio_backend.OneWaiterEvent,
+            trio_backend.checkpoint,
+            trio_backend.clock(),
+            trio_backend.pause,
+            trio_backend.SPINS,
         )
     return Primitives(  # pragma: no cover - other backends
         anyio.Event, anyio.lowlevel.checkpoint, anyio.current_time

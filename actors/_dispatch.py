@@ -48,7 +48,9 @@ class Dispatcher:
         "_checkpoint",
         "_context",
         "_parked",
+        "_pause",
         "_spawning",
+        "_spins",
         "_tg",
         "closed",
         "event",
@@ -64,6 +66,8 @@ class Dispatcher:
         self.timer = timer
         self.event = timer.prims.event
         self._checkpoint = timer.prims.checkpoint
+        self._pause = timer.prims.pause
+        self._spins = timer.prims.spins
         self.ready: deque[ActorRef[Any, Any]] = deque()
         # Workers run in the supervisor's context, not in that of whichever
         # sender happened to start one, so handlers see the same contextvars.
@@ -115,17 +119,19 @@ class Dispatcher:
     async def _serve(self, me: _Worker, ready: deque[ActorRef[Any, Any]]) -> None:
         throughput = self.throughput
         checkpoint = self._checkpoint
+        pause = self._pause
         parked = self._parked
-        spun = False
+        spins = self._spins
+        spun = 0
         credit = throughput
         while True:
             if not ready:
-                if not spun:
-                    # One more pass first: a caller answered by the last turn
+                if spun < spins:
+                    # Look again first: a caller answered by the last turn
                     # often sends again at once, and parking costs a wake-up.
-                    spun = True
+                    spun += 1
                     credit = throughput
-                    await checkpoint()
+                    await pause()
                     continue
                 if len(parked) >= _MAX_PARKED or self.closed:
                     return
@@ -137,7 +143,7 @@ class Dispatcher:
                     if not park.is_set():
                         parked.remove(park)
                 continue
-            spun = False
+            spun = 0
             ref = ready.popleft()
             self._busy += 1
             if ready and self._busy == self.workers and not self._spawning and not self.closed:
