@@ -12,7 +12,7 @@ from typing import Protocol
 import anyio
 import anyio.lowlevel
 
-__all__ = ["Primitives", "WaitEvent", "primitives"]
+__all__ = ["Primitives", "WaitEvent", "generic_primitives", "primitives"]
 
 
 class WaitEvent(Protocol):
@@ -72,6 +72,9 @@ def primitives() -> Primitives:
             trio_backend.pause,
             trio_backend.SPINS,
         )
-    return Primitives(  # pragma: no cover - other backends
-        anyio.Event, anyio.lowlevel.checkpoint, anyio.current_time
-    )
+    return generic_primitives()  # pragma: no cover - other backends
+
+
+def generic_primitives() -> Primitives:
+    """anyio's own primitives: any backend, slower (the tests compare both)."""
+    return Primitives(anyio.Event, anyio.lowlevel.checkpoint, anyio.current_time)

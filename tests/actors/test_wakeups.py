@@ -7,18 +7,33 @@ some other wait (on trio, a reschedule of a task that is not parked there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 import pytest
 
-from actorgraph.actors import ActorSystem
-from actorgraph.actors._adapter import primitives
+from actorgraph.actors import ActorSystem, _system
+from actorgraph.actors._adapter import Primitives, generic_primitives, primitives
 from tests.actors.support import Journal, Nap, Ping, settle, worker
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_late_set_does_not_wake_a_waiter_that_was_cancelled() -> None:
-    prims = primitives()
+@pytest.fixture(params=["backend", "anyio"])
+def prims_factory(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], Primitives]:
+    """The running backend's own primitives, or anyio's generic ones, for the
+    primitive tests and for every actor system the test starts: both must behave alike."""
+    factory = primitives if request.param == "backend" else generic_primitives
+    monkeypatch.setattr(_system, "primitives", factory)
+    return factory
+
+
+async def test_a_late_set_does_not_wake_a_waiter_that_was_cancelled(
+    prims_factory: Callable[[], Primitives],
+) -> None:
+    prims = prims_factory()
     first, second = prims.event(), prims.event()
     log: list[str] = []
 
@@ -40,8 +55,10 @@ async def test_a_late_set_does_not_wake_a_waiter_that_was_cancelled() -> None:
 
 
 @pytest.mark.parametrize("cancel_first", [True, False])
-async def test_a_set_racing_a_cancel_is_not_lost(cancel_first: bool) -> None:
-    prims = primitives()
+async def test_a_set_racing_a_cancel_is_not_lost(
+    cancel_first: bool, prims_factory: Callable[[], Primitives]
+) -> None:
+    prims = prims_factory()
     event = prims.event()
     outcome: list[str] = []
 
@@ -69,7 +86,9 @@ async def test_a_set_racing_a_cancel_is_not_lost(cancel_first: bool) -> None:
     assert len(outcome) == 1
 
 
-async def test_a_cancelled_ask_leaves_no_stale_waiter() -> None:
+async def test_a_cancelled_ask_leaves_no_stale_waiter(
+    prims_factory: Callable[[], Primitives],
+) -> None:
     journal = Journal()
     gate = anyio.Event()
     order: list[str] = []
@@ -81,6 +100,7 @@ async def test_a_cancelled_ask_leaves_no_stale_waiter() -> None:
         assert scope.cancelled_caught
         timer = ref._dispatcher.timer
         assert not any(timer._queues.values())  # the deadline went with the ask
+        assert timer.prims.event is prims_factory().event  # the primitives under test
 
         async def open_gate() -> None:
             await anyio.sleep(0.1)  # past the nap: the late reply has been resolved
@@ -95,6 +115,7 @@ async def test_a_cancelled_ask_leaves_no_stale_waiter() -> None:
     assert order == ["gate opened after [('w', 1)]", "gate passed"]
 
 
+@pytest.mark.usefixtures("prims_factory")
 async def test_a_message_sent_while_a_handler_is_killed_is_not_lost() -> None:
     journal = Journal()
     async with ActorSystem() as system:
