@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures as cf
 import contextlib
+import itertools
 import os
 import queue
 import sqlite3
@@ -586,10 +587,16 @@ def _finish_at_exit(timeout: float = 10.0) -> None:
 atexit.register(_finish_at_exit)
 
 
+_memory_serial = itertools.count()
+
+
 def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:
     text = os.fspath(path)
     if text == MEMORY or text == "":
-        return f"{MEMORY}#{id(object())}", MEMORY  # every in-memory database is its own
+        # Every in-memory database is its own. A counter, not an object's id:
+        # ids are reused as soon as the object is freed, which made two live
+        # in-memory databases share one registry entry (and one database).
+        return f"{MEMORY}#{next(_memory_serial)}", MEMORY
     return os.path.realpath(text), text
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from actorgraph.errors import DatabaseError, EventLoopThreadError
 from actorgraph.store import InMemoryCache, SqliteCache, SqliteSaver, SqliteStore
-from actorgraph.store._sqlite_threads import _registry
+from actorgraph.store._sqlite_threads import _registry, _registry_key
+from actorgraph.store.checkpoint import Checkpoint, CheckpointMetadata, new_checkpoint_id
 
 pytestmark = pytest.mark.anyio
 
@@ -119,3 +120,34 @@ async def test_a_plain_block_on_an_event_loop_is_refused(kind: str, tmp_path: Pa
     assert caught.value.__context__ is None  # refused before anything was opened
     assert not is_open(path)
     await made.aclose()
+
+
+def test_live_in_memory_databases_never_share_one_file() -> None:
+    # While one in-memory saver holds a checkpoint, every other one opened and
+    # closed in turn must start empty: none may land on the first's database.
+    first = SqliteSaver()
+    config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    checkpoint = Checkpoint(
+        id=new_checkpoint_id(),
+        ts="2026-01-01T00:00:00+00:00",
+        channel_values={"n": 1},
+        channel_versions={"n": "1"},
+    )
+    first.put(config, checkpoint, CheckpointMetadata(source="input", step=-1), {"n": "1"})
+    try:
+        for _ in range(20):
+            saver = SqliteSaver()
+            try:
+                assert saver.get_tuple(config) is None
+            finally:
+                saver.close()
+        found = first.get_tuple(config)
+        assert found is not None
+        assert found.checkpoint.channel_values == {"n": 1}
+    finally:
+        first.close()
+
+
+def test_in_memory_registry_keys_are_never_reused() -> None:
+    keys = {_registry_key(":memory:")[0] for _ in range(100)}
+    assert len(keys) == 100
