@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import operator
-from hashlib import blake2b as _blake2b
 from contextvars import ContextVar
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from actorgraph.actors.pregel._spec import NodeSpec
