@@ -40,7 +40,7 @@ from itertools import chain, compress, repeat
 from operator import is_
 from typing import Any, Final
 
-__all__: list[str] = []
+__all__ = ["all_plain"]
 
 # Scalars msgspec writes and reads back as the same type and value.
 _SCALARS: Final = frozenset({str, int, float, bool, type(None), bytes})
@@ -195,3 +195,16 @@ _is_plain: Final[Callable[[Any], bool]] = (
 def _is_plain_sorted(obj: Any) -> bool:
     """The test for deterministic encoding: plain, and every dict key a ``str``."""
     return _is_plain_explicit(obj, deterministic=True)
+
+
+def all_plain(values: list[Any]) -> bool:
+    """Whether every value of ``values`` is plain data, by one test of them all.
+
+    Each value then passes ``Serializer.check`` (plain data always encodes);
+    a batch of many values shares the test's fixed cost, and its levels are
+    tested together. ``False`` says only that one value (or more) is not
+    plain: check them one by one to learn which and why.
+    """
+    # A list holding the values is plain exactly when each value is (one level
+    # deeper: a value at the depth limit is sent to the one-by-one check).
+    return _is_plain(values)

@@ -43,6 +43,7 @@ from actorgraph.channels._errors import (
     SerializationError,
 )
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store._serde_plain import all_plain
 from actorgraph.store.checkpoint._base import SaverFaces
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
@@ -76,6 +77,20 @@ _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes}
 
 
 _DONE_WRITE = (DONE, True)
+
+
+def _check_write(task: Task, key: str, value: Any) -> None:
+    """Raise :class:`SerializationError` when the checkpointer could not store
+    ``value``, written by ``task`` to ``key``."""
+    try:
+        check_storable(value, path=f"{task.name}.{key}")
+    except SerializationError as exc:
+        raise SerializationError(
+            f"node {task.name!r} wrote {key!r} a value of type "
+            f"{type(value).__name__}, which the checkpointer cannot store ({exc}). "
+            "Store plain data (dicts, lists, str, numbers, msgspec Structs, "
+            "dataclasses) or register the type with actorgraph.store.serde.register."
+        ) from None
 
 
 def _stored_write(write: tuple[str, Any]) -> tuple[str, Any]:
@@ -387,20 +402,34 @@ class RunDurability:
     def check_writes(self, tasks: Sequence[Task]) -> None:
         """Raise :class:`SerializationError` naming node, key and type for a write
         the checkpointer could not store (before anything is applied)."""
+        first: tuple[Task, str, Any] | None = None
+        many: list[Any] | None = None
+        for task in tasks:
+            for key, value in task.writes:
+                raw = value.value if type(value) is SeededWrite else value
+                if type(raw) in _SCALARS:
+                    continue  # always storable: no need to encode it to know
+                if first is None:
+                    first = (task, key, raw)
+                elif many is None:
+                    many = [first[2], raw]
+                else:
+                    many.append(raw)
+        if first is None:
+            return
+        if many is None:
+            _check_write(*first)
+            return
+        # Several values (a run's input, a wide step): one plain-data test of
+        # them all costs less than one each. When it fails, they are checked
+        # one by one, which names the first write that cannot be stored.
+        if all_plain(many):
+            return
         for task in tasks:
             for key, value in task.writes:
                 raw = unseeded(value)
-                if type(raw) in _SCALARS:
-                    continue  # always storable: no need to encode it to know
-                try:
-                    check_storable(raw, path=f"{task.name}.{key}")
-                except SerializationError as exc:
-                    raise SerializationError(
-                        f"node {task.name!r} wrote {key!r} a value of type "
-                        f"{type(raw).__name__}, which the checkpointer cannot store ({exc}). "
-                        "Store plain data (dicts, lists, str, numbers, msgspec Structs, "
-                        "dataclasses) or register the type with actorgraph.store.serde.register."
-                    ) from None
+                if type(raw) not in _SCALARS:
+                    _check_write(task, key, raw)
 
     def _task_writes(self, tasks: Sequence[Task]) -> list[TaskWrites]:
         return [
@@ -455,7 +484,11 @@ class RunDurability:
             # A channel changes only with its version: through the writes of
             # the step, the triggers it consumed, the one-step values of the
             # step before, or the finish pass.
-            touched = {*run.written_last, *self._written_before, *run.spec.finish_keys}
+            touched = set(run.written_last)
+            touched.update(self._written_before)
+            finish = run.spec.finish_keys
+            if finish:
+                touched.update(finish)
             run_seen = run.seen
             for task in tasks:
                 touched.update(task.triggers)
@@ -488,7 +521,9 @@ class RunDurability:
                     values[key] = channel.checkpoint()
                 else:
                     values.pop(key, None)
-        stored = dict(values) if copy or run.sends else values
+        # .copy(), not dict(): a map with deleted entries (channels that
+        # emptied) is still copied as one block.
+        stored = values.copy() if copy or run.sends else values
         if run.sends:
             # Pending Sends are stored like a channel, under a version of their own.
             stored[TASKS] = list(run.sends)
@@ -501,8 +536,8 @@ class RunDurability:
             id=checkpoint_id,
             ts=now_iso(),
             channel_values=stored,
-            channel_versions=dict(self.saved_versions) if copy else self.saved_versions,
-            versions_seen=dict(seen) if copy else seen,  # type: ignore[arg-type]
+            channel_versions=self.saved_versions.copy() if copy else self.saved_versions,
+            versions_seen=seen.copy() if copy else seen,  # type: ignore[arg-type]
             updated_channels=sorted(run.updated),
         )
         return checkpoint, new_versions

@@ -172,4 +172,9 @@ def _looks_like_id(key: str) -> bool:
 
 
 def path_str(path: tuple[Any, ...]) -> str:
+    """A task path as stored beside its writes: the parts joined by ``~``."""
+    if len(path) == 2:
+        first, second = path
+        if type(first) is str and type(second) is str:
+            return f"{first}~{second}"  # every edge-triggered task: (PULL, node)
     return "~".join(map(str, path))

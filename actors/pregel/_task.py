@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from contextvars import ContextVar
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from actorgraph.actors.pregel._spec import NodeSpec
@@ -99,8 +99,16 @@ class Task:
         """A deterministic id: the same run position always gives the same id."""
         if self._id is None:
             run = self.run
-            parts = (run.run_key, run.ns_str, str(run.step), self.name, *map(str, self.path[1:]))
-            digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+            path = self.path
+            name = self.name
+            if len(path) == 2 and type(path[1]) is str and type(name) is str:
+                # An edge-triggered task (PULL, node) or a keyed one: one f-string
+                # gives the very text the join below would.
+                text = f"{run.run_key}\x00{run.ns_str}\x00{run.step}\x00{name}\x00{path[1]}"
+            else:
+                parts = (run.run_key, run.ns_str, str(run.step), name, *map(str, path[1:]))
+                text = "\x00".join(parts)
+            digest = _blake2b(text.encode(), digest_size=16).hexdigest()
             self._id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
         return self._id
 
