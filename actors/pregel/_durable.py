@@ -76,6 +76,8 @@ _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes}
 
 
 _DONE_WRITE = (DONE, True)
+# Stored like a channel, but dropped without a new version when no Send is pending.
+_VOLATILE = (TASKS,)
 
 
 def _stored_write(write: tuple[str, Any]) -> tuple[str, Any]:
@@ -533,7 +535,9 @@ class RunDurability:
         emit = "checkpoints" in run.modes or "debug" in run.modes
         put_owned = self._put_owned
         if put_owned is not None:
-            checkpoint, _ = self._checkpoint(checkpoint_id, tasks)
+            # The saver copies what changed before returning: the checkpoint
+            # may share this object's maps unless it is streamed.
+            checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit)
             parent_config = self.parent_config
             parent_id = (
                 None if parent_config is None else parent_config["configurable"]["checkpoint_id"]
@@ -545,6 +549,8 @@ class RunDurability:
                 checkpoint,
                 metadata,
                 self._owned_writes(tasks) if parent_id is not None else [],
+                new_versions,
+                _VOLATILE,
             )
             self._saved(config, parent_config, checkpoint_id, source, metadata, checkpoint, emit)
             return
