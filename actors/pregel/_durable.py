@@ -418,11 +418,15 @@ class RunDurability:
         for task in tasks:
             if task.node is None and task.name != START:
                 continue
-            stored = [
-                write if type(write[1]) is not SeededWrite else (write[0], write[1].value)
-                for write in task.writes
-            ]
-            stored.append(_DONE_WRITE)
+            writes = task.writes
+            if len(writes) == 1 and type(writes[0][1]) is not SeededWrite:
+                stored = [writes[0], _DONE_WRITE]  # a node's usual single write
+            else:
+                stored = [
+                    write if type(write[1]) is not SeededWrite else (write[0], write[1].value)
+                    for write in writes
+                ]
+                stored.append(_DONE_WRITE)
             out.append((task.id, stored, path_str(task.path)))
         return out
 

@@ -13,7 +13,7 @@ a read applies at most that many changes.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import msgspec
@@ -208,7 +208,7 @@ def store_changes(
     metadata: CheckpointMetadata,
     parent_id: str | None,
     new_versions: dict[str, ChannelVersion],
-    volatile: Iterable[str],
+    volatile: tuple[str, ...],
 ) -> Entry:
     """The entry of ``checkpoint`` given what changed, without comparing maps.
 
@@ -230,23 +230,22 @@ def store_changes(
             dict(checkpoint.versions_seen),
         )
     changed: dict[str, Any] = {}
-    gone: list[str] | None = None
+    gone: tuple[str, ...] = _NOTHING
     for key in new_versions:
         value = values.get(key, _MISSING)
         if value is _MISSING:
-            if gone is None:
-                gone = []
-            gone.append(key)
+            gone = (*gone, key)
         else:
             changed[key] = value
-    gone_versions = _NOTHING
+    # Usually no volatile channel is there: then the tuple itself says what is gone.
+    gone_versions = volatile
     for key in volatile:
-        if key not in values:
-            if gone is None:
-                gone = []
-            gone.append(key)
-        if key not in versions:
-            gone_versions = (*gone_versions, key)
+        if key in values or key in versions:
+            gone_versions = tuple(k for k in volatile if k not in versions)
+            gone = (*gone, *(k for k in volatile if k not in values))
+            break
+    else:
+        gone = (*gone, *volatile) if gone else volatile
     return Entry(
         checkpoint.id,
         checkpoint.ts,
@@ -259,7 +258,7 @@ def store_changes(
         checkpoint.v,
         base,
         base.depth + 1,
-        _NOTHING if gone is None else tuple(gone),
+        gone,
         gone_versions,
     )
 

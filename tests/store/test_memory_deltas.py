@@ -4,6 +4,9 @@ random workouts give the answers a saver that copies every checkpoint whole give
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,3 +310,12 @@ def test_pruning_stores_whole_what_lost_its_base() -> None:
         {"n": 4, "fixed": "x"},
         {"n": 3, "fixed": "x"},
     ]
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## In-memory checkpoints as changes") :]
+    start = section.index("```python\n") + len("```python\n")
+    script = tmp_path / "readme_memory_deltas.py"
+    script.write_text(section[start : section.index("```\n", start)], encoding="utf-8")
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=60)
