@@ -334,7 +334,14 @@ class InMemorySaver(SaverFaces):
             return None
         return self._tuple(thread_id, ns, space, entry)
 
-    def _tuple(self, thread_id: str, ns: str, space: _Space, entry: Entry) -> CheckpointTuple:
+    def _tuple(
+        self,
+        thread_id: str,
+        ns: str,
+        space: _Space,
+        entry: Entry,
+        memo: dict[int, tuple[Entry, Checkpoint]] | None = None,
+    ) -> CheckpointTuple:
         checkpoint_id = entry.id
         pending: list[PendingWrite] = []
         if checkpoint_id in space.writes:
@@ -344,7 +351,7 @@ class InMemorySaver(SaverFaces):
             pending = [write[:3] for _, write in order]
         return CheckpointTuple(
             config=checkpoint_config(thread_id, ns, checkpoint_id),
-            checkpoint=self._rebuilds.checkpoint(entry),
+            checkpoint=self._rebuilds.checkpoint(entry, memo),
             metadata=entry.metadata,
             parent_config=(
                 None
@@ -374,13 +381,14 @@ class InMemorySaver(SaverFaces):
                     rows.append((checkpoint_id, thread_id, ns, space, entry))
         rows.sort(key=lambda row: row[:3], reverse=True)
         page: list[CheckpointTuple] = []
+        memo: dict[int, tuple[Entry, Checkpoint]] = {}
         for checkpoint_id, thread_id, ns, space, entry in rows:
             if query.after is not None and (checkpoint_id, thread_id, ns) >= query.after:
                 continue
             if query.limit is not None and len(page) >= query.limit:
                 break
             if query.matches(entry.metadata):
-                page.append(self._tuple(thread_id, ns, space, entry))
+                page.append(self._tuple(thread_id, ns, space, entry, memo))
         return page, False
 
     def _delete_thread_op(self, thread_id: str) -> Op[None]:

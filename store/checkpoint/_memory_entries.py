@@ -120,11 +120,21 @@ class Rebuilds:
     def clear(self) -> None:
         self._cache.clear()
 
-    def checkpoint(self, entry: Entry) -> Checkpoint:
-        """``entry`` as a whole :class:`Checkpoint` (shared by every reader: read-only)."""
+    def checkpoint(
+        self, entry: Entry, memo: dict[int, tuple[Entry, Checkpoint]] | None = None
+    ) -> Checkpoint:
+        """``entry`` as a whole :class:`Checkpoint` (shared by every reader: read-only).
+
+        With ``memo`` (one listing's), the entries rebuilt on the way are kept
+        there too, so listing a history newest first rebuilds each entry once.
+        """
         found = self._found(entry)
         if found is not None:
             return found
+        if memo is not None:
+            hit = memo.get(id(entry))
+            if hit is not None and hit[0] is entry:
+                return hit[1]
         if entry.base is None:
             values, versions = entry.values, entry.versions
         else:
@@ -132,12 +142,20 @@ class Rebuilds:
             start = entry.base
             while True:
                 cached = self._found(start)
+                if cached is None and memo is not None:
+                    hit = memo.get(id(start))
+                    cached = hit[1] if hit is not None and hit[0] is start else None
                 if cached is not None:
                     values = dict(cached.channel_values)
                     versions = dict(cached.channel_versions)
                     break
                 if start.base is None:
                     values, versions = dict(start.values), dict(start.versions)
+                    if memo is not None:
+                        memo[id(start)] = (
+                            start,
+                            _as_checkpoint(start, start.values, start.versions),
+                        )
                     break
                 chain.append(start)
                 start = start.base
@@ -148,17 +166,28 @@ class Rebuilds:
                 for key in change.gone_versions:
                     versions.pop(key, None)
                 versions.update(change.versions)
-        checkpoint = Checkpoint(
-            id=entry.id,
-            ts=entry.ts,
-            channel_values=values,
-            channel_versions=versions,
-            versions_seen=entry.seen,
-            updated_channels=entry.updated,
-            v=entry.v,
-        )
+                if memo is not None and change is not entry:
+                    memo[id(change)] = (
+                        change,
+                        _as_checkpoint(change, dict(values), dict(versions)),
+                    )
+        checkpoint = _as_checkpoint(entry, values, versions)
         self.keep(entry, checkpoint)
         return checkpoint
+
+
+def _as_checkpoint(
+    entry: Entry, values: dict[str, Any], versions: dict[str, ChannelVersion]
+) -> Checkpoint:
+    return Checkpoint(
+        id=entry.id,
+        ts=entry.ts,
+        channel_values=values,
+        channel_versions=versions,
+        versions_seen=entry.seen,
+        updated_channels=entry.updated,
+        v=entry.v,
+    )
 
 
 def store_snapshot(
