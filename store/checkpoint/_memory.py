@@ -238,9 +238,8 @@ class InMemorySaver(SaverFaces):
         """``aput`` without its copies and checks, for the engine.
 
         With ``new_versions`` (see :func:`store_changes`: every channel that
-        changed since the parent, in a dict made for this call) the
-        checkpoint's maps may be the engine's live ones: only the changes are
-        copied, now. Without it the maps were made for this call and are kept
+        changed since the parent) the checkpoint's maps may be the engine's
+        live ones: only the changes are copied, now. Without it the maps were made for this call and are kept
         as they are. The write lists are kept as they are; ``parent_id`` is
         not None when there are task writes.
         """

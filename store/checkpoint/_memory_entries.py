@@ -242,10 +242,10 @@ def store_changes(
     """The entry of ``checkpoint`` given what changed, without comparing maps.
 
     ``checkpoint``'s maps may be the caller's live ones: what is kept is
-    copied now. ``new_versions`` (a dict made for this call, kept as it is)
-    holds every channel whose value or version differs from ``base``'s, at
-    its version in ``checkpoint``; ``volatile`` names channels that may vanish
-    without a new version (the engine's pending Sends).
+    copied now. ``new_versions`` holds every channel whose value or version
+    differs from ``base``'s, at its version in ``checkpoint``; ``volatile``
+    names channels that may vanish without a new version (the engine's
+    pending Sends).
     """
     values = checkpoint.channel_values
     versions = checkpoint.channel_versions
@@ -281,7 +281,7 @@ def store_changes(
         metadata,
         parent_id,
         changed,
-        new_versions,
+        dict(new_versions),
         dict(checkpoint.versions_seen),
         checkpoint.updated_channels,
         checkpoint.v,
