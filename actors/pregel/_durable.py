@@ -77,6 +77,8 @@ _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes}
 
 
 _DONE_WRITE = (DONE, True)
+# Stored like a channel, but dropped without a new version when no Send is pending.
+_VOLATILE = (TASKS,)
 
 
 def _check_write(task: Task, key: str, value: Any) -> None:
@@ -445,11 +447,15 @@ class RunDurability:
         for task in tasks:
             if task.node is None and task.name != START:
                 continue
-            stored = [
-                write if type(write[1]) is not SeededWrite else (write[0], write[1].value)
-                for write in task.writes
-            ]
-            stored.append(_DONE_WRITE)
+            writes = task.writes
+            if len(writes) == 1 and type(writes[0][1]) is not SeededWrite:
+                stored = [writes[0], _DONE_WRITE]  # a node's usual single write
+            else:
+                stored = [
+                    write if type(write[1]) is not SeededWrite else (write[0], write[1].value)
+                    for write in writes
+                ]
+                stored.append(_DONE_WRITE)
             out.append((task.id, stored, path_str(task.path)))
         return out
 
@@ -568,7 +574,9 @@ class RunDurability:
         emit = "checkpoints" in run.modes or "debug" in run.modes
         put_owned = self._put_owned
         if put_owned is not None:
-            checkpoint, _ = self._checkpoint(checkpoint_id, tasks)
+            # The saver copies what changed before returning: the checkpoint
+            # may share this object's maps unless it is streamed.
+            checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit)
             parent_config = self.parent_config
             parent_id = (
                 None if parent_config is None else parent_config["configurable"]["checkpoint_id"]
@@ -580,6 +588,8 @@ class RunDurability:
                 checkpoint,
                 metadata,
                 self._owned_writes(tasks) if parent_id is not None else [],
+                new_versions,
+                _VOLATILE,
             )
             self._saved(config, parent_config, checkpoint_id, source, metadata, checkpoint, emit)
             return

@@ -78,7 +78,10 @@ class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     v: int = CHECKPOINT_FORMAT
 
 
-class CheckpointMetadata(msgspec.Struct, frozen=True, kw_only=True):
+# Not tracked by the collector (gc=False): a saver keeps one per checkpoint, and
+# metadata holds only plain data the engine or the caller made before it, so it
+# cannot be part of a reference cycle.
+class CheckpointMetadata(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Why and when a checkpoint was made.
 
     ``source``: ``"input"`` (the run's input), ``"loop"`` (a superstep),
@@ -167,6 +170,8 @@ _id_lock = threading.Lock()
 _last_millis = -1
 _prefix = ""
 _sequence = 0
+# (prefix, top 24 bits of the sequence, the id's text before its last group)
+_head: tuple[str, int, str] = ("", -1, "")
 _SEQUENCE_BITS: Final = 72
 _START_BITS: Final = 70  # a fresh start leaves 2**70 ids of room in its millisecond
 
@@ -206,9 +211,16 @@ def new_checkpoint_id() -> str:
                 _prefix = f"{_last_millis >> 16:08x}-{_last_millis & 0xFFFF:04x}-7"
                 _sequence = 0
         prefix, sequence = _prefix, _sequence
-    # 12 bits, the variant nibble (8: RFC 4122, its two free bits kept 0), 60 bits.
-    tail = f"{sequence:018x}"
-    return f"{prefix}{tail[:3]}-8{tail[3:6]}-{tail[6:]}"
+    # 12 bits, the variant nibble (8: RFC 4122, its two free bits kept 0), 60
+    # bits. Counting up changes the top 24 of the 72 bits once in 2**48 ids:
+    # the text up to the last group is kept until they (or the prefix) change.
+    global _head
+    high = sequence >> 48
+    head = _head
+    if head[0] is not prefix or head[1] != high:
+        top = f"{high:06x}"
+        _head = head = (prefix, high, f"{prefix}{top[:3]}-8{top[3:]}-")
+    return f"{head[2]}{sequence & 0xFFFFFFFFFFFF:012x}"
 
 
 # (second, its formatted date and time of day): one tuple, so a thread never
