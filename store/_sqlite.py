@@ -65,7 +65,6 @@ see only their paths.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import os
 import sqlite3
@@ -77,10 +76,11 @@ from typing import Any, TypeAlias, TypeVar
 import anyio
 
 from actorgraph.channels._errors import DatabaseError, EventLoopThreadError
-from actorgraph.store._adapter_loop import loop_callback_poster, running_loop_backend
+from actorgraph.store._adapter_loop import loop_batch_poster, running_loop_backend
 from actorgraph.store._sqlite_threads import (
     MEMORY,
     Job,
+    JobFuture,
     SharedFile,
     acquire_file,
     release_file,
@@ -90,6 +90,7 @@ from actorgraph.store._sqlite_threads import (
 __all__ = [
     "MEMORY",
     "Database",
+    "JobFuture",
     "Migration",
     "Schema",
     "attach_database",
@@ -128,7 +129,7 @@ class Schema:
 # --- completion ---------------------------------------------------------------------
 
 
-async def await_future(future: cf.Future[T]) -> T:
+async def await_future(future: JobFuture[T]) -> T:
     """Wait for ``future`` (completed by a database thread) without blocking the
     event loop, then return its result or raise its exception.
 
@@ -136,7 +137,7 @@ async def await_future(future: cf.Future[T]) -> T:
     """
     if not future.done():
         event = anyio.Event()
-        post = loop_callback_poster()
+        post = loop_batch_poster()
         future.add_done_callback(lambda _: post(event.set))
         await event.wait()
     return future.result()
@@ -221,7 +222,7 @@ class Database:
 
     # -- writes
 
-    def submit_write(self, fn: Callable[..., T], *args: Any) -> cf.Future[T]:
+    def submit_write(self, fn: Callable[..., T], *args: Any) -> JobFuture[T]:
         """Queue ``fn(conn, *args)`` as a write and return its future at once.
 
         Writes run in submission order, each in a transaction (shared with the
@@ -251,7 +252,7 @@ class Database:
         await self._ensure_ready()
         return await self._until_written(self._submit(fn, args, write=True, bare=True))
 
-    async def _until_written(self, future: cf.Future[T]) -> T:
+    async def _until_written(self, future: JobFuture[T]) -> T:
         try:
             return await await_future(future)
         except anyio.get_cancelled_exc_class():
@@ -263,7 +264,7 @@ class Database:
 
     def _submit(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
-    ) -> cf.Future[T]:
+    ) -> JobFuture[T]:
         self._check_open()
         job = Job(fn, args, write=write, bare=bare)
         self._shared.submit(job)
@@ -355,14 +356,14 @@ class Database:
                 f"the database handle on {self.path} is closed; open it again", path=self.path
             )
 
-    def _release(self) -> cf.Future[None] | None:
+    def _release(self) -> JobFuture[None] | None:
         if self._closed:
             return None
         self._closed = True
         return release_file(self._shared)
 
 
-async def _settled(future: cf.Future[Any]) -> None:
+async def _settled(future: JobFuture[Any]) -> None:
     """Wait for ``future`` to finish, whatever its outcome."""
     # The outcome belongs to the cancelled caller, who raises its cancellation.
     with contextlib.suppress(BaseException):

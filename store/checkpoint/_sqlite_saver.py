@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -13,7 +12,7 @@ from typing_extensions import Self
 from actorgraph.channels._errors import SerializationError
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store._lazy_database import LazyDatabase
-from actorgraph.store._sqlite import MEMORY, Database, replayable
+from actorgraph.store._sqlite import MEMORY, Database, JobFuture, replayable
 from actorgraph.store.checkpoint import _sqlite_rows as rows
 from actorgraph.store.checkpoint._base import (
     ListQuery,
@@ -201,7 +200,7 @@ class SqliteSaver(SaverFaces):
         """:meth:`acompact` for plain code."""
         self._run(Op("compact", rows.compact, write=True, bare=True))
 
-    def _submit_op(self, op: Op[T]) -> cf.Future[T]:
+    def _submit_op(self, op: Op[T]) -> JobFuture[T]:
         return self._database().submit_write(op.fn, *op.args)
 
     # -- encoding, in the caller's thread, before anything is written
