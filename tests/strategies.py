@@ -253,6 +253,18 @@ def channel_changes() -> st.SearchStrategy[list[dict[str, str]]]:
     )
 
 
+def job_future_moves() -> st.SearchStrategy[list[str]]:
+    """What callers and a database thread do to a job's future, in random
+    order, for comparing the SQLite layer's ``JobFuture`` with
+    ``concurrent.futures.Future``."""
+    return st.lists(
+        st.sampled_from(
+            ["cancel", "start", "result", "error", "callback", "done", "peek", "running"]
+        ),
+        max_size=10,
+    )
+
+
 # --- serde (continued) ---------------------------------------------------------
 
 # Lone surrogates included: models emit them, and they must round-trip too.
