@@ -143,16 +143,18 @@ def put_checkpoint(
 ) -> None:
     """One superstep's commit: the checkpoint row, its changed values, the
     writes of the tasks that produced it."""
-    conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    # One cursor for the job's statements (each conn.execute opens one).
+    cursor = conn.cursor()
+    cursor.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     for blob in blobs:
         blob.prepare(conn)
-        inserted = conn.execute(
+        inserted = cursor.execute(
             "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             blob.row(),
         ).rowcount
         if not inserted:
             _replace_reused_version(conn, blob)
-    put_writes(conn, writes)
+    put_writes(cursor, writes)
 
 
 def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
@@ -183,7 +185,7 @@ def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
 
 
 @replayable
-def put_writes(conn: sqlite3.Connection, writes: Sequence[WriteRow]) -> None:
+def put_writes(conn: sqlite3.Connection | sqlite3.Cursor, writes: Sequence[WriteRow]) -> None:
     """Task writes: a special channel's slot is replaced, any other is kept."""
     special = [w for w in writes if w[4] < 0]
     regular = [w for w in writes if w[4] >= 0]

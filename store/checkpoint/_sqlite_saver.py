@@ -223,21 +223,18 @@ class SqliteSaver(SaverFaces):
         writes: Sequence[tuple[str, Any]],
         task_path: str,
     ) -> list[rows.WriteRow]:
-        return [
-            (
-                thread_id,
-                ns,
-                checkpoint_id,
-                task_id,
-                write_index(channel, position),
-                channel,
-                self._dumps(
-                    value, f"{channel} (written by task {task_id})", thread_id, checkpoint_id
-                ),
-                task_path,
-            )
-            for position, (channel, value) in enumerate(writes)
-        ]
+        dumps = self.serializer.dumps
+        out: list[rows.WriteRow] = []
+        for position, (channel, value) in enumerate(writes):
+            try:
+                data = dumps(value)
+            except SerializationError:
+                # The path only labels the error: built for a write that fails.
+                what = f"{channel} (written by task {task_id})"
+                data = self._dumps(value, what, thread_id, checkpoint_id)
+            index = write_index(channel, position)
+            out.append((thread_id, ns, checkpoint_id, task_id, index, channel, data, task_path))
+        return out
 
     # -- ops
 

@@ -51,7 +51,8 @@ class WriteBehind:
         # loop (it still raises a pending cancellation).
         self._slots = anyio.Semaphore(max_pending, fast_acquire=True)
         self._post: Callable[[Callable[[], object]], None] | None = None
-        self._pending: list[JobFuture[Any]] = []
+        # In submission order; a dict for the O(1) removal of a settled write.
+        self._pending: dict[JobFuture[Any], None] = {}
         self._failure: BaseException | None = None
         self._settling: anyio.Event | None = None
 
@@ -90,11 +91,13 @@ class WriteBehind:
         in_flight = list(self._pending)
         # Finished writes leave _pending in the loop (_settle), usually a whole
         # batch at once: one wait per batch, not one per write.
-        while any(future in self._pending for future in in_flight):
-            settling = self._settling
-            if settling is None:
-                settling = self._settling = anyio.Event()
-            await settling.wait()
+        pending = self._pending
+        for future in in_flight:
+            while future in pending:
+                settling = self._settling
+                if settling is None:
+                    settling = self._settling = anyio.Event()
+                await settling.wait()
         self._note_failures(in_flight)
         self._raise_failure()
 
@@ -106,7 +109,7 @@ class WriteBehind:
         except BaseException:
             self._slots.release()
             raise
-        self._pending.append(future)
+        self._pending[future] = None
         if self._post is None:  # the queue serves one run, on one event loop
             self._post = loop_batch_poster()
         future.add_done_callback(self._done)
@@ -120,7 +123,7 @@ class WriteBehind:
     def _settle(self, future: JobFuture[Any]) -> None:
         # Runs in the loop thread, once per finished write.
         self._slots.release()
-        self._pending.remove(future)
+        del self._pending[future]
         if self._failure is None and not future.cancelled():
             self._failure = future.exception()
         settling = self._settling
