@@ -83,6 +83,7 @@ from actorgraph.store._sqlite_threads import (
     JobFuture,
     SharedFile,
     acquire_file,
+    mergeable,
     release_file,
     replayable,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "Schema",
     "attach_database",
     "await_future",
+    "mergeable",
     "open_database",
     "replayable",
 ]

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any, Final, Generic, TypeVar
 
 from actorgraph.channels._errors import DatabaseError
@@ -27,6 +28,7 @@ __all__ = [
     "SharedFile",
     "acquire_file",
     "database_error",
+    "mergeable",
     "release_file",
     "replayable",
     "retry_busy",
@@ -191,7 +193,16 @@ class Job(Generic[T]):
     outside any transaction (for ``VACUUM`` and WAL checkpoints).
     """
 
-    __slots__ = ("args", "bare", "fn", "future", "replayable", "running_on", "write")
+    __slots__ = (
+        "args",
+        "bare",
+        "fn",
+        "future",
+        "merged",
+        "replayable",
+        "running_on",
+        "write",
+    )
 
     def __init__(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
@@ -201,6 +212,7 @@ class Job(Generic[T]):
         self.write = write
         self.bare = bare
         self.replayable = fn in _REPLAYABLE
+        self.merged = _MERGED.get(fn)
         self.future: JobFuture[T] = JobFuture()
         self.running_on: _Worker | None = None
 
@@ -208,6 +220,8 @@ class Job(Generic[T]):
 _STOP: Final = None  # the sentinel that ends a worker thread
 
 _REPLAYABLE: set[Callable[..., Any]] = set()
+#: job function -> the function that runs many such jobs at once
+_MERGED: dict[Callable[..., Any], Callable[[Any, list[tuple[Any, ...]]], list[Any]]] = {}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -222,6 +236,26 @@ def replayable(fn: F) -> F:
     """
     _REPLAYABLE.add(fn)
     return fn
+
+
+def mergeable(
+    merged: Callable[[Any, list[tuple[Any, ...]]], list[Any]],
+) -> Callable[[F], F]:
+    """Mark a :func:`replayable` write job whose neighbours of the same kind
+    in a batch may run together: ``merged(conn, [args, ...])`` does what the
+    jobs would do one after the other and returns their results in order.
+
+    It exists for fewer statements per batch: each statement hands the GIL
+    back and forth between the writer and a busy event loop, which can keep
+    the writer waiting for it each time. If the merged run fails, the batch
+    runs again job by job (each in a savepoint), so a failing job fails alone.
+    """
+
+    def mark(fn: F) -> F:
+        _MERGED[fn] = merged
+        return replayable(fn)
+
+    return mark
 
 
 # --- connections -----------------------------------------------------------------------
@@ -493,24 +527,41 @@ class _Worker(threading.Thread):
         failure, roll back and run them again, a savepoint each."""
         claimed: list[Job[Any]] = []
         done: list[tuple[Job[Any], bool, Any]] = []
+        position = 0
         try:
-            for job in batch:
-                if not job.future.set_running_or_notify_cancel():
+            while position < len(batch):
+                job = batch[position]
+                merged = job.merged
+                end = position + 1
+                if merged is not None:
+                    while end < len(batch) and batch[end].fn is job.fn:
+                        end += 1
+                # Claimed group by group, so a job cancelled while an earlier one runs is dropped.
+                group = [
+                    each
+                    for each in batch[position:end]
+                    if each.future.set_running_or_notify_cancel()
+                ]
+                position = end
+                if not group:
                     continue
-                claimed.append(job)
+                claimed += group
                 if not conn.in_transaction:
                     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
                 try:
-                    done.append((job, True, job.fn(conn, *job.args)))
+                    if merged is not None and len(group) > 1:
+                        results = merged(conn, [each.args for each in group])
+                        done += zip(group, repeat(True), results)
+                    else:
+                        done.append((group[0], True, group[0].fn(conn, *group[0].args)))
                 finally:
                     conn.close_cursors()
         except Exception:  # noqa: BLE001 - the jobs run again, one savepoint each
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
-            rest = batch[batch.index(claimed[-1]) + 1 :]
             done = [(job, *self._in_savepoint(conn, job)) for job in claimed]
-            for job in rest:
+            for job in batch[position:]:
                 if job.future.set_running_or_notify_cancel():
                     done.append((job, *self._in_savepoint(conn, job)))
         return done

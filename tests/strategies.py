@@ -265,6 +265,23 @@ def job_future_moves() -> st.SearchStrategy[list[str]]:
     )
 
 
+def merged_puts() -> st.SearchStrategy[list[tuple[str, dict[str, tuple[int, Any]], list[Any]]]]:
+    """Puts that the SQLite saver's writer runs as one merged batch:
+    ``(thread, {channel: (version number, value)}, [(channel, value)])``.
+    Version numbers come from a small range, so a version is often stored
+    again with another value (the newest must win, as one by one)."""
+    value = st.one_of(st.none(), st.integers(-3, 3), st.text(max_size=2))
+    channels = st.dictionaries(
+        st.sampled_from(["a", "b", "c"]), st.tuples(st.integers(1, 3), value), max_size=3
+    )
+    writes = st.lists(
+        st.tuples(st.sampled_from(["a", "b", "__error__", "__interrupt__"]), value), max_size=3
+    )
+    return st.lists(
+        st.tuples(st.sampled_from(["t1", "t2"]), channels, writes), min_size=2, max_size=12
+    )
+
+
 # --- serde (continued) ---------------------------------------------------------
 
 # Lone surrogates included: models emit them, and they must round-trip too.
