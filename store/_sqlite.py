@@ -21,7 +21,9 @@ both backends.
   only writing connection of the process, and reader threads with read-only connections
   (WAL lets them read while the writer writes). A call posts a job to a queue
   and the thread posts the result back to the caller's event loop without
-  blocking (``_adapter_loop``). A job is a plain function run on the thread's
+  blocking (``_adapter_loop``); the results of a batch reach a loop with one
+  wake-up, and a job's future is a light one of this layer (no lock and
+  condition per job). A job is a plain function run on the thread's
   connection, so a caller does a whole unit of work (a superstep's checkpoint,
   its task writes and its channel blobs) in one hop and one transaction.
 - The writer drains its queue in batches: the jobs waiting together share one
@@ -37,7 +39,10 @@ both backends.
 - Jobs marked :func:`replayable` (they only write rows, so a second run after
   a rollback repeats them exactly) share a batch's transaction without a
   savepoint each; if one fails, the batch is rolled back and run again with
-  savepoints, so it still fails alone.
+  savepoints, so it still fails alone. Neighbouring jobs marked
+  :func:`mergeable` (checkpoint puts, task writes) run as one call that
+  inserts all their rows with a few multi-row statements: each statement
+  hands the GIL to a busy event loop and waits to get it back.
 - One writer per file per process: openers of the same file (two savers, a
   saver and a store) share it through a registry keyed by the resolved path.
   Across processes SQLite's own locks serialize writers: WAL, a busy timeout,
