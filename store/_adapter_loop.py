@@ -11,10 +11,9 @@ the store layer that names a backend.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import anyio.lowlevel
 
@@ -105,22 +104,25 @@ _inboxes = threading.local()
 _held = threading.local()
 
 
-@contextlib.contextmanager
-def held_wakes() -> Iterator[None]:
-    """Within the block, batch posts of this thread wake their loops once, at
-    the end (a database thread delivering a batch of results): the loop then
-    runs them in one pass instead of waking for the first few alone."""
-    if getattr(_held, "inboxes", None) is not None:
-        yield  # nested: the outer block wakes
-        return
-    inboxes: list[_Inbox] = []
-    _held.inboxes = inboxes
-    try:
-        yield
-    finally:
-        _held.inboxes = None
-        for inbox in inboxes:
-            inbox.wake()
+class held_wakes:  # noqa: N801 - used like a function: ``with held_wakes():``
+    """Within the block, posts of this thread wake their loops once, at the
+    end (a database thread delivering a batch of results): the loop then
+    runs them in one pass instead of waking for the first few alone.
+    Nested blocks leave the waking to the outermost one."""
+
+    __slots__ = ("_inboxes", "_outer")
+
+    def __enter__(self) -> None:
+        self._outer = getattr(_held, "inboxes", None) is None
+        if self._outer:
+            self._inboxes: list[_Inbox] = []
+            _held.inboxes = self._inboxes
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._outer:
+            _held.inboxes = None
+            for inbox in self._inboxes:
+                inbox.wake()
 
 
 def loop_batch_poster() -> Poster:

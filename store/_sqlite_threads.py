@@ -512,13 +512,13 @@ class _Worker(threading.Thread):
                 for job in batch
                 if job.future.running() or job.future.set_running_or_notify_cancel()
             ]
+        if len(done) == 1:
+            _deliver(*done[0])
+            return
         # The callers' loops wake once for the whole batch, not per job.
         with held_wakes():
-            for job, ok, value in done:
-                if ok:
-                    job.future.set_result(value)
-                else:
-                    job.future.set_exception(value)
+            for outcome in done:
+                _deliver(*outcome)
 
     def _together(
         self, conn: _JobConnection, batch: list[Job[Any]]
@@ -583,6 +583,13 @@ class _Worker(threading.Thread):
         if isinstance(exc, sqlite3.Error):
             return database_error(exc, self.shared.path)
         return exc
+
+
+def _deliver(job: Job[Any], ok: bool, value: Any) -> None:
+    if ok:
+        job.future.set_result(value)
+    else:
+        job.future.set_exception(value)
 
 
 class _Checkpointer(threading.Thread):

@@ -178,10 +178,10 @@ def put_checkpoints(
 #: Rows per statement of a multi-row insert: a batch goes in chunks of these
 #: sizes, so a few statement shapes (kept in the statement cache) serve every
 #: batch, and a statement stays under SQLite's oldest limit of 999 parameters.
-_CHUNKS: Final = (64, 16, 4, 1)
+_CHUNKS: Final = (64, 32, 16, 8, 4, 3, 2, 1)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=128)
 def _insert_sql(head: str, tail: str, width: int, count: int) -> str:
     values = "(" + ", ".join("?" * width) + ")"
     return head + ", ".join([values] * count) + tail
