@@ -9,13 +9,13 @@ from __future__ import annotations
 import atexit
 import concurrent.futures as cf
 import contextlib
+import itertools
 import os
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from itertools import repeat
 from typing import Any, Final, Generic, TypeVar
 
 from actorgraph.channels._errors import DatabaseError
@@ -551,7 +551,7 @@ class _Worker(threading.Thread):
                 try:
                     if merged is not None and len(group) > 1:
                         results = merged(conn, [each.args for each in group])
-                        done += zip(group, repeat(True), results)
+                        done += zip(group, itertools.repeat(True), results)
                     else:
                         done.append((group[0], True, group[0].fn(conn, *group[0].args)))
                 finally:
@@ -782,10 +782,15 @@ def _finish_at_exit(timeout: float = 10.0) -> None:
 atexit.register(_finish_at_exit)
 
 
+_memory_numbers = itertools.count()
+
+
 def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:
     text = os.fspath(path)
     if text == MEMORY or text == "":
-        return f"{MEMORY}#{id(object())}", MEMORY  # every in-memory database is its own
+        # Every in-memory database is its own (a counter: the id of a freed
+        # object comes back at once for the next one).
+        return f"{MEMORY}#{next(_memory_numbers)}", MEMORY
     return os.path.realpath(text), text
 
 
