@@ -21,7 +21,9 @@ both backends.
   only writing connection of the process, and reader threads with read-only connections
   (WAL lets them read while the writer writes). A call posts a job to a queue
   and the thread posts the result back to the caller's event loop without
-  blocking (``_adapter_loop``). A job is a plain function run on the thread's
+  blocking (``_adapter_loop``); the results of a batch reach a loop with one
+  wake-up, and a job's future is a light one of this layer (no lock and
+  condition per job). A job is a plain function run on the thread's
   connection, so a caller does a whole unit of work (a superstep's checkpoint,
   its task writes and its channel blobs) in one hop and one transaction.
 - The writer drains its queue in batches: the jobs waiting together share one
@@ -37,7 +39,10 @@ both backends.
 - Jobs marked :func:`replayable` (they only write rows, so a second run after
   a rollback repeats them exactly) share a batch's transaction without a
   savepoint each; if one fails, the batch is rolled back and run again with
-  savepoints, so it still fails alone.
+  savepoints, so it still fails alone. Neighbouring jobs marked
+  :func:`mergeable` (checkpoint puts, task writes) run as one call that
+  inserts all their rows with a few multi-row statements: each statement
+  hands the GIL to a busy event loop and waits to get it back.
 - One writer per file per process: openers of the same file (two savers, a
   saver and a store) share it through a registry keyed by the resolved path.
   Across processes SQLite's own locks serialize writers: WAL, a busy timeout,
@@ -65,7 +70,6 @@ see only their paths.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import os
 import sqlite3
@@ -77,12 +81,14 @@ from typing import Any, TypeAlias, TypeVar
 import anyio
 
 from actorgraph.channels._errors import DatabaseError, EventLoopThreadError
-from actorgraph.store._adapter_loop import loop_callback_poster, running_loop_backend
+from actorgraph.store._adapter_loop import loop_batch_poster, running_loop_backend
 from actorgraph.store._sqlite_threads import (
     MEMORY,
     Job,
+    JobFuture,
     SharedFile,
     acquire_file,
+    mergeable,
     release_file,
     replayable,
 )
@@ -90,10 +96,12 @@ from actorgraph.store._sqlite_threads import (
 __all__ = [
     "MEMORY",
     "Database",
+    "JobFuture",
     "Migration",
     "Schema",
     "attach_database",
     "await_future",
+    "mergeable",
     "open_database",
     "replayable",
 ]
@@ -128,7 +136,7 @@ class Schema:
 # --- completion ---------------------------------------------------------------------
 
 
-async def await_future(future: cf.Future[T]) -> T:
+async def await_future(future: JobFuture[T]) -> T:
     """Wait for ``future`` (completed by a database thread) without blocking the
     event loop, then return its result or raise its exception.
 
@@ -136,7 +144,7 @@ async def await_future(future: cf.Future[T]) -> T:
     """
     if not future.done():
         event = anyio.Event()
-        post = loop_callback_poster()
+        post = loop_batch_poster()
         future.add_done_callback(lambda _: post(event.set))
         await event.wait()
     return future.result()
@@ -221,7 +229,7 @@ class Database:
 
     # -- writes
 
-    def submit_write(self, fn: Callable[..., T], *args: Any) -> cf.Future[T]:
+    def submit_write(self, fn: Callable[..., T], *args: Any) -> JobFuture[T]:
         """Queue ``fn(conn, *args)`` as a write and return its future at once.
 
         Writes run in submission order, each in a transaction (shared with the
@@ -251,7 +259,7 @@ class Database:
         await self._ensure_ready()
         return await self._until_written(self._submit(fn, args, write=True, bare=True))
 
-    async def _until_written(self, future: cf.Future[T]) -> T:
+    async def _until_written(self, future: JobFuture[T]) -> T:
         try:
             return await await_future(future)
         except anyio.get_cancelled_exc_class():
@@ -263,7 +271,7 @@ class Database:
 
     def _submit(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
-    ) -> cf.Future[T]:
+    ) -> JobFuture[T]:
         self._check_open()
         job = Job(fn, args, write=write, bare=bare)
         self._shared.submit(job)
@@ -355,14 +363,14 @@ class Database:
                 f"the database handle on {self.path} is closed; open it again", path=self.path
             )
 
-    def _release(self) -> cf.Future[None] | None:
+    def _release(self) -> JobFuture[None] | None:
         if self._closed:
             return None
         self._closed = True
         return release_file(self._shared)
 
 
-async def _settled(future: cf.Future[Any]) -> None:
+async def _settled(future: JobFuture[Any]) -> None:
     """Wait for ``future`` to finish, whatever its outcome."""
     # The outcome belongs to the cancelled caller, who raises its cancellation.
     with contextlib.suppress(BaseException):

@@ -19,13 +19,16 @@ from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar
 
 from actorgraph.channels._errors import DatabaseError
+from actorgraph.store._adapter_loop import held_wakes
 
 __all__ = [
     "MEMORY",
     "Job",
+    "JobFuture",
     "SharedFile",
     "acquire_file",
     "database_error",
+    "mergeable",
     "release_file",
     "replayable",
     "retry_busy",
@@ -47,6 +50,140 @@ _SQLITE_LOCKED = 6
 
 # --- jobs ------------------------------------------------------------------------------
 
+_PENDING: Final = 0
+_RUNNING: Final = 1
+_CANCELLED: Final = 2  # cancelled, the worker not told yet
+_DROPPED: Final = 3  # cancelled, and the worker knows
+_FINISHED: Final = 4
+
+# One lock for every future: each holds it for a few bytecodes, and a lock
+# (with a condition) per job cost more than the rest of submitting it.
+_futures_lock = threading.Lock()
+
+
+class JobFuture(Generic[T]):
+    """The outcome of a job: the part of :class:`concurrent.futures.Future`
+    the SQLite layer uses, without its per-future condition and locks.
+
+    Completed by a database thread; callbacks run in the completing thread
+    (or at once if already done); :meth:`result` blocks a plain thread (a
+    wait object is made only then). Cancelling succeeds only before a worker
+    claims the job (``set_running_or_notify_cancel``), as for
+    ``concurrent.futures``; ``result`` then raises its ``CancelledError``.
+    """
+
+    __slots__ = ("_callbacks", "_error", "_result", "_state", "_waiter")
+
+    def __init__(self) -> None:
+        self._state = _PENDING
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[JobFuture[T]], object]] | None = None
+        self._waiter: threading.Event | None = None
+
+    def done(self) -> bool:
+        return self._state >= _CANCELLED
+
+    def cancelled(self) -> bool:
+        return _CANCELLED <= self._state <= _DROPPED
+
+    def running(self) -> bool:
+        return self._state == _RUNNING
+
+    def cancel(self) -> bool:
+        """Cancel the job unless a worker has claimed it; whether it is cancelled."""
+        with _futures_lock:
+            state = self._state
+            if state in (_RUNNING, _FINISHED):
+                return False
+            if state != _PENDING:
+                return True
+            self._state = _CANCELLED
+            callbacks, self._callbacks = self._callbacks, None
+            waiter = self._waiter
+        self._completed(callbacks, waiter)
+        return True
+
+    def set_running_or_notify_cancel(self) -> bool:
+        """Claim the job for a worker: False if it was cancelled (drop it)."""
+        with _futures_lock:
+            state = self._state
+            if state == _PENDING:
+                self._state = _RUNNING
+                return True
+            if state == _CANCELLED:
+                self._state = _DROPPED
+                return False
+        raise RuntimeError(f"a job future in state {state} cannot start")
+
+    def set_result(self, result: T) -> None:
+        self._finish(result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._finish(None, error)
+
+    def _finish(self, result: T | None, error: BaseException | None) -> None:
+        with _futures_lock:
+            if self._state >= _CANCELLED:
+                raise cf.InvalidStateError(f"the job future is already done: {self._state}")
+            self._result = result
+            self._error = error
+            self._state = _FINISHED
+            callbacks, self._callbacks = self._callbacks, None
+            waiter = self._waiter
+        self._completed(callbacks, waiter)
+
+    def _completed(
+        self,
+        callbacks: list[Callable[[JobFuture[T]], object]] | None,
+        waiter: threading.Event | None,
+    ) -> None:
+        # Taken with the final state under the lock: add_done_callback and
+        # _wait now see a done future and neither register nor wait.
+        if waiter is not None:
+            waiter.set()
+        if callbacks is not None:
+            for callback in callbacks:
+                callback(self)
+
+    def add_done_callback(self, callback: Callable[[JobFuture[T]], object]) -> None:
+        """Call ``callback(self)`` when done: in the completing thread, or now."""
+        with _futures_lock:
+            if self._state < _CANCELLED:
+                if self._callbacks is None:
+                    self._callbacks = [callback]
+                else:
+                    self._callbacks.append(callback)
+                return
+        callback(self)
+
+    def _wait(self, timeout: float | None) -> None:
+        with _futures_lock:
+            if self._state >= _CANCELLED:
+                return
+            waiter = self._waiter
+            if waiter is None:
+                waiter = self._waiter = threading.Event()
+        if not waiter.wait(timeout):
+            raise cf.TimeoutError()
+
+    def result(self, timeout: float | None = None) -> T:
+        """The job's result (blocking up to ``timeout`` seconds); raises its
+        exception, ``CancelledError`` or ``TimeoutError``."""
+        self._wait(timeout)
+        if self._state != _FINISHED:
+            raise cf.CancelledError()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The job's exception or None (blocking like :meth:`result`)."""
+        self._wait(timeout)
+        if self._state != _FINISHED:
+            raise cf.CancelledError()
+        return self._error
+
 
 class Job(Generic[T]):
     """``fn(conn, *args)`` to run on a database thread, and its future.
@@ -56,7 +193,16 @@ class Job(Generic[T]):
     outside any transaction (for ``VACUUM`` and WAL checkpoints).
     """
 
-    __slots__ = ("args", "bare", "fn", "future", "replayable", "running_on", "write")
+    __slots__ = (
+        "args",
+        "bare",
+        "fn",
+        "future",
+        "merged",
+        "replayable",
+        "running_on",
+        "write",
+    )
 
     def __init__(
         self, fn: Callable[..., T], args: tuple[Any, ...], *, write: bool, bare: bool = False
@@ -66,13 +212,16 @@ class Job(Generic[T]):
         self.write = write
         self.bare = bare
         self.replayable = fn in _REPLAYABLE
-        self.future: cf.Future[T] = cf.Future()
+        self.merged = _MERGED.get(fn)
+        self.future: JobFuture[T] = JobFuture()
         self.running_on: _Worker | None = None
 
 
 _STOP: Final = None  # the sentinel that ends a worker thread
 
 _REPLAYABLE: set[Callable[..., Any]] = set()
+#: job function -> the function that runs many such jobs at once
+_MERGED: dict[Callable[..., Any], Callable[[Any, list[tuple[Any, ...]]], list[Any]]] = {}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -87,6 +236,26 @@ def replayable(fn: F) -> F:
     """
     _REPLAYABLE.add(fn)
     return fn
+
+
+def mergeable(
+    merged: Callable[[Any, list[tuple[Any, ...]]], list[Any]],
+) -> Callable[[F], F]:
+    """Mark a :func:`replayable` write job whose neighbours of the same kind
+    in a batch may run together: ``merged(conn, [args, ...])`` does what the
+    jobs would do one after the other and returns their results in order.
+
+    It exists for fewer statements per batch: each statement hands the GIL
+    back and forth between the writer and a busy event loop, which can keep
+    the writer waiting for it each time. If the merged run fails, the batch
+    runs again job by job (each in a savepoint), so a failing job fails alone.
+    """
+
+    def mark(fn: F) -> F:
+        _MERGED[fn] = merged
+        return replayable(fn)
+
+    return mark
 
 
 # --- connections -----------------------------------------------------------------------
@@ -343,11 +512,13 @@ class _Worker(threading.Thread):
                 for job in batch
                 if job.future.running() or job.future.set_running_or_notify_cancel()
             ]
-        for job, ok, value in done:
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+        if len(done) == 1:
+            _deliver(*done[0])
+            return
+        # The callers' loops wake once for the whole batch, not per job.
+        with held_wakes():
+            for outcome in done:
+                _deliver(*outcome)
 
     def _together(
         self, conn: _JobConnection, batch: list[Job[Any]]
@@ -356,24 +527,41 @@ class _Worker(threading.Thread):
         failure, roll back and run them again, a savepoint each."""
         claimed: list[Job[Any]] = []
         done: list[tuple[Job[Any], bool, Any]] = []
+        position = 0
         try:
-            for job in batch:
-                if not job.future.set_running_or_notify_cancel():
+            while position < len(batch):
+                job = batch[position]
+                merged = job.merged
+                end = position + 1
+                if merged is not None:
+                    while end < len(batch) and batch[end].fn is job.fn:
+                        end += 1
+                # Claimed group by group, so a job cancelled while an earlier one runs is dropped.
+                group = [
+                    each
+                    for each in batch[position:end]
+                    if each.future.set_running_or_notify_cancel()
+                ]
+                position = end
+                if not group:
                     continue
-                claimed.append(job)
+                claimed += group
                 if not conn.in_transaction:
                     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
                 try:
-                    done.append((job, True, job.fn(conn, *job.args)))
+                    if merged is not None and len(group) > 1:
+                        results = merged(conn, [each.args for each in group])
+                        done += zip(group, itertools.repeat(True), results)
+                    else:
+                        done.append((group[0], True, group[0].fn(conn, *group[0].args)))
                 finally:
                     conn.close_cursors()
         except Exception:  # noqa: BLE001 - the jobs run again, one savepoint each
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), self.shared.busy_timeout)
-            rest = batch[batch.index(claimed[-1]) + 1 :]
             done = [(job, *self._in_savepoint(conn, job)) for job in claimed]
-            for job in rest:
+            for job in batch[position:]:
                 if job.future.set_running_or_notify_cancel():
                     done.append((job, *self._in_savepoint(conn, job)))
         return done
@@ -395,6 +583,13 @@ class _Worker(threading.Thread):
         if isinstance(exc, sqlite3.Error):
             return database_error(exc, self.shared.path)
         return exc
+
+
+def _deliver(job: Job[Any], ok: bool, value: Any) -> None:
+    if ok:
+        job.future.set_result(value)
+    else:
+        job.future.set_exception(value)
 
 
 class _Checkpointer(threading.Thread):
@@ -472,7 +667,7 @@ class SharedFile:
         self.reads = self.writes if self.memory else queue.SimpleQueue()
         self.writer_connected = threading.Event()
         self.open_error: DatabaseError | None = None
-        self.stopped: cf.Future[None] = cf.Future()
+        self.stopped: JobFuture[None] = JobFuture()
         self.stopped.set_running_or_notify_cancel()
         writer = _Worker(self, self.writes, writer=True)
         self.workers = [writer]
@@ -617,7 +812,7 @@ def acquire_file(
     return shared
 
 
-def release_file(shared: SharedFile) -> cf.Future[None] | None:
+def release_file(shared: SharedFile) -> JobFuture[None] | None:
     """Count one user less; the last one stops the threads (after the queued
     jobs) and gets the future that completes when they have ended."""
     with _registry_lock:

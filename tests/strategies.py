@@ -253,6 +253,35 @@ def channel_changes() -> st.SearchStrategy[list[dict[str, str]]]:
     )
 
 
+def job_future_moves() -> st.SearchStrategy[list[str]]:
+    """What callers and a database thread do to a job's future, in random
+    order, for comparing the SQLite layer's ``JobFuture`` with
+    ``concurrent.futures.Future``."""
+    return st.lists(
+        st.sampled_from(
+            ["cancel", "start", "result", "error", "callback", "done", "peek", "running"]
+        ),
+        max_size=10,
+    )
+
+
+def merged_puts() -> st.SearchStrategy[list[tuple[str, dict[str, tuple[int, Any]], list[Any]]]]:
+    """Puts that the SQLite saver's writer runs as one merged batch:
+    ``(thread, {channel: (version number, value)}, [(channel, value)])``.
+    Version numbers come from a small range, so a version is often stored
+    again with another value (the newest must win, as one by one)."""
+    value = st.one_of(st.none(), st.integers(-3, 3), st.text(max_size=2))
+    channels = st.dictionaries(
+        st.sampled_from(["a", "b", "c"]), st.tuples(st.integers(1, 3), value), max_size=3
+    )
+    writes = st.lists(
+        st.tuples(st.sampled_from(["a", "b", "__error__", "__interrupt__"]), value), max_size=3
+    )
+    return st.lists(
+        st.tuples(st.sampled_from(["t1", "t2"]), channels, writes), min_size=2, max_size=12
+    )
+
+
 # --- serde (continued) ---------------------------------------------------------
 
 # Lone surrogates included: models emit them, and they must round-trip too.

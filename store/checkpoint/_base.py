@@ -8,7 +8,6 @@ whether it writes); :class:`SaverFaces` turns every op into an async method
 from __future__ import annotations
 
 import abc
-import concurrent.futures as cf
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 from actorgraph.channels._errors import CheckpointError, EventLoopThreadError
 from actorgraph.store._adapter_loop import running_loop_backend
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store._sqlite_threads import JobFuture
 from actorgraph.store.checkpoint._types import (
     SPECIAL_WRITE_INDEX,
     ChannelVersion,
@@ -258,7 +258,7 @@ class SaverFaces(abc.ABC):
     def _run_op(self, op: Op[T]) -> T: ...
 
     @abc.abstractmethod
-    def _submit_op(self, op: Op[T]) -> cf.Future[T]:
+    def _submit_op(self, op: Op[T]) -> JobFuture[T]:
         """Start ``op`` now and return its future (for write-behind queues)."""
 
     @abc.abstractmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ import msgspec
 
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._config import RunnableConfig
+from actorgraph.store._sqlite_threads import JobFuture
 from actorgraph.store.checkpoint._base import (
     ListQuery,
     Op,
@@ -132,8 +132,8 @@ class InMemorySaver(SaverFaces):
         with self._lock:
             return op.fn(*op.args)
 
-    def _submit_op(self, op: Op[T]) -> cf.Future[T]:
-        future: cf.Future[T] = cf.Future()
+    def _submit_op(self, op: Op[T]) -> JobFuture[T]:
+        future: JobFuture[T] = JobFuture()
         try:
             future.set_result(self._run_op(op))
         except Exception as error:  # noqa: BLE001 - delivered through the future

@@ -12,6 +12,7 @@ the same version — and one row per task write in ``checkpoint_writes``.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final, Protocol
@@ -20,7 +21,7 @@ import msgspec
 
 from actorgraph.channels._errors import CheckpointError
 from actorgraph.store._log import EventLog
-from actorgraph.store._sqlite import Schema, replayable
+from actorgraph.store._sqlite import Schema, mergeable
 from actorgraph.store.checkpoint._base import ListQuery, made_before
 from actorgraph.store.checkpoint._deltas import BlobWrite, decode_chain, read_chains, with_bases
 from actorgraph.store.checkpoint._types import (
@@ -45,6 +46,7 @@ __all__ = [
     "encode_skeleton",
     "prune",
     "put_checkpoint",
+    "put_checkpoints",
     "put_writes",
 ]
 
@@ -143,16 +145,66 @@ def put_checkpoint(
 ) -> None:
     """One superstep's commit: the checkpoint row, its changed values, the
     writes of the tasks that produced it."""
-    conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    put_checkpoints(conn, [row], blobs, writes)
+
+
+def put_checkpoints(
+    conn: sqlite3.Connection,
+    checkpoint_rows: Sequence[CheckpointRow],
+    blobs: Sequence[BlobWrite],
+    writes: Sequence[WriteRow],
+) -> None:
+    """Several puts at once (in order), in a few multi-row statements.
+
+    No blob may be a delta on a blob of the same call: bases are looked up
+    (``BlobWrite.prepare``) before anything here is inserted.
+    """
+    cursor = conn.cursor()
+    _insert_rows(cursor, "INSERT OR REPLACE INTO checkpoints VALUES ", "", 9, checkpoint_rows)
     for blob in blobs:
         blob.prepare(conn)
-        inserted = conn.execute(
-            "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            blob.row(),
-        ).rowcount
-        if not inserted:
+    blob_rows = [blob.row() for blob in blobs]
+    inserted = _insert_rows(
+        cursor, "INSERT INTO checkpoint_blobs VALUES ", " ON CONFLICT DO NOTHING", 8, blob_rows
+    )
+    if inserted < len(blob_rows):
+        # Some version was stored before: the rows just inserted compare equal
+        # and stay, a reused version gets the newest value (as one by one).
+        for blob in blobs:
             _replace_reused_version(conn, blob)
-    put_writes(conn, writes)
+    put_writes(cursor, writes)
+
+
+#: Rows per statement of a multi-row insert: a batch goes in chunks of these
+#: sizes, so a few statement shapes (kept in the statement cache) serve every
+#: batch, and a statement stays under SQLite's oldest limit of 999 parameters.
+_CHUNKS: Final = (64, 32, 16, 8, 4, 3, 2, 1)
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_sql(head: str, tail: str, width: int, count: int) -> str:
+    values = "(" + ", ".join("?" * width) + ")"
+    return head + ", ".join([values] * count) + tail
+
+
+def _insert_rows(
+    cursor: sqlite3.Cursor | sqlite3.Connection,
+    head: str,
+    tail: str,
+    width: int,
+    rows: Sequence[tuple[Any, ...]],
+) -> int:
+    """Insert ``rows`` in order with few statements; return how many went in."""
+    inserted = 0
+    position = 0
+    total = len(rows)
+    for size in _CHUNKS:
+        while total - position >= size:
+            chunk = rows[position : position + size]
+            sql = _insert_sql(head, tail, width, size)
+            inserted += cursor.execute(sql, [value for row in chunk for value in row]).rowcount
+            position += size
+    return inserted
 
 
 def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
@@ -182,19 +234,20 @@ def _replace_reused_version(conn: sqlite3.Connection, blob: BlobWrite) -> None:
     )
 
 
-@replayable
-def put_writes(conn: sqlite3.Connection, writes: Sequence[WriteRow]) -> None:
+def _put_many_writes(conn: sqlite3.Connection, jobs: list[tuple[Any, ...]]) -> list[None]:
+    put_writes(conn, [write for (writes,) in jobs for write in writes])
+    return [None] * len(jobs)
+
+
+@mergeable(_put_many_writes)
+def put_writes(conn: sqlite3.Connection | sqlite3.Cursor, writes: Sequence[WriteRow]) -> None:
     """Task writes: a special channel's slot is replaced, any other is kept."""
     special = [w for w in writes if w[4] < 0]
     regular = [w for w in writes if w[4] >= 0]
     if special:
-        conn.executemany(
-            "INSERT OR REPLACE INTO checkpoint_writes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", special
-        )
+        _insert_rows(conn, "INSERT OR REPLACE INTO checkpoint_writes VALUES ", "", 8, special)
     if regular:
-        conn.executemany(
-            "INSERT OR IGNORE INTO checkpoint_writes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", regular
-        )
+        _insert_rows(conn, "INSERT OR IGNORE INTO checkpoint_writes VALUES ", "", 8, regular)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -13,7 +12,7 @@ from typing_extensions import Self
 from actorgraph.channels._errors import SerializationError
 from actorgraph.store._config import RunnableConfig
 from actorgraph.store._lazy_database import LazyDatabase
-from actorgraph.store._sqlite import MEMORY, Database, replayable
+from actorgraph.store._sqlite import MEMORY, Database, JobFuture, mergeable
 from actorgraph.store.checkpoint import _sqlite_rows as rows
 from actorgraph.store.checkpoint._base import (
     ListQuery,
@@ -201,7 +200,7 @@ class SqliteSaver(SaverFaces):
         """:meth:`acompact` for plain code."""
         self._run(Op("compact", rows.compact, write=True, bare=True))
 
-    def _submit_op(self, op: Op[T]) -> cf.Future[T]:
+    def _submit_op(self, op: Op[T]) -> JobFuture[T]:
         return self._database().submit_write(op.fn, *op.args)
 
     # -- encoding, in the caller's thread, before anything is written
@@ -224,21 +223,18 @@ class SqliteSaver(SaverFaces):
         writes: Sequence[tuple[str, Any]],
         task_path: str,
     ) -> list[rows.WriteRow]:
-        return [
-            (
-                thread_id,
-                ns,
-                checkpoint_id,
-                task_id,
-                write_index(channel, position),
-                channel,
-                self._dumps(
-                    value, f"{channel} (written by task {task_id})", thread_id, checkpoint_id
-                ),
-                task_path,
-            )
-            for position, (channel, value) in enumerate(writes)
-        ]
+        dumps = self.serializer.dumps
+        out: list[rows.WriteRow] = []
+        for position, (channel, value) in enumerate(writes):
+            try:
+                data = dumps(value)
+            except SerializationError:
+                # The path only labels the error: built for a write that fails.
+                what = f"{channel} (written by task {task_id})"
+                data = self._dumps(value, what, thread_id, checkpoint_id)
+            index = write_index(channel, position)
+            out.append((thread_id, ns, checkpoint_id, task_id, index, channel, data, task_path))
+        return out
 
     # -- ops
 
@@ -360,7 +356,24 @@ class SqliteSaver(SaverFaces):
         return f"{number:020d}.{random_bits(48):012x}"
 
 
-@replayable  # remembering the lists written again is harmless
+def _put_jobs(conn: Any, jobs: list[tuple[Any, ...]]) -> list[RunnableConfig]:
+    """Neighbouring puts of a batch in a few statements (see ``mergeable``)."""
+    if any(blob.base is not None for job in jobs for blob in job[1]):
+        # A delta's base may be a blob of an earlier put here, not yet inserted
+        # when bases are looked up: one by one.
+        return [_put_job(conn, *job) for job in jobs]
+    rows.put_checkpoints(
+        conn,
+        [job[0] for job in jobs],
+        [blob for job in jobs for blob in job[1]],
+        [write for job in jobs for write in job[2]],
+    )
+    for _, blobs, _, bases in jobs:
+        bases.remember_written(blobs)
+    return [checkpoint_config(row[0], row[1], row[2]) for row, *_ in jobs]
+
+
+@mergeable(_put_jobs)  # replayable: remembering the lists written again is harmless
 def _put_job(
     conn: Any,
     row: rows.CheckpointRow,

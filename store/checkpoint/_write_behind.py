@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph.store._adapter_loop import loop_callback_poster
+from actorgraph.store._adapter_loop import loop_batch_poster
 from actorgraph.store._config import RunnableConfig
-from actorgraph.store._sqlite import await_future
+from actorgraph.store._sqlite_threads import JobFuture
 from actorgraph.store.checkpoint._types import (
     ChannelVersion,
     Checkpoint,
@@ -51,8 +51,10 @@ class WriteBehind:
         # loop (it still raises a pending cancellation).
         self._slots = anyio.Semaphore(max_pending, fast_acquire=True)
         self._post: Callable[[Callable[[], object]], None] | None = None
-        self._pending: list[cf.Future[Any]] = []
+        # In submission order; a dict for the O(1) removal of a settled write.
+        self._pending: dict[JobFuture[Any], None] = {}
         self._failure: BaseException | None = None
+        self._settling: anyio.Event | None = None
 
     async def put(
         self,
@@ -87,9 +89,15 @@ class WriteBehind:
     async def flush(self) -> None:
         """Wait until every queued write has committed; raise the first failure."""
         in_flight = list(self._pending)
+        # Finished writes leave _pending in the loop (_settle), usually a whole
+        # batch at once: one wait per batch, not one per write.
+        pending = self._pending
         for future in in_flight:
-            with contextlib.suppress(Exception):
-                await await_future(future)
+            while future in pending:
+                settling = self._settling
+                if settling is None:
+                    settling = self._settling = anyio.Event()
+                await settling.wait()
         self._note_failures(in_flight)
         self._raise_failure()
 
@@ -101,20 +109,29 @@ class WriteBehind:
         except BaseException:
             self._slots.release()
             raise
-        self._pending.append(future)
-        post = self._post
-        if post is None:  # the queue serves one run, on one event loop
-            post = self._post = loop_callback_poster()
-        future.add_done_callback(lambda done: post(lambda: self._settle(done)))
+        self._pending[future] = None
+        if self._post is None:  # the queue serves one run, on one event loop
+            self._post = loop_batch_poster()
+        future.add_done_callback(self._done)
 
-    def _settle(self, future: cf.Future[Any]) -> None:
+    def _done(self, future: JobFuture[Any]) -> None:
+        # Runs in the database thread: hand the write back to the loop.
+        post = self._post
+        assert post is not None  # noqa: S101 - set before the first submit
+        post(partial(self._settle, future))
+
+    def _settle(self, future: JobFuture[Any]) -> None:
         # Runs in the loop thread, once per finished write.
         self._slots.release()
-        self._pending.remove(future)
+        del self._pending[future]
         if self._failure is None and not future.cancelled():
             self._failure = future.exception()
+        settling = self._settling
+        if settling is not None:
+            self._settling = None
+            settling.set()
 
-    def _note_failures(self, futures: list[cf.Future[Any]]) -> None:
+    def _note_failures(self, futures: list[JobFuture[Any]]) -> None:
         if self._failure is None:
             for future in futures:
                 if future.done() and future.exception() is not None:

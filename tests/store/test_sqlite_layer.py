@@ -3,7 +3,6 @@ schemas, bad files and cancellation, on asyncio and trio."""
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import sqlite3
 import subprocess
 import sys
@@ -444,7 +443,8 @@ async def _batch(db: _sqlite.Database, jobs: list[tuple[Any, ...]]) -> list[Any]
     futures = [db.submit_write(fn, *args) for fn, *args in jobs]
     gate.set()
     await _sqlite.await_future(first)
-    await anyio.to_thread.run_sync(cf.wait, futures)
+    for future in futures:  # job futures block a plain thread until done
+        await anyio.to_thread.run_sync(future.exception)
     return [future.exception() or future.result() for future in futures]
 
 
