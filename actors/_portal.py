@@ -38,6 +38,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from actorgraph.actors._adapter_loop import (
     THREAD_LOOP_AVAILABLE,
     loop_running,
+    run_coroutine_in_thread_loop,
     run_in_thread_loop,
     spawn_detached,
 )
@@ -85,8 +86,9 @@ def refuse_inside_loop(async_name: str) -> None:
 def in_worker_thread() -> bool:
     """Whether this is a worker thread of a running loop (``anyio.to_thread``)."""
     # anyio marks its worker threads there; asking anyio.from_thread costs an
-    # exception per sync call made from plain code.
-    return hasattr(_anyio_threadlocals, "current_token")
+    # exception per sync call made from plain code, and so does hasattr (a
+    # thread-local formats its AttributeError): the thread's own dict does not.
+    return "current_token" in _anyio_threadlocals.__dict__
 
 
 def _thread_loop() -> bool:
@@ -106,16 +108,16 @@ def run_sync(async_name: str, func: Callable[..., Awaitable[T]], *args: Any, **k
         SyncCalledFromAsyncError: called from inside a running event loop.
     """
     refuse_inside_loop(async_name)
-
-    async def main() -> T:
-        called_sync.set(True)
-        return await func(*args, **kwargs)
-
     if in_worker_thread():
-        return anyio.from_thread.run(main)
+        return anyio.from_thread.run(_called_sync, func, args, kwargs)
     if _thread_loop():
-        return run_in_thread_loop(main)
-    return anyio.run(main, backend=SYNC_BACKEND)
+        return run_coroutine_in_thread_loop(_called_sync(func, args, kwargs))
+    return anyio.run(_called_sync, func, args, kwargs, backend=SYNC_BACKEND)
+
+
+async def _called_sync(func: Callable[..., Awaitable[T]], args: Any, kwargs: Any) -> T:
+    called_sync.set(True)
+    return await func(*args, **kwargs)
 
 
 class Channel(Generic[T]):
