@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextvars import ContextVar, copy_context
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -73,8 +73,11 @@ called_sync: ContextVar[bool] = ContextVar("actorgraph_called_sync", default=Fal
 
 def refuse_inside_loop(async_name: str) -> None:
     """Raise :class:`SyncCalledFromAsyncError` when an event loop runs in this thread."""
-    if not loop_running():
-        return
+    if loop_running():
+        _refuse(async_name)
+
+
+def _refuse(async_name: str) -> NoReturn:
     face = async_name[1:] if async_name.startswith("a") else async_name
     raise SyncCalledFromAsyncError(
         f"{face}() was called from inside a running event loop, where it would block the "
@@ -98,7 +101,12 @@ def _thread_loop() -> bool:
 def owns_private_loop() -> bool:
     """Whether a sync call made now runs on a loop of its own (this thread's reused
     asyncio loop), which only its own tasks use while it runs."""
-    return _thread_loop() and not in_worker_thread()
+    # _thread_loop() and not in_worker_thread(), in one frame: once per sync invoke.
+    return (
+        SYNC_BACKEND == "asyncio"
+        and THREAD_LOOP_AVAILABLE
+        and "current_token" not in _anyio_threadlocals.__dict__
+    )
 
 
 def run_sync(async_name: str, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -107,7 +115,8 @@ def run_sync(async_name: str, func: Callable[..., Awaitable[T]], *args: Any, **k
     Raises:
         SyncCalledFromAsyncError: called from inside a running event loop.
     """
-    refuse_inside_loop(async_name)
+    if loop_running():
+        _refuse(async_name)
     if in_worker_thread():
         return anyio.from_thread.run(_called_sync, func, args, kwargs)
     if _thread_loop():

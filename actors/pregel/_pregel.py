@@ -250,7 +250,8 @@ class Pregel(StateAPI):
                 while await run.tick():
                     pass
             finally:
-                await run.close()
+                if run.durable is not None:  # what close() owes; no coroutine made otherwise
+                    await run.close()
             return self._finish_output(run)
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)

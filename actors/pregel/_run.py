@@ -64,7 +64,7 @@ class RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
     __slots__ = ("prototypes",)
 
     def __init__(self, prototypes: dict[str, BaseChannel[Any, Any, Any]]) -> None:
-        super().__init__()
+        # Empty as dict.__new__ made it: no dict.__init__ (nor super()) to call per run.
         self.prototypes = prototypes
 
     def __missing__(self, key: str) -> BaseChannel[Any, Any, Any]:
