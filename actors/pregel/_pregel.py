@@ -194,24 +194,20 @@ class Pregel(StateAPI):
                 context = parent_run.runtime.context
             if store is None:
                 store = parent_run.store
-        run = RunSupervisor(
+        run = RunSupervisor(  # positionally (see RunSupervisor.__init__)
             self.spec,
-            config=config,
-            bus=bus,
-            ns=ns,
+            config,
+            bus,
+            ns,
             # No context is no context for every schema: no coercion to ask for.
-            context=None if context is None else self._coerce_context(context),
-            store=store,
-            inline_sync=self.inline_sync_nodes,
-            private_loop=private_loop,
-            interrupt_before=(
-                interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
-            ),
-            interrupt_after=(
-                interrupt_after if interrupt_after is not None else self.interrupt_after_nodes
-            ),
-            cache=self.cache,
-            output_keys=output_keys,
+            None if context is None else self._coerce_context(context),
+            store,
+            self.inline_sync_nodes,
+            private_loop,
+            interrupt_before if interrupt_before is not None else self.interrupt_before_nodes,
+            interrupt_after if interrupt_after is not None else self.interrupt_after_nodes,
+            self.cache,
+            output_keys,
         )
         if persist and (self.checkpointer is not None or parent is not None):
             attach_durability(run, self.checkpointer, config, parent, durability)

@@ -136,10 +136,11 @@ class RunSupervisor:
         "written_last",
     )
 
+    # Positional parameters too: calling a class with keywords builds a dict
+    # of them and unpacks it again for __init__, a cost per run.
     def __init__(
         self,
         spec: GraphSpec,
-        *,
         config: RunnableConfig,
         bus: StreamBus | None,
         ns: tuple[str, ...] = (),
