@@ -209,9 +209,10 @@ class RunSupervisor:
         self.alone = False
         # Some LangGraph docs put max_concurrency under "configurable", where
         # LangGraph silently ignores it; honour it there too.
-        max_concurrency = config.get("max_concurrency") or (config.get("configurable") or {}).get(
-            "max_concurrency"
-        )
+        max_concurrency = config.get("max_concurrency")
+        if not max_concurrency:
+            configurable = config.get("configurable")
+            max_concurrency = configurable.get("max_concurrency") if configurable else None
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
         self.writer: Callable[[Any], None] = _no_op
         if bus is not None:
