@@ -18,13 +18,15 @@
 from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # C functions under `signal`: see run_in_thread_loop
+import _thread
 import asyncio
 import atexit
 import contextvars
+import os
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -37,6 +39,7 @@ __all__ = [
     "call_group",
     "loop_hidden",
     "loop_running",
+    "run_coroutine_in_thread_loop",
     "run_in_thread_loop",
     "spawn_detached",
 ]
@@ -49,16 +52,19 @@ THREAD_LOOP_AVAILABLE = sys.version_info >= (3, 11)
 class _ThreadLoops:
     """The runners of one thread: index ``depth`` serves calls nested that deep."""
 
-    __slots__ = ("depth", "runners")
+    __slots__ = ("depth", "loops", "runners")
 
     def __init__(self) -> None:
         self.runners: list[Any] = []
+        # Each runner's loop, read once (``Runner.get_loop`` checks its state per call).
+        self.loops: list[Any] = []
         self.depth = 0
 
     def close(self) -> None:
         for runner in self.runners:
             runner.close()
         self.runners.clear()
+        self.loops.clear()
 
     def __del__(self) -> None:
         self.close()
@@ -87,22 +93,42 @@ def run_in_thread_loop(main: Callable[[], Awaitable[T]]) -> T:
     more than the loop pass itself; the handler is swapped here through the
     C functions under it.
     """
+    return run_coroutine_in_thread_loop(_wrap(main))
+
+
+def run_coroutine_in_thread_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """:func:`run_in_thread_loop` for a coroutine made already (not started yet).
+
+    The sync faces' entry: one coroutine less than wrapping a factory, and
+    no Python-level asyncio code that a sync call does not need (the loop is
+    read once per runner, the task made without ``create_task``'s checks,
+    the main thread told by its id). The coroutine is closed if it cannot
+    be started.
+    """
     loops = _thread_loops()
     depth = loops.depth
-    if depth == len(loops.runners):
-        loops.runners.append(asyncio.Runner())  # type: ignore[attr-defined, unused-ignore]
-    loop = loops.runners[depth].get_loop()
-    task = loop.create_task(_wrap(main), context=contextvars.copy_context())
+    try:
+        if depth == len(loops.loops):
+            runner = asyncio.Runner()  # type: ignore[attr-defined, unused-ignore]
+            loops.runners.append(runner)
+            loops.loops.append(runner.get_loop())
+        loop = loops.loops[depth]
+        context = contextvars.copy_context()
+        if getattr(loop, "_task_factory", False) is None:
+            # Named: an unnamed task formats "Task-<n>" (printf machinery) per call.
+            task: Any = asyncio.Task(coro, loop=loop, name=_TASK_NAME, context=context)  # type: ignore[call-arg, unused-ignore]
+        else:
+            task = loop.create_task(coro, name=_TASK_NAME, context=context)
+    except BaseException:
+        coro.close()
+        raise
     handler: _Interrupt | None = None
-    if (
-        threading.current_thread() is threading.main_thread()
-        and _signal.getsignal(_SIGINT) is _default_int_handler
-    ):
+    if _thread.get_ident() == _main_ident[0] and _signal.getsignal(_SIGINT) is _default_int_handler:
         handler = _Interrupt(loop, task)
         _signal.signal(_SIGINT, handler)
     loops.depth = depth + 1
     try:
-        if _first_step(loop, task):
+        if _first_step(loop, task, context):
             result: T = task.result()
         else:
             result = loop.run_until_complete(task)
@@ -117,7 +143,17 @@ def run_in_thread_loop(main: Callable[[], Awaitable[T]]) -> T:
     return result
 
 
-def _first_step(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> bool:
+_TASK_NAME = "actorgraph sync call"
+
+# The main thread's id, for the SIGINT swap (the thread that forks is the
+# child's main thread).
+_main_ident = [threading.main_thread().ident]
+os.register_at_fork(after_in_child=lambda: _main_ident.__setitem__(0, _thread.get_ident()))
+
+
+def _first_step(
+    loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], context: contextvars.Context
+) -> bool:
     """Run the new ``task``'s first step now, as the loop's first pass would, and
     tell whether that finished it with nothing else left to run.
 
@@ -130,16 +166,21 @@ def _first_step(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> boo
     ready: Any = getattr(loop, "_ready", None)
     if ready is None or len(ready) != 1:
         return False  # not a stock loop, or other callbacks come first
-    handle = ready.popleft()
+    handle = ready[0]
+    if getattr(handle, "_context", None) is not context:
+        return False  # not the task's step (a loop of another make)
+    ready.popleft()
     hooks = sys.get_asyncgen_hooks()
     base: Any = loop
     sys.set_asyncgen_hooks(
         firstiter=base._asyncgen_firstiter_hook, finalizer=base._asyncgen_finalizer_hook
     )
-    base._thread_id = threading.get_ident()
+    base._thread_id = _thread.get_ident()
     asyncio._set_running_loop(loop)
     try:
-        handle._run()
+        # What Handle._run does, without its frame: a task's step handles
+        # its coroutine's exceptions itself and lets only BaseExceptions out.
+        context.run(handle._callback, *handle._args)
     finally:
         asyncio._set_running_loop(None)
         base._thread_id = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextvars import ContextVar, copy_context
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -38,6 +38,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from actorgraph.actors._adapter_loop import (
     THREAD_LOOP_AVAILABLE,
     loop_running,
+    run_coroutine_in_thread_loop,
     run_in_thread_loop,
     spawn_detached,
 )
@@ -72,8 +73,11 @@ called_sync: ContextVar[bool] = ContextVar("actorgraph_called_sync", default=Fal
 
 def refuse_inside_loop(async_name: str) -> None:
     """Raise :class:`SyncCalledFromAsyncError` when an event loop runs in this thread."""
-    if not loop_running():
-        return
+    if loop_running():
+        _refuse(async_name)
+
+
+def _refuse(async_name: str) -> NoReturn:
     face = async_name[1:] if async_name.startswith("a") else async_name
     raise SyncCalledFromAsyncError(
         f"{face}() was called from inside a running event loop, where it would block the "
@@ -85,8 +89,9 @@ def refuse_inside_loop(async_name: str) -> None:
 def in_worker_thread() -> bool:
     """Whether this is a worker thread of a running loop (``anyio.to_thread``)."""
     # anyio marks its worker threads there; asking anyio.from_thread costs an
-    # exception per sync call made from plain code.
-    return hasattr(_anyio_threadlocals, "current_token")
+    # exception per sync call made from plain code, and so does hasattr (a
+    # thread-local formats its AttributeError): the thread's own dict does not.
+    return "current_token" in _anyio_threadlocals.__dict__
 
 
 def _thread_loop() -> bool:
@@ -96,7 +101,12 @@ def _thread_loop() -> bool:
 def owns_private_loop() -> bool:
     """Whether a sync call made now runs on a loop of its own (this thread's reused
     asyncio loop), which only its own tasks use while it runs."""
-    return _thread_loop() and not in_worker_thread()
+    # _thread_loop() and not in_worker_thread(), in one frame: once per sync invoke.
+    return (
+        SYNC_BACKEND == "asyncio"
+        and THREAD_LOOP_AVAILABLE
+        and "current_token" not in _anyio_threadlocals.__dict__
+    )
 
 
 def run_sync(async_name: str, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -105,17 +115,18 @@ def run_sync(async_name: str, func: Callable[..., Awaitable[T]], *args: Any, **k
     Raises:
         SyncCalledFromAsyncError: called from inside a running event loop.
     """
-    refuse_inside_loop(async_name)
-
-    async def main() -> T:
-        called_sync.set(True)
-        return await func(*args, **kwargs)
-
+    if loop_running():
+        _refuse(async_name)
     if in_worker_thread():
-        return anyio.from_thread.run(main)
+        return anyio.from_thread.run(_called_sync, func, args, kwargs)
     if _thread_loop():
-        return run_in_thread_loop(main)
-    return anyio.run(main, backend=SYNC_BACKEND)
+        return run_coroutine_in_thread_loop(_called_sync(func, args, kwargs))
+    return anyio.run(_called_sync, func, args, kwargs, backend=SYNC_BACKEND)
+
+
+async def _called_sync(func: Callable[..., Awaitable[T]], args: Any, kwargs: Any) -> T:
+    called_sync.set(True)
+    return await func(*args, **kwargs)
 
 
 class Channel(Generic[T]):

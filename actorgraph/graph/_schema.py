@@ -72,6 +72,11 @@ class SchemaInfo:
         self.mapper = mapper
         self.keys = tuple(channels)
         self.key_set = frozenset(channels)
+        # A TypedDict (any schema that is no model, Struct or dataclass) takes a
+        # plain dict of its keys as it is: coerce_input's common case, decided once.
+        self.takes_dict = not (
+            _is_pydantic(schema) or _is_struct(schema) or dataclasses.is_dataclass(schema)
+        )
         # A dataclass's fields in order (channels and managed keys), read once.
         self.field_names: tuple[str, ...] = (
             tuple(f.name for f in dataclasses.fields(schema))
@@ -265,6 +270,8 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
     are constructed (applying defaults); a TypedDict input must be a mapping of
     its keys. Unknown keys raise InvalidUpdateError naming them.
     """
+    if info.takes_dict and type(value) is dict and info.key_set.issuperset(value):
+        return dict(value)
     schema = info.schema
     if _is_pydantic(schema):
         model = value if isinstance(value, schema) else schema.model_validate(value)

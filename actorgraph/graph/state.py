@@ -579,7 +579,8 @@ class CompiledStateGraph(  # type: ignore[misc]
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """See :meth:`Pregel.invoke`; an observed call also reports its run."""
         if not observed(config):
-            return super().invoke(input, config, **kwargs)
+            # Pregel's own (what super() finds) without super()'s lookup per call.
+            return Pregel.invoke(self, input, config, **kwargs)
         return run_sync("ainvoke", self.ainvoke, input, config, **kwargs)
 
     def stream(
@@ -597,11 +598,8 @@ class CompiledStateGraph(  # type: ignore[misc]
         output state as one chunk."""
         yield await self.ainvoke(or_none(await collect(input)), config, **kwargs)
 
-    def _new_run(self, config: RunnableConfig | None, **options: Any) -> RunSupervisor:
-        run = super()._new_run(config, **options)
-        if run.call_key is not None:
-            attribute_writer(run)
-        return run
+    def _observe_run(self, run: RunSupervisor) -> None:
+        attribute_writer(run)
 
     def _subgraph(self, name: str) -> StateAPI | None:
         node = self.builder.nodes.get(name)

@@ -157,6 +157,9 @@ class Pregel(StateAPI):
 
     # -- runs -------------------------------------------------------------------------
 
+    def _observe_run(self, run: RunSupervisor) -> None:
+        """Adjust a new run whose calls are observed (``run.call_key`` is set)."""
+
     def _new_run(
         self,
         config: RunnableConfig | None,
@@ -191,50 +194,74 @@ class Pregel(StateAPI):
                 context = parent_run.runtime.context
             if store is None:
                 store = parent_run.store
-        run = RunSupervisor(
+        run = RunSupervisor(  # positionally (see RunSupervisor.__init__)
             self.spec,
-            config=config,
-            bus=bus,
-            ns=ns,
-            context=self._coerce_context(context),
-            store=store,
-            inline_sync=self.inline_sync_nodes,
-            private_loop=private_loop,
-            interrupt_before=(
-                interrupt_before if interrupt_before is not None else self.interrupt_before_nodes
-            ),
-            interrupt_after=(
-                interrupt_after if interrupt_after is not None else self.interrupt_after_nodes
-            ),
-            cache=self.cache,
-            output_keys=output_keys,
+            config,
+            bus,
+            ns,
+            # No context is no context for every schema: no coercion to ask for.
+            None if context is None else self._coerce_context(context),
+            store,
+            self.inline_sync_nodes,
+            private_loop,
+            interrupt_before if interrupt_before is not None else self.interrupt_before_nodes,
+            interrupt_after if interrupt_after is not None else self.interrupt_after_nodes,
+            self.cache,
+            output_keys,
         )
-        if persist:
+        if persist and (self.checkpointer is not None or parent is not None):
             attach_durability(run, self.checkpointer, config, parent, durability)
+        if run.call_key is not None:
+            self._observe_run(run)
         return run
 
     async def _ainvoke(
         self,
         input: Any,
         config: RunnableConfig | None,
-        *,
         stream_mode: str | Sequence[str],
-        **options: Any,
+        context: Any,
+        output_keys: Sequence[str] | str | None,
+        interrupt_before: Sequence[str] | str | None,
+        interrupt_after: Sequence[str] | str | None,
+        durability: str | None,
+        private_loop: bool = False,
     ) -> Any:
+        # Positional parameters: the sync face hands them through the portal
+        # as one tuple, with no keyword dict to build and unpack per call.
         if stream_mode == "values":
-            run = self._new_run(config, bus=None, forward=True, **options)
+            run = self._new_run(
+                config,
+                bus=None,
+                forward=True,
+                context=context,
+                output_keys=output_keys,
+                interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after,
+                durability=durability,
+                private_loop=private_loop,
+            )
             try:
                 await run.start(input)
                 while await run.tick():
                     pass
             finally:
-                await run.close()
+                if run.durable is not None:  # what close() owes; no coroutine made otherwise
+                    await run.close()
             return self._finish_output(run)
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
         run = self._new_run(
-            config, bus=StreamBus(modes, chunks.append, single=single), forward=False, **options
+            config,
+            bus=StreamBus(modes, chunks.append, single=single),
+            forward=False,
+            context=context,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            private_loop=private_loop,
         )
         try:
             await run.start(input)
@@ -274,17 +301,19 @@ class Pregel(StateAPI):
         a cancelled run writes what it owes (shielded) before it returns. See
         ``examples/persistence.py`` and ``examples/interrupts.py``.
         """
-        _check_options("ainvoke", kwargs)
-        _check_durability(durability)
+        if kwargs:
+            _check_options("ainvoke", kwargs)
+        if durability is not None:
+            _check_durability(durability)
         return await self._ainvoke(
             input,
             config,
-            stream_mode=stream_mode,
-            context=context,
-            output_keys=output_keys,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            durability=durability,
+            stream_mode,
+            context,
+            output_keys,
+            interrupt_before,
+            interrupt_after,
+            durability,
         )
 
     def invoke(
@@ -309,20 +338,22 @@ class Pregel(StateAPI):
         worker-thread hop); nodes of a fan-out still run on worker threads,
         concurrently.
         """
-        _check_options("invoke", kwargs)
-        _check_durability(durability)
+        if kwargs:
+            _check_options("invoke", kwargs)
+        if durability is not None:
+            _check_durability(durability)
         return run_sync(
             "ainvoke",
             self._ainvoke,
             input,
             config,
-            stream_mode=stream_mode,
-            context=context,
-            output_keys=output_keys,
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            durability=durability,
-            private_loop=owns_private_loop(),
+            stream_mode,
+            context,
+            output_keys,
+            interrupt_before,
+            interrupt_after,
+            durability,
+            owns_private_loop(),
         )
 
     def _stream(

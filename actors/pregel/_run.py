@@ -64,7 +64,7 @@ class RunChannels(dict[str, BaseChannel[Any, Any, Any]]):
     __slots__ = ("prototypes",)
 
     def __init__(self, prototypes: dict[str, BaseChannel[Any, Any, Any]]) -> None:
-        super().__init__()
+        # Empty as dict.__new__ made it: no dict.__init__ (nor super()) to call per run.
         self.prototypes = prototypes
 
     def __missing__(self, key: str) -> BaseChannel[Any, Any, Any]:
@@ -136,10 +136,11 @@ class RunSupervisor:
         "written_last",
     )
 
+    # Positional parameters too: calling a class with keywords builds a dict
+    # of them and unpacks it again for __init__, a cost per run.
     def __init__(
         self,
         spec: GraphSpec,
-        *,
         config: RunnableConfig,
         bus: StreamBus | None,
         ns: tuple[str, ...] = (),
@@ -208,9 +209,10 @@ class RunSupervisor:
         self.alone = False
         # Some LangGraph docs put max_concurrency under "configurable", where
         # LangGraph silently ignores it; honour it there too.
-        max_concurrency = config.get("max_concurrency") or (config.get("configurable") or {}).get(
-            "max_concurrency"
-        )
+        max_concurrency = config.get("max_concurrency")
+        if not max_concurrency:
+            configurable = config.get("configurable")
+            max_concurrency = configurable.get("max_concurrency") if configurable else None
         self.limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
         self.writer: Callable[[Any], None] = _no_op
         if bus is not None:
