@@ -48,6 +48,7 @@ from actorgraph.store._adapter_loop import Poster, loop_callback_poster
 
 try:  # anyio's own record of "this is a worker thread of that loop"
     from anyio._backends._asyncio import AsyncIOBackend
+    from anyio._backends._asyncio import CancelScope as _ShieldScope
     from anyio._core._eventloop import (
         claim_worker_thread,
         set_current_async_library,
@@ -207,10 +208,12 @@ async def run_sync_in_worker(
         await limiter.acquire()
     try:
         future: asyncio.Future[None] = loop.create_future()
-        with anyio.CancelScope(shield=True) as shield:
+        # The backend's own scope class: anyio.CancelScope() looks the backend
+        # up and initialises the scope twice, per call.
+        with _ShieldScope(shield=True) as shield:
             # from_thread.check_cancelled() in the call sees the caller's
             # cancellation, as under anyio.to_thread.
-            scope = getattr(shield, "_parent_scope", None)
+            scope = shield._parent_scope
             call = _Call(func, loop, future, post, scope)
             _submit(call)
             await future
