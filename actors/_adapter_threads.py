@@ -275,7 +275,13 @@ async def run_sync_in_worker(
     if call.error is not None:
         error = call.error
         call.error = None  # no cycle through the traceback
-        raise error
+        try:
+            raise error
+        finally:
+            # Nor through this frame's local: the traceback holds the frame, so
+            # the error, the call's frames and what they hold would wait for
+            # the garbage collector instead of going when the caller drops it.
+            del error
     result: T = call.result
     return result
 

@@ -229,7 +229,9 @@ class Pregel(StateAPI):
                     pass
             finally:
                 await run.close()
-            return self._finish_output(run)
+            output = self._finish_output(run)
+            run.release()
+            return output
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
