@@ -12,9 +12,7 @@ from typing import Protocol
 import anyio
 import anyio.lowlevel
 
-from actorgraph.actors._adapter_asyncio import in_task
-
-__all__ = ["Primitives", "WaitEvent", "primitives", "shielded"]
+__all__ = ["Primitives", "WaitEvent", "primitives"]
 
 
 class WaitEvent(Protocol):
@@ -66,21 +64,3 @@ def primitives() -> Primitives:
     return Primitives(  # pragma: no cover - other backends
         anyio.Event, anyio.lowlevel.checkpoint, anyio.current_time
     )
-
-
-_asyncio_scope: list[type[anyio.CancelScope]] = []
-
-
-def shielded() -> anyio.CancelScope:
-    """``anyio.CancelScope(shield=True)``, made directly from the asyncio
-    backend's class inside an asyncio task.
-
-    ``anyio.CancelScope()`` looks the backend up (sniffio) and initialises the
-    scope twice on every call; a run shields a few writes per invocation.
-    Elsewhere (trio, other backends) it is anyio's own call.
-    """
-    if in_task():
-        if not _asyncio_scope:
-            _asyncio_scope.append(type(anyio.CancelScope()))
-        return _asyncio_scope[0](shield=True)
-    return anyio.CancelScope(shield=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from actorgraph.actors._adapter import shielded
+from actorgraph.actors._adapter_shield import shielded
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._call import call_writes, preload_results
 from actorgraph.actors.pregel._pending import (
