@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-__all__ = ["OneWaiterEvent", "checkpoint", "clock", "running"]
+__all__ = ["OneWaiterEvent", "checkpoint", "clock", "in_task", "running"]
 
 
 def running() -> bool:
@@ -21,6 +21,13 @@ def running() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def in_task() -> bool:
+    """Whether the caller runs inside an asyncio task (not plain code, not a
+    trio task, even one in guest mode on an asyncio loop)."""
+    loop = asyncio._get_running_loop()
+    return loop is not None and asyncio.current_task(loop) is not None
 
 
 def clock() -> Callable[[], float]:

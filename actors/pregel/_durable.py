@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import structlog
 
+from actorgraph.actors._adapter_shield import shielded
 from actorgraph.actors.pregel._algo import apply_writes, plan_step
 from actorgraph.actors.pregel._call import call_writes, preload_results
 from actorgraph.actors.pregel._pending import (
@@ -151,6 +151,8 @@ class RunDurability:
         self._put_owned = owned(saver) if owned is not None else None
         owned_get = getattr(type(saver), "_owned_get", None)
         self._get_owned = owned_get(saver) if owned_get is not None else None
+        owned_writes = getattr(type(saver), "_owned_put_writes", None)
+        self._put_writes_owned = owned_writes(saver) if owned_writes is not None else None
         # The default versions are the run's own numbers: no need to ask.
         self._plain_versions = getattr(type(saver), "get_next_version", None) is (
             SaverFaces.get_next_version
@@ -339,7 +341,7 @@ class RunDurability:
         # (Saves into a saver that takes them as they are never suspend, so
         # there is nothing to shield.)
         if self._put_owned is None:
-            with anyio.CancelScope(shield=True):
+            with shielded():
                 await self._save_input(input_id, step, [*discard, start])
         else:
             await self._save_input(input_id, step, [*discard, start])
@@ -392,6 +394,8 @@ class RunDurability:
         answers = self.answers.get(task.id)
         if answers is not None and index < len(answers):
             return (answers[index],)
+        if not self.resume_map:
+            return None  # nothing given: no need to work out the interrupt's id
         key = interrupt_id(task.checkpoint_ns, index)
         if key in self.resume_map:
             value = self.resume_map.pop(key)
@@ -668,33 +672,23 @@ class RunDurability:
         error: tuple[Task, BaseException] | None = None,
     ) -> None:
         """Keep what a step that did not finish did, as writes of its start checkpoint."""
-        with anyio.CancelScope(shield=True):
+        put_writes = self._put_writes_owned
+        if put_writes is not None and self.unsaved is None and self.queue is None:
+            # A saver that stores at once never suspends: nothing to shield.
+            config = self.parent_config
+            if config is not None:
+                target = config["configurable"]
+                thread_id, ns = target["thread_id"], target["checkpoint_ns"]
+                checkpoint_id = target["checkpoint_id"]
+                for task_id, writes, task_path in self._kept(tasks, paused, error):
+                    put_writes(thread_id, ns, checkpoint_id, writes, task_id, task_path)
+            return
+        with shielded():
             await self._write_exit_checkpoint()
             config = self.parent_config
             if config is None:
                 return
-            kept: list[tuple[str, list[tuple[str, Any]], str]] = []
-            for task in tasks:
-                if task.done and not task.cached and task.node is not None:
-                    writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
-                    kept.append((task.id, writes, path_str(task.path)))
-            for task, writes in call_writes(self.run, self.answers):
-                kept.append((task.id, writes, path_str(task.path)))
-            for task, interrupts in paused:
-                writes = [(INTERRUPT, list(interrupts))]
-                answers = self.answers.get(task.id)
-                if answers:
-                    writes.append((RESUME, list(answers)))
-                kept.append((task.id, writes, path_str(task.path)))
-            if error is not None:
-                task, exc = error
-                failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
-                answers = self.answers.get(task.id)
-                if answers:
-                    # Answered interrupts stay answered: the re-run gets them again
-                    # and the task is no longer waiting.
-                    failed += [(RESUME, list(answers)), (INTERRUPT, [])]
-                kept.append((task.id, failed, path_str(task.path)))
+            kept = self._kept(tasks, paused, error)
             queue = self.queue
             if queue is None:
                 for task_id, writes, task_path in kept:
@@ -707,6 +701,37 @@ class RunDurability:
                 await queue.put_writes(config, writes, task_id, task_path)
             await queue.flush()
 
+    def _kept(
+        self,
+        tasks: Sequence[Task],
+        paused: Sequence[tuple[Task, Sequence[Interrupt]]],
+        error: tuple[Task, BaseException] | None,
+    ) -> list[tuple[str, list[tuple[str, Any]], str]]:
+        """The pending writes a step that did not finish leaves: (task id, writes, path)."""
+        kept: list[tuple[str, list[tuple[str, Any]], str]] = []
+        for task in tasks:
+            if task.done and not task.cached and task.node is not None:
+                writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
+                kept.append((task.id, writes, path_str(task.path)))
+        for task, writes in call_writes(self.run, self.answers):
+            kept.append((task.id, writes, path_str(task.path)))
+        for task, interrupts in paused:
+            writes = [(INTERRUPT, list(interrupts))]
+            answers = self.answers.get(task.id)
+            if answers:
+                writes.append((RESUME, list(answers)))
+            kept.append((task.id, writes, path_str(task.path)))
+        if error is not None:
+            task, exc = error
+            failed: list[tuple[str, Any]] = [(ERROR, f"{type(exc).__name__}: {exc}")]
+            answers = self.answers.get(task.id)
+            if answers:
+                # Answered interrupts stay answered: the re-run gets them again
+                # and the task is no longer waiting.
+                failed += [(RESUME, list(answers)), (INTERRUPT, [])]
+            kept.append((task.id, failed, path_str(task.path)))
+        return kept
+
     async def finish(self) -> None:
         """Write what is still queued (shielded): the exit checkpoint, the write-behind queue."""
         if self.finished:
@@ -714,7 +739,7 @@ class RunDurability:
         self.finished = True
         if self.unsaved is None and self.queue is None:
             return  # nothing owed: no need to shield anything
-        with anyio.CancelScope(shield=True):
+        with shielded():
             await self._write_exit_checkpoint()
             queue = self.queue
             if queue is not None:

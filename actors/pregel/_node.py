@@ -22,7 +22,7 @@ import anyio
 import anyio.lowlevel
 
 from actorgraph.actors._adapter_loop import loop_hidden
-from actorgraph.actors._adapter_threads import run_sync_in_worker
+from actorgraph.actors._adapter_threads import Patience, run_sync_in_worker
 from actorgraph.actors.pregel._runtime import Runtime
 from actorgraph.actors.pregel._spec import NodeCall
 from actorgraph.actors.pregel._task import CURRENT_TASK, Task
@@ -152,6 +152,9 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
             return functools.partial(fn, task.input, **kwargs)
         return functools.partial(fn, **kwargs)
 
+    # Shared by every run of the node: how long a call of it usually takes.
+    patience = Patience()
+
     async def call_sync(task: Task) -> Any:
         run = task.run
         if inline or run.inline_sync:
@@ -161,7 +164,7 @@ def make_node_call(fn: Any, *, inline: bool = False) -> NodeCall:
         if run.private_loop and run.alone:
             with loop_hidden():
                 return bound(task)()
-        result = await run_sync_in_worker(bound(task))
+        result = await run_sync_in_worker(bound(task), patience=patience)
         if run.failed is None:
             # The thread could not be stopped: what it returns after the run
             # was cancelled is dropped here, so no durability mode keeps it.

@@ -248,7 +248,9 @@ class Pregel(StateAPI):
             finally:
                 if run.durable is not None:  # what close() owes; no coroutine made otherwise
                     await run.close()
-            return self._finish_output(run)
+            output = self._finish_output(run)
+            run.release()
+            return output
         chunks: list[Any] = []
         single = isinstance(stream_mode, str)
         modes = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)

@@ -407,6 +407,14 @@ class RunSupervisor:
             for t in node.triggers
         )
 
+    def release(self) -> None:
+        """Drop what ties a finished run to itself (its checkpointing side and
+        its last tasks point back at it), so it goes as soon as the caller
+        drops it rather than at the next pass of the garbage collector."""
+        self.durable = None
+        self.last_tasks = ()
+        self.paused = ()
+
     async def close(self) -> None:
         """Write what the run still owes its checkpointer (shielded); idempotent."""
         if self.durable is not None:

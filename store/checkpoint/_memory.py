@@ -217,6 +217,34 @@ class InMemorySaver(SaverFaces):
             return self._get_owned
         return None
 
+    def _owned_put_writes(
+        self,
+    ) -> Callable[[str, str, str, list[tuple[str, Any]], str, str], None] | None:
+        """The engine's way to store a task's pending writes, as lists made for
+        this saver alone (:meth:`_put_writes_owned`), or None when a subclass
+        changed how ``put_writes`` works (then the engine calls ``aput_writes``)."""
+        cls = type(self)
+        if (
+            cls.aput_writes is SaverFaces.aput_writes
+            and cls._put_writes_op is InMemorySaver._put_writes_op
+        ):
+            return self._put_writes_owned
+        return None
+
+    def _put_writes_owned(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: list[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> None:
+        """``aput_writes`` of (thread, namespace, checkpoint) without building a
+        config and an op, for the engine; ``writes`` is never changed after."""
+        with self._lock:
+            self._put_writes(thread_id, ns, checkpoint_id, writes, task_id, task_path)
+
     def _get_owned(
         self, thread_id: str, ns: str, checkpoint_id: str | None
     ) -> CheckpointTuple | None:
