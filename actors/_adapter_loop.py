@@ -37,6 +37,7 @@ __all__ = [
     "call_group",
     "loop_hidden",
     "loop_running",
+    "new_event",
     "run_in_thread_loop",
     "spawn_detached",
 ]
@@ -193,6 +194,18 @@ def loop_running() -> bool:
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
+def new_event() -> anyio.Event:
+    """An event of the running backend that many tasks may wait on.
+
+    ``anyio.Event()`` looks the backend up (sniffio) and wraps the backend's
+    event, per event; a task call waited on makes one. Waiting is cancelled
+    by anyio scopes as anyio's own event is (they cancel the waiting task).
+    """
+    if asyncio._get_running_loop() is not None:
+        return asyncio.Event()  # type: ignore[return-value]  # same three methods
+    return anyio.Event()
+
+
 class loop_hidden:  # noqa: N801 - used like the function it was
     """Run plain sync code on the loop's thread as if no loop were running.
 
@@ -282,11 +295,13 @@ def _asyncio_scope_type() -> Callable[[], anyio.CancelScope]:
 
 
 class _AsyncioCallGroup:
-    __slots__ = ("_error", "_loop", "_scope_type", "_tasks", "_waiter")
+    __slots__ = ("_error", "_loop", "_scope_type", "_scopes", "_waiter")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._tasks: dict[asyncio.Task[None], anyio.CancelScope] = {}
+        # Each running child's scope and task (held: the loop holds tasks weakly);
+        # a child removes its own entry on the way out.
+        self._scopes: dict[anyio.CancelScope, asyncio.Task[None]] = {}
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
         self._scope_type = _asyncio_scope_type()
@@ -297,28 +312,37 @@ class _AsyncioCallGroup:
     def start_soon(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         # Cancelled through an anyio scope, never task.cancel(): anyio's shields
         # (a worker thread it waits for, a cleanup) hold only against its scopes.
+        # The child tells the group itself that it ended: no done callback, so
+        # the body finds its finished children gone in the same loop pass.
         scope = self._scope_type()
-        task = self._loop.create_task(_in_scope(scope, func, arg))
-        self._tasks[task] = scope
-        task.add_done_callback(self._finished)
+        self._scopes[scope] = self._loop.create_task(self._child(scope, func, arg))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(task, None)
-        if not task.cancelled():
-            error = task.exception()
-            if error is not None and self._error is None:
-                self._error = error
+    async def _child(
+        self, scope: anyio.CancelScope, func: Callable[[Any], Awaitable[None]], arg: Any
+    ) -> None:
+        try:
+            with scope:
+                await func(arg)
+        except asyncio.CancelledError:
+            raise  # a native cancel (the loop shutting down): nothing to report
+        except BaseException as exc:
+            if self._error is None:
+                self._error = exc
                 self.cancel()
-        waiter = self._waiter
-        if not self._tasks and waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise  # they stop the loop, as they would from any task
+        finally:
+            self._scopes.pop(scope, None)
+            waiter = self._waiter
+            if not self._scopes and waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def cancel(self) -> None:
-        for scope in list(self._tasks.values()):
+        for scope in list(self._scopes):
             scope.cancel()
 
     async def _all_done(self) -> None:
-        while self._tasks:
+        while self._scopes:
             self._waiter = self._loop.create_future()
             await self._waiter
 
@@ -337,13 +361,6 @@ class _AsyncioCallGroup:
         if self._error is not None and exc_info[0] is None:
             raise self._error
         return None
-
-
-async def _in_scope(
-    scope: anyio.CancelScope, func: Callable[[Any], Awaitable[None]], arg: Any
-) -> None:
-    with scope:
-        await func(arg)
 
 
 class _TrioCallGroup:

@@ -34,7 +34,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running
+from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running, new_event
 from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors._portal import in_worker_thread, run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
@@ -67,7 +67,12 @@ __all__ = [
 T = TypeVar("T")
 
 CALL_RESULTS = "calls.results"
-"""``run.extras`` key: task id to result of every call that finished in the run."""
+"""``run.extras`` key: task id to result of the calls a checkpoint says finished."""
+
+_FINISHED = "calls.finished"
+"""``run.extras`` key: ``(step, name, path)`` to result of every call that finished in
+the run. Within one run that key names what the task id names, without hashing
+(a run without a checkpointer never needs a call's id)."""
 
 _SAVED = "calls.saved"
 """``run.extras`` key: ids of the calls whose results the checkpointer already holds."""
@@ -140,7 +145,7 @@ class CallFuture(Generic[T]):
             await scope.drain()
         if not self._finished:
             if self._event is None:
-                self._event = anyio.Event()
+                self._event = new_event()
             await self._event.wait()
 
     async def _result(self) -> T:
@@ -206,13 +211,21 @@ class CallScope:
         index = self.counts.get(id(caller), 0)
         self.counts[id(caller)] = index + 1
         run = self.run
-        task = Task(run, node, node.name, (PUSH, caller.path, index), (PUSH,), (args, kwargs))
+        path = (PUSH, caller.path, index)
+        task = Task(run, node, node.name, path, (PUSH,), (args, kwargs))
         task.calls = self
         future: CallFuture[Any] = CallFuture(self, task)
         self.futures.append(future)
-        results: dict[str, Any] | None = run.extras.get(CALL_RESULTS)
-        if results is not None and task.id in results:
-            future._resolve(results[task.id])
+        extras = run.extras
+        finished: dict[Any, Any] | None = extras.get(_FINISHED)
+        if finished is not None:
+            key = (run.step, node.name, path)
+            if key in finished:
+                future._resolve(finished[key])
+                return future
+        restored: dict[str, Any] | None = extras.get(CALL_RESULTS)
+        if restored and task.id in restored:
+            future._resolve(restored[task.id])
         return future
 
     def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
@@ -305,12 +318,11 @@ class CallScope:
             anyio.from_thread.run(self._finish_inline, future, error)
             return
         # Nothing on the loop reads the run's call records without a checkpointer.
-        _note_step_call(run, task)
         if error is not None:
             future._resolve(error=error)
             return
         task.done = True
-        _extra(run, CALL_RESULTS, dict)[task.id] = result
+        _finished(run, task, result)
         future._resolve(result)
 
     async def _finish_inline(self, future: CallFuture[Any], error: Exception | None) -> None:
@@ -329,7 +341,7 @@ class CallScope:
             return
         task.done = True
         value = _returned(task)
-        _extra(run, CALL_RESULTS, dict)[task.id] = value
+        _finished(run, task, value)
         if run.modes:
             run._task_done(task)
         future._resolve(value)
@@ -373,7 +385,7 @@ class CallScope:
             if keys and run.cache is not None:
                 await cache_store(run.cache, [task], keys)
             value = _returned(task)
-            _extra(run, CALL_RESULTS, dict)[task.id] = value
+            _finished(run, task, value)
             if modes:
                 run._task_done(task)
             future._resolve(value)
@@ -451,7 +463,14 @@ def _extra(run: Any, key: str, make: Callable[[], Any]) -> Any:
     return value
 
 
+def _finished(run: Any, task: Task, value: Any) -> None:
+    """Keep a finished call's result for a re-run of its caller in this run."""
+    _extra(run, _FINISHED, dict)[run.step, task.name, task.path] = value
+
+
 def _note_step_call(run: Any, task: Task) -> None:
+    if run.durable is None:
+        return  # only a checkpointer reads them (call_writes)
     made: tuple[int, list[Task]] | None = run.extras.get(_STEP_CALLS)
     if made is None or made[0] != run.step:
         made = run.extras[_STEP_CALLS] = (run.step, [])
