@@ -42,7 +42,7 @@ from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._pending import DONE, RESUME
 from actorgraph.actors.pregel._spec import RETURN, NodeSpec
-from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
+from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task, id_prefix, id_with
 from actorgraph.actors.pregel._types import Interrupt
 from actorgraph.channels._errors import (
     GraphBubbleUp,
@@ -189,7 +189,7 @@ class CallFuture(Generic[T]):
 class CallScope:
     """The calls of one root task (and of the calls it made), and where they run."""
 
-    __slots__ = ("counts", "deferred", "futures", "group", "queued", "root", "run")
+    __slots__ = ("counts", "deferred", "futures", "group", "prefixes", "queued", "root", "run")
 
     def __init__(self, root: Task) -> None:
         self.root = root
@@ -202,6 +202,8 @@ class CallScope:
         self.deferred: list[CallFuture[Any]] = []
         # Call positions per caller, keyed by the caller task's identity.
         self.counts: dict[int, int] = {}
+        # What the ids and path strings of one caller's calls share (see saved_as).
+        self.prefixes: dict[tuple[int, str, Any], tuple[Any, str]] = {}
 
     def make(
         self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any
@@ -227,6 +229,25 @@ class CallScope:
         if restored and task.id in restored:
             future._resolve(restored[task.id])
         return future
+
+    def saved_as(self, task: Task) -> str:
+        """The path string a checkpoint keeps call ``task`` under; fills in its id.
+
+        Every call of one caller shares all of its id and path but its position:
+        that part is hashed and formatted once per caller (and step and name).
+        """
+        path = task.path
+        run = self.run
+        key = (run.step, task.name, path[1])
+        shared = self.prefixes.get(key)
+        if shared is None:
+            shared = self.prefixes[key] = (
+                id_prefix(run, task.name, path[1:-1]),
+                "~".join(map(str, path[:-1])) + "~",
+            )
+        if task._id is None:
+            task._id = id_with(shared[0], path[-1])
+        return shared[1] + str(path[-1])
 
     def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
         """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
@@ -334,7 +355,7 @@ class CallScope:
             future._resolve(error=error)
             return
         try:
-            if run.durable is not None and await _save(run.durable, task):
+            if run.durable is not None and await self._save(run.durable, task):
                 _extra(run, _SAVED, set).add(task.id)
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
             future._resolve(error=exc)
@@ -373,7 +394,7 @@ class CallScope:
             try:
                 if not task.cached:
                     await run_task(task)  # settles the calls the task made
-                if run.durable is not None and await _save(run.durable, task):
+                if run.durable is not None and await self._save(run.durable, task):
                     _extra(run, _SAVED, set).add(task.id)
             except GraphBubbleUp as exc:
                 future._resolve(error=exc)
@@ -405,6 +426,18 @@ class CallScope:
         finally:
             self.group = None
 
+    async def _save(self, durable: Any, task: Task) -> bool:
+        try:
+            return bool(await durable.save_call(task, self.saved_as(task)))
+        except SerializationError as exc:
+            value = _returned(task)
+            raise SerializationError(
+                f"task {task.name!r} returned a value of type {type(value).__name__}, which "
+                f"the checkpointer cannot store ({exc}). Return plain data (dicts, lists, "
+                "str, numbers, msgspec Structs, dataclasses) or register the type with "
+                "actorgraph.store.serde.register."
+            ) from None
+
     def unobserved(self, raised: BaseException | None = None) -> BaseException | None:
         """What the root task must raise for calls nobody waited on (and ``raised``).
 
@@ -433,19 +466,6 @@ class CallScope:
         if interrupts:
             return GraphInterrupt(tuple(interrupts))
         return raised
-
-
-async def _save(durable: Any, task: Task) -> bool:
-    try:
-        return bool(await durable.save_call(task))
-    except SerializationError as exc:
-        value = _returned(task)
-        raise SerializationError(
-            f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
-            f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
-            "numbers, msgspec Structs, dataclasses) or register the type with "
-            "actorgraph.store.serde.register."
-        ) from None
 
 
 def _returned(task: Task) -> Any:

@@ -4,6 +4,7 @@ position) give what the general path (with a checkpointer) gives."""
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typing_extensions import TypedDict
 
-from actorgraph.actors.pregel._task import Task
+from actorgraph.actors.pregel._call import CallScope
+from actorgraph.actors.pregel._pending import path_str
+from actorgraph.actors.pregel._task import PUSH, Task
 from actorgraph.func import entrypoint, task
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.store import InMemorySaver
@@ -122,3 +125,30 @@ async def test_with_and_without_checkpointer_agree(numbers: list[int]) -> None:
     assert results[0] == results[1]
     expected = [n * 4 if n % 3 == 0 else n * 2 for n in numbers] + [n + 1 for n in numbers[:2]]
     assert results[0][0] == expected
+
+
+_path_parts = st.one_of(st.integers(-5, 10_000), st.text(max_size=8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    run_key=st.text(max_size=12),
+    ns=st.sampled_from(["", "parent:1", "a:1|b:2"]),
+    step=st.integers(0, 50),
+    name=st.text(min_size=1, max_size=8),
+    caller=st.tuples(st.sampled_from(["__pregel_pull", "__pregel_push"]), _path_parts),
+    positions=st.lists(st.integers(0, 500), min_size=1, max_size=4),
+)
+def test_a_calls_saved_id_and_path_are_the_general_ones(
+    run_key: str, ns: str, step: int, name: str, caller: tuple[Any, ...], positions: list[int]
+) -> None:
+    run: Any = SimpleNamespace(run_key=run_key, ns_str=ns, step=step)
+    scope = CallScope.__new__(CallScope)
+    scope.run = run
+    scope.prefixes = {}
+    for position in positions:  # the second one of a caller reuses the shared part
+        path = (PUSH, caller, position)
+        fast = Task(run, None, name, path, (PUSH,), None)
+        general = Task(run, None, name, path, (PUSH,), None)
+        assert scope.saved_as(fast) == path_str(path)
+        assert fast.id == general.id
