@@ -294,55 +294,141 @@ def _asyncio_scope_type() -> Callable[[], anyio.CancelScope]:
     return _scope_types[0]
 
 
+def _shared_scope_parts() -> tuple[Any, Any] | None:
+    """anyio's task-to-scope map and task state class, if this anyio has the
+    parts a shared scope needs (see :class:`_AsyncioCallGroup`)."""
+    try:
+        from anyio._backends import _asyncio as backend
+    except ImportError:  # pragma: no cover - anyio always ships its asyncio backend
+        return None
+    states = getattr(backend, "_task_states", None)
+    state_type = getattr(backend, "TaskState", None)
+    scope_type = getattr(backend, "CancelScope", None)
+    if states is None or state_type is None or scope_type is None:  # pragma: no cover
+        return None
+    try:
+        scope = scope_type()
+        state_type(None, scope)
+    except TypeError:  # pragma: no cover - another signature: not the parts we know
+        return None
+    names = ("_tasks", "_child_scopes", "_cancel_called", "_cancel_handle", "_host_task")
+    if not all(hasattr(scope, name) for name in names):  # pragma: no cover
+        return None
+    if not callable(getattr(scope, "_deliver_cancellation", None)):  # pragma: no cover
+        return None
+    return states, state_type
+
+
+_SHARED_SCOPE = _shared_scope_parts()
+
+
 class _AsyncioCallGroup:
-    __slots__ = ("_error", "_loop", "_scope_type", "_scopes", "_waiter")
+    """Children are plain asyncio tasks under one anyio cancel scope of the group.
+
+    Cancelled through an anyio scope, never ``task.cancel()`` alone: anyio's
+    shields (a worker thread it waits for, a cleanup) hold only against its
+    scopes. The scope is shared, as an anyio task group shares its own: each
+    child is registered under it as anyio registers a task group's children
+    (a scope entered per child costs a quarter of a call). The scope is
+    entered by no task; cancelling it delivers cancellation with anyio's own
+    code (shields inside a child, nested scopes, retries), and a child ends
+    quietly when that cancellation reaches its top. When this anyio lacks
+    those parts, each child enters a scope of its own instead.
+    """
+
+    __slots__ = ("_error", "_loop", "_own_scopes", "_scope", "_shared", "_tasks", "_waiter")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        # Each running child's scope and task (held: the loop holds tasks weakly);
-        # a child removes its own entry on the way out.
-        self._scopes: dict[anyio.CancelScope, asyncio.Task[None]] = {}
+        # The running children (held: the loop holds tasks weakly); each child
+        # removes itself on the way out.
+        self._tasks: set[asyncio.Task[None]] = set()
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
-        self._scope_type = _asyncio_scope_type()
+        self._scope: Any = _asyncio_scope_type()()
+        self._shared = _SHARED_SCOPE
+        # Without the shared parts: each running child's own scope.
+        self._own_scopes: set[anyio.CancelScope] = set()
 
     async def __aenter__(self) -> _AsyncioCallGroup:
         return self
 
     def start_soon(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
-        # Cancelled through an anyio scope, never task.cancel(): anyio's shields
-        # (a worker thread it waits for, a cleanup) hold only against its scopes.
         # The child tells the group itself that it ended: no done callback, so
         # the body finds its finished children gone in the same loop pass.
-        scope = self._scope_type()
-        self._scopes[scope] = self._loop.create_task(self._child(scope, func, arg))
+        shared = self._shared
+        if shared is None:
+            task = self._loop.create_task(self._own_scope_child(func, arg))
+            self._tasks.add(task)
+            return
+        task = self._loop.create_task(self._child(func, arg))
+        self._tasks.add(task)
+        scope = self._scope
+        shared[0][task] = shared[1](None, scope)
+        scope._tasks.add(task)
+        if scope._cancel_called and scope._cancel_handle is None:
+            scope._deliver_cancellation(scope)  # started after the cancel: cancel it too
 
-    async def _child(
-        self, scope: anyio.CancelScope, func: Callable[[Any], Awaitable[None]], arg: Any
-    ) -> None:
+    async def _child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+        task = asyncio.current_task()
+        try:
+            await func(arg)
+        except asyncio.CancelledError:
+            if not self._scope._cancel_called:
+                raise  # a native cancel (the loop shutting down): nothing to report
+            # The group's cancellation reached the top: the child's end.
+        except BaseException as exc:
+            self._failed(exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise  # they stop the loop, as they would from any task
+        finally:
+            self._scope._tasks.discard(task)
+            self._ended(task)
+
+    async def _own_scope_child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+        task = asyncio.current_task()
+        scope = _asyncio_scope_type()()
+        if self._scope.cancel_called:
+            scope.cancel()
+        self._own_scopes.add(scope)
         try:
             with scope:
                 await func(arg)
         except asyncio.CancelledError:
             raise  # a native cancel (the loop shutting down): nothing to report
         except BaseException as exc:
-            if self._error is None:
-                self._error = exc
-                self.cancel()
+            self._failed(exc)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise  # they stop the loop, as they would from any task
+                raise
         finally:
-            self._scopes.pop(scope, None)
-            waiter = self._waiter
-            if not self._scopes and waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._own_scopes.discard(scope)
+            self._ended(task)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+            self.cancel()
+
+    def _ended(self, task: asyncio.Task[Any] | None) -> None:
+        self._tasks.discard(task)
+        waiter = self._waiter
+        if not self._tasks and waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def cancel(self) -> None:
-        for scope in list(self._scopes):
-            scope.cancel()
+        scope = self._scope
+        if self._shared is None:
+            scope.cancel()  # entered by no task: marks it for children yet to start
+            for own in list(self._own_scopes):
+                own.cancel()
+            return
+        if not scope._cancel_called:
+            scope.cancel()  # entered by no task: this only marks it
+        if scope._cancel_handle is None:
+            scope._deliver_cancellation(scope)
 
     async def _all_done(self) -> None:
-        while self._scopes:
+        while self._tasks:
             self._waiter = self._loop.create_future()
             await self._waiter
 

@@ -1,5 +1,8 @@
 """The call group task calls run in (``actors/_adapter_loop.call_group``): native
-tasks that are waited for, cancelled through anyio scopes, and cleaned up."""
+tasks that are waited for, cancelled through anyio scopes, and cleaned up.
+
+On asyncio every test runs twice: children under the group's one shared anyio
+scope, and (as on an anyio without the parts that needs) a scope per child."""
 
 from __future__ import annotations
 
@@ -10,9 +13,18 @@ import anyio
 import anyio.to_thread
 import pytest
 
+from actorgraph.actors import _adapter_loop
 from actorgraph.actors._adapter_loop import call_group
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True, params=["shared scope", "scope per child"])
+def scope_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    kind: str = request.param
+    if kind == "scope per child":
+        monkeypatch.setattr(_adapter_loop, "_SHARED_SCOPE", None)
+    return kind
 
 
 async def test_exit_waits_for_every_child() -> None:
@@ -108,6 +120,93 @@ async def test_a_childs_base_exception_is_raised_on_exit() -> None:
 
     with anyio.fail_after(10):
         _only(await _raised(body), Stop)
+
+
+async def test_a_child_cancelled_before_it_starts_runs_to_its_first_wait() -> None:
+    reached: list[str] = []
+
+    async def child(_: None) -> None:
+        reached.append("started")
+        await anyio.sleep(30)
+        reached.append("woke")
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+            group.cancel()
+    assert reached == ["started"]
+
+
+async def test_a_child_started_after_the_cancel_is_cancelled_too() -> None:
+    reached: list[str] = []
+
+    async def child(name: str) -> None:
+        await anyio.sleep(30)
+        reached.append(name)
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, "first")
+            await anyio.sleep(0.01)
+            group.cancel()
+            await anyio.sleep(0.01)
+            group.start_soon(child, "late")
+    assert reached == []
+
+
+async def test_cancellation_is_delivered_again_after_a_child_swallows_it() -> None:
+    caught: list[str] = []
+
+    async def child(_: None) -> None:
+        try:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
+            caught.append("once")
+        await anyio.sleep(30)
+        caught.append("never")
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+            await anyio.sleep(0.01)
+            group.cancel()
+    assert caught == ["once"]
+
+
+async def test_a_shield_nested_inside_a_childs_own_scope_holds() -> None:
+    done: list[str] = []
+
+    async def child(_: None) -> None:
+        with anyio.CancelScope():
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.05)
+                done.append("shielded")
+            await anyio.sleep(30)
+            done.append("never")
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+            await anyio.sleep(0.01)
+            group.cancel()
+    assert done == ["shielded"]
+
+
+async def test_a_childs_own_timeouts_and_task_info_work() -> None:
+    seen: list[object] = []
+
+    async def child(_: None) -> None:
+        with anyio.move_on_after(0.01) as scope:
+            await anyio.sleep(30)
+        seen.append(scope.cancelled_caught)
+        seen.append(anyio.current_effective_deadline())
+        seen.append(anyio.get_current_task().name is not None)
+
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+    assert seen[0] is True
+    assert seen[2] is True
 
 
 async def _raised(body: Callable[[], Awaitable[None]]) -> BaseException:
