@@ -165,11 +165,7 @@ async def test_cancellation_is_delivered_again_after_a_child_swallows_it() -> No
         await anyio.sleep(30)
         caught.append("never")
 
-    with anyio.fail_after(10):
-        async with call_group() as group:
-            group.start_soon(child, None)
-            await anyio.sleep(0.01)
-            group.cancel()
+    await _cancel_once_started(child)
     assert caught == ["once"]
 
 
@@ -184,11 +180,7 @@ async def test_a_shield_nested_inside_a_childs_own_scope_holds() -> None:
             await anyio.sleep(30)
             done.append("never")
 
-    with anyio.fail_after(10):
-        async with call_group() as group:
-            group.start_soon(child, None)
-            await anyio.sleep(0.01)
-            group.cancel()
+    await _cancel_once_started(child)
     assert done == ["shielded"]
 
 
@@ -207,6 +199,15 @@ async def test_a_childs_own_timeouts_and_task_info_work() -> None:
             group.start_soon(child, None)
     assert seen[0] is True
     assert seen[2] is True
+
+
+async def _cancel_once_started(child: Callable[[None], Awaitable[None]]) -> None:
+    """Run ``child`` in a group and cancel the group once the child waits."""
+    with anyio.fail_after(10):
+        async with call_group() as group:
+            group.start_soon(child, None)
+            await anyio.sleep(0.01)
+            group.cancel()
 
 
 async def _raised(body: Callable[[], Awaitable[None]]) -> BaseException:
