@@ -198,12 +198,46 @@ def new_event() -> anyio.Event:
     """An event of the running backend that many tasks may wait on.
 
     ``anyio.Event()`` looks the backend up (sniffio) and wraps the backend's
-    event, per event; a task call waited on makes one. Waiting is cancelled
-    by anyio scopes as anyio's own event is (they cancel the waiting task).
+    event, per event, and ``asyncio.Event`` binds itself to its loop under a
+    global lock; a task call waited on makes one. Waiting is cancelled by
+    anyio scopes as anyio's own event is (they cancel the waiting task).
     """
     if asyncio._get_running_loop() is not None:
-        return asyncio.Event()  # type: ignore[return-value]  # same three methods
+        return _FutureEvent()  # type: ignore[return-value]  # same three methods
     return anyio.Event()
+
+
+class _FutureEvent:
+    """An asyncio event: a future per waiting task, resolved by :meth:`set`."""
+
+    __slots__ = ("_futures", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._futures: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if self._set:
+            return
+        self._set = True
+        for future in self._futures:
+            if not future.done():
+                future.set_result(None)
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        loop = asyncio._get_running_loop()
+        assert loop is not None  # noqa: S101 - awaited, so a loop runs
+        future = loop.create_future()
+        self._futures.append(future)
+        try:
+            await future
+        finally:
+            self._futures.remove(future)
 
 
 class loop_hidden:  # noqa: N801 - used like the function it was

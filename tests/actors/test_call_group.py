@@ -14,7 +14,7 @@ import anyio.to_thread
 import pytest
 
 from actorgraph.actors import _adapter_loop
-from actorgraph.actors._adapter_loop import call_group
+from actorgraph.actors._adapter_loop import call_group, new_event
 
 pytestmark = pytest.mark.anyio
 
@@ -199,6 +199,28 @@ async def test_a_childs_own_timeouts_and_task_info_work() -> None:
             group.start_soon(child, None)
     assert seen[0] is True
     assert seen[2] is True
+
+
+async def test_an_event_wakes_every_waiter_and_a_cancelled_one_leaves() -> None:
+    event = new_event()
+    woke: list[int] = []
+
+    async def waiter(n: int) -> None:
+        await event.wait()
+        woke.append(n)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(waiter, 1)
+            group.start_soon(waiter, 2)
+            with anyio.move_on_after(0.01):
+                await event.wait()  # a waiter cancelled before the event is set
+            assert not event.is_set()
+            event.set()
+            event.set()
+        await event.wait()  # already set: returns at once
+    assert event.is_set()
+    assert sorted(woke) == [1, 2]
 
 
 async def _cancel_once_started(child: Callable[[None], Awaitable[None]]) -> None:
