@@ -345,7 +345,7 @@ def _shared_scope_parts() -> tuple[Any, Any] | None:
         state_type(None, scope)
     except TypeError:  # pragma: no cover - another signature: not the parts we know
         return None
-    names = ("_tasks", "_child_scopes", "_cancel_called", "_cancel_handle", "_host_task")
+    names = ("_tasks", "_child_scopes", "_parent_scope", "_cancel_called", "_cancel_handle")
     if not all(hasattr(scope, name) for name in names):  # pragma: no cover
         return None
     if not callable(getattr(scope, "_deliver_cancellation", None)):  # pragma: no cover
@@ -361,13 +361,16 @@ class _AsyncioCallGroup:
 
     Cancelled through an anyio scope, never ``task.cancel()`` alone: anyio's
     shields (a worker thread it waits for, a cleanup) hold only against its
-    scopes. The scope is shared, as an anyio task group shares its own: each
-    child is registered under it as anyio registers a task group's children
-    (a scope entered per child costs a quarter of a call). The scope is
-    entered by no task; cancelling it delivers cancellation with anyio's own
-    code (shields inside a child, nested scopes, retries), and a child ends
-    quietly when that cancellation reaches its top. When this anyio lacks
-    those parts, each child enters a scope of its own instead.
+    scopes. The scope is shared, as an anyio task group shares its own (a
+    scope entered per child costs a quarter of a call), and entered by no
+    task. A child joins it when the group is cancelled, not when it starts
+    (registering every child would cost a tenth of a call; until then the
+    scope cannot matter to it): as anyio registers a task group's child, or,
+    when the child is inside scopes of its own, as the parent of the
+    outermost one. Cancelling delivers with anyio's own code (shields inside
+    a child, nested scopes, retries), and a child ends quietly when that
+    cancellation reaches its top. When this anyio lacks those parts, each
+    child enters a scope of its own instead.
     """
 
     __slots__ = ("_error", "_loop", "_own_scopes", "_scope", "_shared", "_tasks", "_waiter")
@@ -398,10 +401,30 @@ class _AsyncioCallGroup:
         task = self._loop.create_task(self._child(func, arg))
         self._tasks.add(task)
         scope = self._scope
-        shared[0][task] = shared[1](None, scope)
-        scope._tasks.add(task)
-        if scope._cancel_called and scope._cancel_handle is None:
-            scope._deliver_cancellation(scope)  # started after the cancel: cancel it too
+        if scope._cancel_called:  # started after the cancel: cancel it too
+            self._adopt(task)
+            if scope._cancel_handle is None:
+                scope._deliver_cancellation(scope)
+
+    def _adopt(self, task: asyncio.Task[None]) -> None:
+        """Put ``task`` under the group's scope (see the class doc)."""
+        states, state_type = self._shared  # type: ignore[misc]
+        scope = self._scope
+        state = states.get(task)
+        if state is None:
+            states[task] = state_type(None, scope)
+            scope._tasks.add(task)
+            return
+        inner = state.cancel_scope
+        if inner is None:  # it left every scope it entered
+            state.cancel_scope = scope
+            scope._tasks.add(task)
+            return
+        while inner is not scope and inner._parent_scope is not None:
+            inner = inner._parent_scope
+        if inner is not scope:  # its outermost scope: the group's becomes its parent
+            inner._parent_scope = scope
+            scope._child_scopes.add(inner)
 
     async def _child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         task = asyncio.current_task()
@@ -458,6 +481,8 @@ class _AsyncioCallGroup:
             return
         if not scope._cancel_called:
             scope.cancel()  # entered by no task: this only marks it
+            for task in self._tasks:
+                self._adopt(task)
         if scope._cancel_handle is None:
             scope._deliver_cancellation(scope)
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 
@@ -182,6 +183,31 @@ async def test_a_shield_nested_inside_a_childs_own_scope_holds() -> None:
 
     await _cancel_once_started(child)
     assert done == ["shielded"]
+
+
+async def test_a_child_that_left_its_own_scopes_or_runs_a_task_group_is_cancelled() -> None:
+    reached: list[str] = []
+
+    async def left_a_scope(_: None) -> None:
+        with anyio.CancelScope():
+            await anyio.lowlevel.checkpoint()
+        await anyio.sleep(30)
+        reached.append("never")
+
+    async def grandchild() -> None:
+        try:
+            await anyio.sleep(30)
+        finally:
+            reached.append("grandchild cancelled")
+
+    async def runs_a_group(_: None) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(grandchild)
+        reached.append("never")
+
+    for child in (left_a_scope, runs_a_group):
+        await _cancel_once_started(child)
+    assert reached == ["grandchild cancelled"]
 
 
 async def test_a_childs_own_timeouts_and_task_info_work() -> None:
