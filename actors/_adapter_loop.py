@@ -362,8 +362,8 @@ class _AsyncioCallGroup:
     Cancelled through an anyio scope, never ``task.cancel()`` alone: anyio's
     shields (a worker thread it waits for, a cleanup) hold only against its
     scopes. The scope is shared, as an anyio task group shares its own (a
-    scope entered per child costs a quarter of a call), and entered by no
-    task. A child joins it when the group is cancelled, not when it starts
+    scope entered per child costs a quarter of a call), made when the group
+    is first cancelled, and entered by no task. A child joins it when the group is cancelled, not when it starts
     (registering every child would cost a tenth of a call; until then the
     scope cannot matter to it): as anyio registers a task group's child, or,
     when the child is inside scopes of its own, as the parent of the
@@ -382,7 +382,8 @@ class _AsyncioCallGroup:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
-        self._scope: Any = _asyncio_scope_type()()
+        # The shared scope, made when the group is first cancelled.
+        self._scope: Any = None
         self._shared = _SHARED_SCOPE
         # Without the shared parts: each running child's own scope.
         self._own_scopes: set[anyio.CancelScope] = set()
@@ -401,7 +402,7 @@ class _AsyncioCallGroup:
         task = self._loop.create_task(self._child(func, arg))
         self._tasks.add(task)
         scope = self._scope
-        if scope._cancel_called:  # started after the cancel: cancel it too
+        if scope is not None:  # started after the cancel: cancel it too
             self._adopt(task)
             if scope._cancel_handle is None:
                 scope._deliver_cancellation(scope)
@@ -431,7 +432,7 @@ class _AsyncioCallGroup:
         try:
             await func(arg)
         except asyncio.CancelledError:
-            if not self._scope._cancel_called:
+            if self._scope is None:
                 raise  # a native cancel (the loop shutting down): nothing to report
             # The group's cancellation reached the top: the child's end.
         except BaseException as exc:
@@ -439,13 +440,14 @@ class _AsyncioCallGroup:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise  # they stop the loop, as they would from any task
         finally:
-            self._scope._tasks.discard(task)
+            if self._scope is not None:
+                self._scope._tasks.discard(task)
             self._ended(task)
 
     async def _own_scope_child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         task = asyncio.current_task()
         scope = _asyncio_scope_type()()
-        if self._scope.cancel_called:
+        if self._scope is not None:  # started after the cancel
             scope.cancel()
         self._own_scopes.add(scope)
         try:
@@ -474,15 +476,17 @@ class _AsyncioCallGroup:
 
     def cancel(self) -> None:
         scope = self._scope
+        if scope is None:
+            # Entered by no task: cancelling it only marks it.
+            scope = self._scope = _asyncio_scope_type()()
+            scope.cancel()
+            if self._shared is not None:
+                for task in self._tasks:
+                    self._adopt(task)
         if self._shared is None:
-            scope.cancel()  # entered by no task: marks it for children yet to start
             for own in list(self._own_scopes):
                 own.cancel()
             return
-        if not scope._cancel_called:
-            scope.cancel()  # entered by no task: this only marks it
-            for task in self._tasks:
-                self._adopt(task)
         if scope._cancel_handle is None:
             scope._deliver_cancellation(scope)
 

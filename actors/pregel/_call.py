@@ -252,7 +252,7 @@ class CallScope:
     def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
         """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
         future = self.make(caller, node, args, kwargs)
-        if not future.done():
+        if not future._finished:
             self.start(future)
         return future
 
