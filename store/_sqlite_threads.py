@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures as cf
 import contextlib
+import itertools
 import os
 import queue
 import sqlite3
@@ -586,10 +587,15 @@ def _finish_at_exit(timeout: float = 10.0) -> None:
 atexit.register(_finish_at_exit)
 
 
+# Numbers in-memory databases: the id of a throwaway object is soon reused, so
+# two live databases could get one key (and share their data).
+_memory_numbers = itertools.count()
+
+
 def _registry_key(path: str | os.PathLike[str]) -> tuple[str, str]:
     text = os.fspath(path)
     if text == MEMORY or text == "":
-        return f"{MEMORY}#{id(object())}", MEMORY  # every in-memory database is its own
+        return f"{MEMORY}#{next(_memory_numbers)}", MEMORY  # every in-memory database is its own
     return os.path.realpath(text), text
 
 

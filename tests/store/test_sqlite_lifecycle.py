@@ -14,7 +14,7 @@ import pytest
 
 from actorgraph.errors import DatabaseError, EventLoopThreadError
 from actorgraph.store import InMemoryCache, SqliteCache, SqliteSaver, SqliteStore
-from actorgraph.store._sqlite_threads import _registry
+from actorgraph.store._sqlite_threads import _registry, _registry_key
 
 pytestmark = pytest.mark.anyio
 
@@ -119,3 +119,10 @@ async def test_a_plain_block_on_an_event_loop_is_refused(kind: str, tmp_path: Pa
     assert caught.value.__context__ is None  # refused before anything was opened
     assert not is_open(path)
     await made.aclose()
+
+
+def test_every_in_memory_database_gets_a_key_of_its_own() -> None:
+    # Keys made one after the other (a throwaway object's id is reused at once).
+    keys = {_registry_key(":memory:")[0] for _ in range(5)}
+    assert len(keys) == 5
+    assert _registry_key("")[1] == ":memory:"
