@@ -39,6 +39,7 @@ __all__ = [
     "call_group",
     "loop_hidden",
     "loop_running",
+    "new_event",
     "run_coroutine_in_thread_loop",
     "run_in_thread_loop",
     "spawn_detached",
@@ -234,6 +235,52 @@ def loop_running() -> bool:
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
+def new_event() -> anyio.Event:
+    """An event of the running backend that many tasks may wait on.
+
+    ``anyio.Event()`` looks the backend up (sniffio) and wraps the backend's
+    event, per event, and ``asyncio.Event`` binds itself to its loop under a
+    global lock; a task call waited on makes one. Waiting is cancelled by
+    anyio scopes as anyio's own event is (they cancel the waiting task).
+    """
+    if asyncio._get_running_loop() is not None:
+        return _FutureEvent()  # type: ignore[return-value]  # same three methods
+    return anyio.Event()
+
+
+class _FutureEvent:
+    """An asyncio event: a future per waiting task, resolved by :meth:`set`."""
+
+    __slots__ = ("_futures", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._futures: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if self._set:
+            return
+        self._set = True
+        for future in self._futures:
+            if not future.done():
+                future.set_result(None)
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        loop = asyncio._get_running_loop()
+        assert loop is not None  # noqa: S101 - awaited, so a loop runs
+        future = loop.create_future()
+        self._futures.append(future)
+        try:
+            await future
+        finally:
+            self._futures.remove(future)
+
+
 class loop_hidden:  # noqa: N801 - used like the function it was
     """Run plain sync code on the loop's thread as if no loop were running.
 
@@ -322,41 +369,167 @@ def _asyncio_scope_type() -> Callable[[], anyio.CancelScope]:
     return _scope_types[0]
 
 
+def _shared_scope_parts() -> tuple[Any, Any] | None:
+    """anyio's task-to-scope map and task state class, if this anyio has the
+    parts a shared scope needs (see :class:`_AsyncioCallGroup`)."""
+    try:
+        from anyio._backends import _asyncio as backend
+    except ImportError:  # pragma: no cover - anyio always ships its asyncio backend
+        return None
+    states = getattr(backend, "_task_states", None)
+    state_type = getattr(backend, "TaskState", None)
+    scope_type = getattr(backend, "CancelScope", None)
+    if states is None or state_type is None or scope_type is None:  # pragma: no cover
+        return None
+    try:
+        scope = scope_type()
+        state_type(None, scope)
+    except TypeError:  # pragma: no cover - another signature: not the parts we know
+        return None
+    names = ("_tasks", "_child_scopes", "_parent_scope", "_cancel_called", "_cancel_handle")
+    if not all(hasattr(scope, name) for name in names):  # pragma: no cover
+        return None
+    if not callable(getattr(scope, "_deliver_cancellation", None)):  # pragma: no cover
+        return None
+    return states, state_type
+
+
+_SHARED_SCOPE = _shared_scope_parts()
+
+
 class _AsyncioCallGroup:
-    __slots__ = ("_error", "_loop", "_scope_type", "_tasks", "_waiter")
+    """Children are plain asyncio tasks under one anyio cancel scope of the group.
+
+    Cancelled through an anyio scope, never ``task.cancel()`` alone: anyio's
+    shields (a worker thread it waits for, a cleanup) hold only against its
+    scopes. The scope is shared, as an anyio task group shares its own (a
+    scope entered per child costs a quarter of a call), made when the group
+    is first cancelled, and entered by no task. A child joins it when the group is cancelled, not when it starts
+    (registering every child would cost a tenth of a call; until then the
+    scope cannot matter to it): as anyio registers a task group's child, or,
+    when the child is inside scopes of its own, as the parent of the
+    outermost one. Cancelling delivers with anyio's own code (shields inside
+    a child, nested scopes, retries), and a child ends quietly when that
+    cancellation reaches its top. When this anyio lacks those parts, each
+    child enters a scope of its own instead.
+    """
+
+    __slots__ = ("_error", "_loop", "_own_scopes", "_scope", "_shared", "_tasks", "_waiter")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._tasks: dict[asyncio.Task[None], anyio.CancelScope] = {}
+        # The running children (held: the loop holds tasks weakly); each child
+        # removes itself on the way out.
+        self._tasks: set[asyncio.Task[None]] = set()
         self._waiter: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
-        self._scope_type = _asyncio_scope_type()
+        # The shared scope, made when the group is first cancelled.
+        self._scope: Any = None
+        self._shared = _SHARED_SCOPE
+        # Without the shared parts: each running child's own scope.
+        self._own_scopes: set[anyio.CancelScope] = set()
 
     async def __aenter__(self) -> _AsyncioCallGroup:
         return self
 
     def start_soon(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
-        # Cancelled through an anyio scope, never task.cancel(): anyio's shields
-        # (a worker thread it waits for, a cleanup) hold only against its scopes.
-        scope = self._scope_type()
-        task = self._loop.create_task(_in_scope(scope, func, arg))
-        self._tasks[task] = scope
-        task.add_done_callback(self._finished)
+        # The child tells the group itself that it ended: no done callback, so
+        # the body finds its finished children gone in the same loop pass.
+        shared = self._shared
+        if shared is None:
+            task = self._loop.create_task(self._own_scope_child(func, arg))
+            self._tasks.add(task)
+            return
+        task = self._loop.create_task(self._child(func, arg))
+        self._tasks.add(task)
+        scope = self._scope
+        if scope is not None:  # started after the cancel: cancel it too
+            self._adopt(task)
+            if scope._cancel_handle is None:
+                scope._deliver_cancellation(scope)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(task, None)
-        if not task.cancelled():
-            error = task.exception()
-            if error is not None and self._error is None:
-                self._error = error
-                self.cancel()
+    def _adopt(self, task: asyncio.Task[None]) -> None:
+        """Put ``task`` under the group's scope (see the class doc)."""
+        states, state_type = self._shared  # type: ignore[misc]
+        scope = self._scope
+        state = states.get(task)
+        if state is None:
+            states[task] = state_type(None, scope)
+            scope._tasks.add(task)
+            return
+        inner = state.cancel_scope
+        if inner is None:  # it left every scope it entered
+            state.cancel_scope = scope
+            scope._tasks.add(task)
+            return
+        while inner is not scope and inner._parent_scope is not None:
+            inner = inner._parent_scope
+        if inner is not scope:  # its outermost scope: the group's becomes its parent
+            inner._parent_scope = scope
+            scope._child_scopes.add(inner)
+
+    async def _child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+        task = asyncio.current_task()
+        try:
+            await func(arg)
+        except asyncio.CancelledError:
+            if self._scope is None:
+                raise  # a native cancel (the loop shutting down): nothing to report
+            # The group's cancellation reached the top: the child's end.
+        except BaseException as exc:
+            self._failed(exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise  # they stop the loop, as they would from any task
+        finally:
+            if self._scope is not None:
+                self._scope._tasks.discard(task)
+            self._ended(task)
+
+    async def _own_scope_child(self, func: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+        task = asyncio.current_task()
+        scope = _asyncio_scope_type()()
+        if self._scope is not None:  # started after the cancel
+            scope.cancel()
+        self._own_scopes.add(scope)
+        try:
+            with scope:
+                await func(arg)
+        except asyncio.CancelledError:
+            raise  # a native cancel (the loop shutting down): nothing to report
+        except BaseException as exc:
+            self._failed(exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+        finally:
+            self._own_scopes.discard(scope)
+            self._ended(task)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+            self.cancel()
+
+    def _ended(self, task: asyncio.Task[Any] | None) -> None:
+        self._tasks.discard(task)
         waiter = self._waiter
         if not self._tasks and waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def cancel(self) -> None:
-        for scope in list(self._tasks.values()):
+        scope = self._scope
+        if scope is None:
+            # Entered by no task: cancelling it only marks it.
+            scope = self._scope = _asyncio_scope_type()()
             scope.cancel()
+            if self._shared is not None:
+                for task in self._tasks:
+                    self._adopt(task)
+        if self._shared is None:
+            for own in list(self._own_scopes):
+                own.cancel()
+            return
+        if scope._cancel_handle is None:
+            scope._deliver_cancellation(scope)
 
     async def _all_done(self) -> None:
         while self._tasks:
@@ -378,13 +551,6 @@ class _AsyncioCallGroup:
         if self._error is not None and exc_info[0] is None:
             raise self._error
         return None
-
-
-async def _in_scope(
-    scope: anyio.CancelScope, func: Callable[[Any], Awaitable[None]], arg: Any
-) -> None:
-    with scope:
-        await func(arg)
 
 
 class _TrioCallGroup:

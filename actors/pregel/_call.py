@@ -34,7 +34,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running
+from actorgraph.actors._adapter_loop import CallGroup, call_group, loop_running, new_event
 from actorgraph.actors._adapter_threads import run_sync_in_worker
 from actorgraph.actors._portal import in_worker_thread, run_sync
 from actorgraph.actors.pregel._cache import lookup as cache_lookup
@@ -42,7 +42,7 @@ from actorgraph.actors.pregel._cache import store as cache_store
 from actorgraph.actors.pregel._node import run_task
 from actorgraph.actors.pregel._pending import DONE, RESUME
 from actorgraph.actors.pregel._spec import RETURN, NodeSpec
-from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
+from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task, id_prefix, id_with
 from actorgraph.actors.pregel._types import Interrupt
 from actorgraph.channels._errors import (
     GraphBubbleUp,
@@ -67,7 +67,12 @@ __all__ = [
 T = TypeVar("T")
 
 CALL_RESULTS = "calls.results"
-"""``run.extras`` key: task id to result of every call that finished in the run."""
+"""``run.extras`` key: task id to result of the calls a checkpoint says finished."""
+
+_FINISHED = "calls.finished"
+"""``run.extras`` key: ``(step, name, path)`` to result of every call that finished in
+the run. Within one run that key names what the task id names, without hashing
+(a run without a checkpointer never needs a call's id)."""
 
 _SAVED = "calls.saved"
 """``run.extras`` key: ids of the calls whose results the checkpointer already holds."""
@@ -140,7 +145,7 @@ class CallFuture(Generic[T]):
             await scope.drain()
         if not self._finished:
             if self._event is None:
-                self._event = anyio.Event()
+                self._event = new_event()
             await self._event.wait()
 
     async def _result(self) -> T:
@@ -184,7 +189,7 @@ class CallFuture(Generic[T]):
 class CallScope:
     """The calls of one root task (and of the calls it made), and where they run."""
 
-    __slots__ = ("counts", "deferred", "futures", "group", "queued", "root", "run")
+    __slots__ = ("counts", "deferred", "futures", "group", "prefixes", "queued", "root", "run")
 
     def __init__(self, root: Task) -> None:
         self.root = root
@@ -197,6 +202,8 @@ class CallScope:
         self.deferred: list[CallFuture[Any]] = []
         # Call positions per caller, keyed by the caller task's identity.
         self.counts: dict[int, int] = {}
+        # What the ids and path strings of one caller's calls share (see saved_as).
+        self.prefixes: dict[tuple[int, str, Any], tuple[Any, str]] = {}
 
     def make(
         self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any
@@ -206,19 +213,46 @@ class CallScope:
         index = self.counts.get(id(caller), 0)
         self.counts[id(caller)] = index + 1
         run = self.run
-        task = Task(run, node, node.name, (PUSH, caller.path, index), (PUSH,), (args, kwargs))
+        path = (PUSH, caller.path, index)
+        task = Task(run, node, node.name, path, (PUSH,), (args, kwargs))
         task.calls = self
         future: CallFuture[Any] = CallFuture(self, task)
         self.futures.append(future)
-        results: dict[str, Any] | None = run.extras.get(CALL_RESULTS)
-        if results is not None and task.id in results:
-            future._resolve(results[task.id])
+        extras = run.extras
+        finished: dict[Any, Any] | None = extras.get(_FINISHED)
+        if finished is not None:
+            key = (run.step, node.name, path)
+            if key in finished:
+                future._resolve(finished[key])
+                return future
+        restored: dict[str, Any] | None = extras.get(CALL_RESULTS)
+        if restored and task.id in restored:
+            future._resolve(restored[task.id])
         return future
+
+    def saved_as(self, task: Task) -> str:
+        """The path string a checkpoint keeps call ``task`` under; fills in its id.
+
+        Every call of one caller shares all of its id and path but its position:
+        that part is hashed and formatted once per caller (and step and name).
+        """
+        path = task.path
+        run = self.run
+        key = (run.step, task.name, path[1])
+        shared = self.prefixes.get(key)
+        if shared is None:
+            shared = self.prefixes[key] = (
+                id_prefix(run, task.name, path[1:-1]),
+                "~".join(map(str, path[:-1])) + "~",
+            )
+        if task._id is None:
+            task._id = id_with(shared[0], path[-1])
+        return shared[1] + str(path[-1])
 
     def schedule(self, caller: Task, node: NodeSpec, args: tuple[Any, ...], kwargs: Any) -> Any:
         """Make the call task for ``caller`` and start it (or queue it); on the loop thread."""
         future = self.make(caller, node, args, kwargs)
-        if not future.done():
+        if not future._finished:
             self.start(future)
         return future
 
@@ -305,12 +339,11 @@ class CallScope:
             anyio.from_thread.run(self._finish_inline, future, error)
             return
         # Nothing on the loop reads the run's call records without a checkpointer.
-        _note_step_call(run, task)
         if error is not None:
             future._resolve(error=error)
             return
         task.done = True
-        _extra(run, CALL_RESULTS, dict)[task.id] = result
+        _finished(run, task, result)
         future._resolve(result)
 
     async def _finish_inline(self, future: CallFuture[Any], error: Exception | None) -> None:
@@ -322,14 +355,14 @@ class CallScope:
             future._resolve(error=error)
             return
         try:
-            if run.durable is not None and await _save(run.durable, task):
+            if run.durable is not None and await self._save(run.durable, task):
                 _extra(run, _SAVED, set).add(task.id)
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
             future._resolve(error=exc)
             return
         task.done = True
         value = _returned(task)
-        _extra(run, CALL_RESULTS, dict)[task.id] = value
+        _finished(run, task, value)
         if run.modes:
             run._task_done(task)
         future._resolve(value)
@@ -361,7 +394,7 @@ class CallScope:
             try:
                 if not task.cached:
                     await run_task(task)  # settles the calls the task made
-                if run.durable is not None and await _save(run.durable, task):
+                if run.durable is not None and await self._save(run.durable, task):
                     _extra(run, _SAVED, set).add(task.id)
             except GraphBubbleUp as exc:
                 future._resolve(error=exc)
@@ -373,7 +406,7 @@ class CallScope:
             if keys and run.cache is not None:
                 await cache_store(run.cache, [task], keys)
             value = _returned(task)
-            _extra(run, CALL_RESULTS, dict)[task.id] = value
+            _finished(run, task, value)
             if modes:
                 run._task_done(task)
             future._resolve(value)
@@ -392,6 +425,18 @@ class CallScope:
                     group.start_soon(self.execute, self.queued.pop(0))
         finally:
             self.group = None
+
+    async def _save(self, durable: Any, task: Task) -> bool:
+        try:
+            return bool(await durable.save_call(task, self.saved_as(task)))
+        except SerializationError as exc:
+            value = _returned(task)
+            raise SerializationError(
+                f"task {task.name!r} returned a value of type {type(value).__name__}, which "
+                f"the checkpointer cannot store ({exc}). Return plain data (dicts, lists, "
+                "str, numbers, msgspec Structs, dataclasses) or register the type with "
+                "actorgraph.store.serde.register."
+            ) from None
 
     def unobserved(self, raised: BaseException | None = None) -> BaseException | None:
         """What the root task must raise for calls nobody waited on (and ``raised``).
@@ -423,19 +468,6 @@ class CallScope:
         return raised
 
 
-async def _save(durable: Any, task: Task) -> bool:
-    try:
-        return bool(await durable.save_call(task))
-    except SerializationError as exc:
-        value = _returned(task)
-        raise SerializationError(
-            f"task {task.name!r} returned a value of type {type(value).__name__}, which the "
-            f"checkpointer cannot store ({exc}). Return plain data (dicts, lists, str, "
-            "numbers, msgspec Structs, dataclasses) or register the type with "
-            "actorgraph.store.serde.register."
-        ) from None
-
-
 def _returned(task: Task) -> Any:
     for key, value in task.writes:
         if key == RETURN:
@@ -451,7 +483,14 @@ def _extra(run: Any, key: str, make: Callable[[], Any]) -> Any:
     return value
 
 
+def _finished(run: Any, task: Task, value: Any) -> None:
+    """Keep a finished call's result for a re-run of its caller in this run."""
+    _extra(run, _FINISHED, dict)[run.step, task.name, task.path] = value
+
+
 def _note_step_call(run: Any, task: Task) -> None:
+    if run.durable is None:
+        return  # only a checkpointer reads them (call_writes)
     made: tuple[int, list[Task]] | None = run.extras.get(_STEP_CALLS)
     if made is None or made[0] != run.step:
         made = run.extras[_STEP_CALLS] = (run.step, [])

@@ -647,7 +647,7 @@ class RunDurability:
         parent = self.parent_config or self._config()
         self.parent_config = await self.saver.aput(parent, checkpoint, metadata, new_versions)
 
-    async def save_call(self, task: Task) -> bool:
+    async def save_call(self, task: Task, task_path: str | None = None) -> bool:
         """Keep a finished task call's result now, so not even a crash loses it.
 
         The result is a pending write of the checkpoint the step started from
@@ -659,10 +659,12 @@ class RunDurability:
         if self.durability == "exit" or config is None:
             return False
         writes = [(k, unseeded(v)) for k, v in task.writes] + [(DONE, True)]
+        if task_path is None:
+            task_path = path_str(task.path)
         if self.queue is not None:
-            await self.queue.put_writes(config, writes, task.id, path_str(task.path))
+            await self.queue.put_writes(config, writes, task.id, task_path)
         else:
-            await self.saver.aput_writes(config, writes, task.id, path_str(task.path))
+            await self.saver.aput_writes(config, writes, task.id, task_path)
         return True
 
     async def save_pending(

@@ -209,7 +209,9 @@ async def run_task(task: Task) -> None:
         while True:
             try:
                 result = await call(task)
-                if task.calls is not None:
+                calls = task.calls
+                # A task call shares its root's calls: only the root settles them.
+                if calls is not None and calls.root is task:
                     await _settle_calls(task)
                 break
             except ParentCommand as exc:

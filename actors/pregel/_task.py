@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from actorgraph.actors.pregel._run import RunSupervisor
     from actorgraph.store._config import RunnableConfig
 
-__all__ = ["CURRENT_TASK", "PULL", "PUSH", "Task"]
+__all__ = ["CURRENT_TASK", "PULL", "PUSH", "Task", "id_prefix", "id_with"]
 
 PULL = "__pregel_pull"
 PUSH = "__pregel_push"
@@ -36,6 +36,27 @@ class _Fresh(NamedTuple):
     changed: bool
     value: Any
     items: list[Any] | None
+
+
+def _as_id(state: Any) -> str:
+    digest: str = state.hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def id_prefix(run: RunSupervisor, name: str, head: tuple[Any, ...]) -> Any:
+    """The hash state of the id of a task of ``run`` named ``name`` whose path is
+    ``(kind, *head, last)``, up to ``last``: tasks that differ only there (the
+    calls of one caller) finish a copy with :func:`id_with` instead of hashing
+    the whole id again. Gives what :attr:`Task.id` gives."""
+    parts = (run.run_key, run.ns_str, str(run.step), name, *map(str, head))
+    return _blake2b(("\x00".join(parts) + "\x00").encode(), digest_size=16)
+
+
+def id_with(prefix: Any, last: Any) -> str:
+    """The task id whose path ends in ``last``, from its :func:`id_prefix`."""
+    state = prefix.copy()
+    state.update(str(last).encode())
+    return _as_id(state)
 
 
 class Task:
@@ -108,8 +129,7 @@ class Task:
             else:
                 parts = (run.run_key, run.ns_str, str(run.step), name, *map(str, path[1:]))
                 text = "\x00".join(parts)
-            digest = _blake2b(text.encode(), digest_size=16).hexdigest()
-            self._id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+            self._id = _as_id(_blake2b(text.encode(), digest_size=16))
         return self._id
 
     @property
