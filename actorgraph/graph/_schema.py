@@ -283,7 +283,12 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
     schema = info.schema
     if _is_pydantic(schema):
         model = value if isinstance(value, schema) else schema.model_validate(value)
-        return {name: getattr(model, name) for name in type(model).model_fields}
+        fields = type(model).__pydantic_fields__
+        stored = model.__dict__
+        if tuple(stored) == tuple(fields):
+            # A model keeps its fields in __dict__, in field order: read at once.
+            return dict(stored)
+        return {name: getattr(model, name) for name in fields}
     if _is_struct(schema):
         try:
             struct = value if isinstance(value, schema) else msgspec.convert(value, schema)

@@ -575,3 +575,22 @@ def test_a_lone_task_writing_a_key_twice_is_refused_or_reduced_in_order() -> Non
     app = StateGraph(Counted).add_node(clash).add_edge(START, "clash").compile()
     with pytest.raises(InvalidUpdateError, match="'n'"):
         app.invoke({"n": 0, "log": []})
+
+
+MODELS = tuple(s for s in FAST + GENERAL if issubclass(s, pydantic.BaseModel))
+
+
+@pytest.mark.parametrize("schema", MODELS, ids=lambda s: s.__name__)
+@settings(max_examples=30, deadline=None)
+@given(drawn=wide_values())
+def test_pydantic_input_is_what_validation_builds(schema: type[Any], drawn: dict[str, Any]) -> None:
+    from actorgraph.graph._schema import coerce_input
+
+    info = schema_info(schema)
+    values = {("A" if name == "a" and schema is Aliased else name): v for name, v in drawn.items()}
+    model = schema.model_validate(values)
+    expected = {name: getattr(model, name) for name in schema.model_fields}
+    got = coerce_input(info, values)
+    assert list(got.items()) == list(expected.items())
+    # An instance given as input is read, not validated again.
+    assert list(coerce_input(info, model).items()) == list(expected.items())
