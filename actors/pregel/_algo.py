@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["apply_writes", "plan_step"]
 
 _new = object.__new__
+_FEW = 4
 
 
 def plan_step(run: RunSupervisor) -> list[Task]:
@@ -128,9 +129,10 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
 
     pending: dict[str, list[Any]] = {}
     sends: list[Send] = []
-    if len(tasks) == 1:
-        # One task (the input, a chain's step) mostly writes each key once:
-        # grouped in one pass, checked by size, else grouped again below.
+    if len(tasks) == 1 and len(tasks[0].writes) > _FEW:
+        # One task writing many keys (the input of a wide state) mostly writes
+        # each once: grouped in one pass, checked by size, else grouped again
+        # below. For a few writes the loop below costs less.
         writes = tasks[0].writes
         pending = {key: [value] for key, value in writes}
         if len(pending) != len(writes) or TASKS in pending:

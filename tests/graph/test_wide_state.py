@@ -22,7 +22,7 @@ from actorgraph.channels import EphemeralValue, Topic
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.graph._schema import schema_info
 from actorgraph.store.checkpoint import InMemorySaver
-from actorgraph.types import Command, interrupt
+from actorgraph.types import Command, Send, interrupt
 from tests.strategies import wide_programs, wide_values
 
 # --- mappers -----------------------------------------------------------------------
@@ -563,18 +563,32 @@ class Counted(TypedDict):
 def test_a_lone_task_writing_a_key_twice_is_refused_or_reduced_in_order() -> None:
     from actorgraph.errors import InvalidUpdateError
 
+    # More writes than the one-pass grouping's threshold, repeating a key.
     def twice(state: Counted) -> list[Command[Any]]:
-        return [Command(update={"log": [1], "n": 1}), Command(update={"log": [2]})]
+        return [Command(update={"log": [i], "n": 1} if i == 0 else {"log": [i]}) for i in range(6)]
 
     app = StateGraph(Counted).add_node(twice).add_edge(START, "twice").compile()
-    assert app.invoke({"n": 0, "log": []}) == {"n": 1, "log": [1, 2]}
+    assert app.invoke({"n": 0, "log": []}) == {"n": 1, "log": [0, 1, 2, 3, 4, 5]}
 
     def clash(state: Counted) -> list[Command[Any]]:
-        return [Command(update={"n": 1}), Command(update={"n": 2})]
+        return [Command(update={"n": i}) for i in range(6)]
 
     app = StateGraph(Counted).add_node(clash).add_edge(START, "clash").compile()
     with pytest.raises(InvalidUpdateError, match="'n'"):
         app.invoke({"n": 0, "log": []})
+
+    # Many writes and a Send from one task: the packet still runs its node.
+    def fan(state: Counted) -> list[Command[Any]]:
+        return [
+            *(Command(update={"log": [i]}) for i in range(5)),
+            Command(goto=Send("leaf", {"n": 7, "log": []})),
+        ]
+
+    def leaf(state: Counted) -> dict[str, Any]:
+        return {"log": [state["n"]]}
+
+    builder = StateGraph(Counted).add_node(fan).add_node(leaf).add_edge(START, "fan")
+    assert builder.compile().invoke({"n": 0, "log": []})["log"] == [0, 1, 2, 3, 4, 7]
 
 
 MODELS = tuple(s for s in FAST + GENERAL if issubclass(s, pydantic.BaseModel))
