@@ -72,7 +72,7 @@ def _call_cache_policy(policy: CachePolicy | None) -> CachePolicy | None:
     return CachePolicy(key_func=key, ttl=policy.ttl)
 
 
-async def _write_return(task: Task, result: Any) -> None:
+def _write_return(task: Task, result: Any) -> None:
     task.writes.append((RETURN, result))
 
 
@@ -231,7 +231,7 @@ def _entry_call(func: Callable[..., Any]) -> Callable[[Task], Awaitable[Any]]:
     return call
 
 
-async def _write_final(task: Task, result: Any) -> None:
+def _write_final(task: Task, result: Any) -> None:
     if isinstance(result, entrypoint.final):
         task.writes.append((END, result.value))
         task.writes.append((PREVIOUS, result.save))

@@ -8,7 +8,7 @@ from typing import Any, Generic
 from typing_extensions import Self
 
 from actorgraph.channels._errors import InvalidUpdateError
-from actorgraph.channels.base import MISSING, Missing, Value, _ValueChannel
+from actorgraph.channels.base import MISSING, Missing, Value, _new, _ValueChannel
 
 __all__ = ["AnyValue", "EphemeralValue", "UntrackedValue"]
 
@@ -32,6 +32,20 @@ class _Guarded(_ValueChannel[Value, Value]):
         new = _ValueChannel._blank(self)  # not super(): this runs on every copy
         new.guard = self.guard
         new.commutative = self.guard
+        return new
+
+    def copy(self) -> Self:
+        """A copy sharing the value."""
+        cls = type(self)
+        if cls is not EphemeralValue:
+            # A subclass may keep configuration of its own (see _blank).
+            return super().copy()
+        # Every step copies the trigger channel of the node it runs next.
+        new = _new(cls)
+        new.key = self.key
+        new.typ = self.typ
+        new.guard = new.commutative = self.guard
+        new.value = self.value
         return new
 
     def _too_many(self) -> InvalidUpdateError:

@@ -78,11 +78,13 @@ class SchemaInfo:
             _is_pydantic(schema) or _is_struct(schema) or dataclasses.is_dataclass(schema)
         )
         # A dataclass's fields in order (channels and managed keys), read once.
-        self.field_names: tuple[str, ...] = (
-            tuple(f.name for f in dataclasses.fields(schema))
-            if dataclasses.is_dataclass(schema)
-            else ()
-        )
+        self.field_names: tuple[str, ...] = ()
+        # The same when its __init__ only stores its arguments (see
+        # _plain_init_fields), else None.
+        self.plain_fields: tuple[str, ...] | None = None
+        if dataclasses.is_dataclass(schema):
+            self.field_names = tuple(f.name for f in dataclasses.fields(schema))
+            self.plain_fields = _plain_init_fields(schema)
 
 
 def _hints(schema: type[Any]) -> dict[str, Any]:
@@ -172,26 +174,21 @@ def _pydantic_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
     return fast
 
 
-def _dataclass_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
-    """``schema(**values)``, without running ``__init__`` when that changes nothing.
+def _plain_init_fields(schema: type[Any]) -> tuple[str, ...] | None:
+    """A dataclass's field names if its ``__init__`` only stores its arguments.
 
-    A dataclass whose ``__init__`` is the generated one (taking exactly its
-    fields: no ``InitVar``, no ``init=False`` field), with no ``__post_init__``,
-    no slots, no ``__setattr__`` of its own and no descriptor as a field, ends
-    up with exactly the values in field order as its ``__dict__`` when every
-    field is given in that order: the mapper sets that directly. Anything else
-    calls the class.
+    That holds for the generated ``__init__`` (taking exactly the fields: no
+    ``InitVar``, no ``init=False`` field) with no ``__post_init__``, no slots,
+    no ``__setattr__`` of its own and no descriptor as a field: given every
+    field, it ends up with exactly those values, in field order, as its
+    ``__dict__``. ``None`` for any other dataclass.
     """
-
-    def general(values: dict[str, Any]) -> Any:
-        return schema(**values)
-
     fields = dataclasses.fields(schema)
     # The generated __init__ is compiled from a string; one written in the
     # class body (which dataclass keeps) or inherited from a plain class is not.
     code = getattr(schema.__dict__.get("__init__"), "__code__", None)
     if code is None or code.co_filename != "<string>":
-        return general
+        return None
     names = tuple(f.name for f in fields)
     params = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
     frozen = schema.__dataclass_params__.frozen
@@ -205,6 +202,24 @@ def _dataclass_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
             hasattr(type(inspect.getattr_static(schema, name, None)), "__set__") for name in names
         )
     ):
+        return None
+    return names
+
+
+def _dataclass_mapper(schema: type[Any]) -> Callable[[dict[str, Any]], Any]:
+    """``schema(**values)``, without running ``__init__`` when that changes nothing.
+
+    For a dataclass whose ``__init__`` only stores its arguments (see
+    :func:`_plain_init_fields`) given every field in field order, the mapper
+    sets the values as the instance's ``__dict__`` directly. Anything else
+    calls the class.
+    """
+
+    def general(values: dict[str, Any]) -> Any:
+        return schema(**values)
+
+    names = _plain_init_fields(schema)
+    if names is None:
         return general
 
     def fast(values: dict[str, Any]) -> Any:
@@ -275,7 +290,12 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
     schema = info.schema
     if _is_pydantic(schema):
         model = value if isinstance(value, schema) else schema.model_validate(value)
-        return {name: getattr(model, name) for name in type(model).model_fields}
+        fields = type(model).__pydantic_fields__
+        stored = model.__dict__
+        if tuple(stored) == tuple(fields):
+            # A model keeps its fields in __dict__, in field order: read at once.
+            return dict(stored)
+        return {name: getattr(model, name) for name in fields}
     if _is_struct(schema):
         try:
             struct = value if isinstance(value, schema) else msgspec.convert(value, schema)
@@ -293,6 +313,11 @@ def coerce_input(info: SchemaInfo, value: Any) -> dict[str, Any]:
                 f"{value!r:.80}"
             )
         _reject_unknown(info, value)
+        plain = info.plain_fields
+        if plain is not None and len(value) == len(plain) and type(value) is dict:
+            # Every field given (none unknown, so none missing): the instance
+            # would hold exactly these values, so it need not be built.
+            return {name: value[name] for name in plain}
         try:
             built = schema(**value)
         except TypeError as exc:

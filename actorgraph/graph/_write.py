@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from actorgraph.actors.pregel._spec import TASKS, SeededWrite
@@ -85,7 +85,9 @@ class NodeWrites:
         # seed naming the task, so ids never depend on what else was written.
         self.seeded = seeded
 
-    async def __call__(self, task: Task, result: Any) -> None:
+    def __call__(self, task: Task, result: Any) -> Awaitable[None] | None:
+        """Append the writes of ``result`` to ``task.writes``; with conditional
+        edges, return the coroutine that routes (the engine awaits it)."""
         writes = task.writes
         if result is None:
             pass
@@ -116,6 +118,12 @@ class NodeWrites:
             self._update(task, fields)
         if self.static:
             writes.extend(self.static)
+        if self.branches:
+            return self._route(task)
+        return None
+
+    async def _route(self, task: Task) -> None:
+        writes = task.writes
         for branch in self.branches:
             self._goto(
                 writes, await branch.route(task, self.read, self.managed, self.mapper), branch.name

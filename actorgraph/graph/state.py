@@ -494,7 +494,9 @@ def _lower(builder: StateGraph[Any, Any, Any, Any]) -> GraphSpec:
             raise EmptyInputError(
                 "Received no input for __start__: invoke the graph with a dict of state keys."
             )
-        await start_writer(task, coerce_input(input_info, value))
+        routing = start_writer(task, coerce_input(input_info, value))
+        if routing is not None:
+            await routing
 
     output_info = builder.schemas[builder.output_schema]
     spec = GraphSpec(

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["apply_writes", "plan_step"]
 
+_new = object.__new__
+_FEW = 4
+
 
 def plan_step(run: RunSupervisor) -> list[Task]:
     """The tasks of the next step, in the order their writes will be applied.
@@ -126,16 +129,25 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
 
     pending: dict[str, list[Any]] = {}
     sends: list[Send] = []
-    for task in tasks:
-        for key, value in task.writes:
-            if key == TASKS:
-                sends.append(value)
-            else:
-                bucket = pending.get(key)
-                if bucket is None:
-                    pending[key] = [value]
+    if len(tasks) == 1 and len(tasks[0].writes) > _FEW:
+        # One task writing many keys (the input of a wide state) mostly writes
+        # each once: grouped in one pass, checked by size, else grouped again
+        # below. For a few writes the loop below costs less.
+        writes = tasks[0].writes
+        pending = {key: [value] for key, value in writes}
+        if len(pending) != len(writes) or TASKS in pending:
+            pending = {}
+    if not pending:
+        for task in tasks:
+            for key, value in task.writes:
+                if key == TASKS:
+                    sends.append(value)
                 else:
-                    bucket.append(value)
+                    bucket = pending.get(key)
+                    if bucket is None:
+                        pending[key] = [value]
+                    else:
+                        bucket.append(value)
     run.sends = sends
 
     # A router already reduced its task's writes (Task.read_fresh): when that
@@ -168,9 +180,13 @@ def apply_writes(run: RunSupervisor, tasks: list[Task]) -> set[str]:
                 if type(prototype) is LastValue and len(values) == 1:
                     # The run's first write to a plain key (the input writes one
                     # per key): a channel made holding the value is exactly
-                    # copy-then-update, in one call.
+                    # copy-then-update (LastValue.copy inlined).
                     value = values[0]
-                    channels[key] = prototype.from_checkpoint(value)
+                    made: LastValue[Any] = _new(LastValue)
+                    made.key = prototype.key
+                    made.typ = prototype.typ
+                    made.value = value
+                    channels[key] = made
                     versions[key] = version
                     bumped.append(key)
                     if value is not MISSING:

@@ -235,6 +235,8 @@ async def run_task(task: Task) -> None:
                 task.calls = None
                 task.run.interrupt_counts.pop(task.id, None)
                 await anyio.sleep(_retry_delay(policy, attempt))
-        await node.writer(task, result)
+        routing = node.writer(task, result)
+        if routing is not None:
+            await routing
     finally:
         CURRENT_TASK.reset(token)

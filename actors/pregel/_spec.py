@@ -54,8 +54,13 @@ def unseeded(value: Any) -> Any:
 NodeCall = Callable[["Task"], Awaitable[Any]]
 """Runs a node's user code for one task and returns what it returned."""
 
-NodeWriter = Callable[["Task", Any], Awaitable[None]]
-"""Turns a node's return value into writes appended to ``task.writes``."""
+NodeWriter = Callable[["Task", Any], "Awaitable[None] | None"]
+"""Turns a node's return value into writes appended to ``task.writes``.
+
+A writer that has nothing to wait for (no router to run) does its work in the
+call and returns ``None``; otherwise it returns what to await to finish: one
+coroutine less per task on the common path.
+"""
 
 
 class NodeSpec:

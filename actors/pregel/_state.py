@@ -316,7 +316,9 @@ class StateAPI:
                 else:
                     node = spec.nodes[as_node]
                     task = Task(run, node, as_node, (PULL, as_node), node.triggers, None)
-                    await node.writer(task, values)
+                    routing = node.writer(task, values)
+                    if routing is not None:
+                        await routing
                 tasks.append(task)
             durable.check_writes(tasks)
             if tasks:

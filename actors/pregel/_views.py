@@ -50,10 +50,15 @@ class StateViews:
 
 def _build(run: RunSupervisor, node: NodeSpec) -> dict[str, Any]:
     channels = run.channels
+    own = channels.get
+    prototypes = channels.prototypes
     out: dict[str, Any] = {}
     for key, plain in node.read_plan:
-        # Read only: a channel the run never wrote stays the graph's own.
-        channel = channels.read(key)
+        # Read only: a channel the run never wrote stays the graph's own
+        # (RunChannels.read inlined: this runs per key of a wide state).
+        channel = own(key)
+        if channel is None:
+            channel = prototypes[key]
         if plain:
             # For these channels get() is this slot (see value_is_plain).
             got = channel.value  # type: ignore[attr-defined]

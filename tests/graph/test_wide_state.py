@@ -22,7 +22,7 @@ from actorgraph.channels import EphemeralValue, Topic
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.graph._schema import schema_info
 from actorgraph.store.checkpoint import InMemorySaver
-from actorgraph.types import Command, interrupt
+from actorgraph.types import Command, Send, interrupt
 from tests.strategies import wide_programs, wide_values
 
 # --- mappers -----------------------------------------------------------------------
@@ -466,3 +466,145 @@ def test_last_value_copy_shares_the_value_and_keeps_subclass_configuration() -> 
     tagged = Tagged(int, key="t")
     tagged.tag = "x"
     assert tagged.copy().tag == "x"
+
+
+def test_ephemeral_value_copy_is_the_general_copy() -> None:
+    from actorgraph.channels.base import _ValueChannel
+    from actorgraph.channels.ephemeral_value import UntrackedValue
+
+    for guard in (True, False):
+        for written in ([], [5]):
+            channel: EphemeralValue[int] = EphemeralValue(int, guard=guard, key="e")
+            channel.update(written)
+            fast, general = channel.copy(), _ValueChannel.copy(channel)
+            slots = ("key", "typ", "guard", "commutative", "value")
+            assert [getattr(fast, s) for s in slots] == [getattr(general, s) for s in slots]
+            assert type(fast) is EphemeralValue
+            fast.update([6])
+            assert channel.value == (5 if written else channel.value)
+    untracked: UntrackedValue[int] = UntrackedValue(int, key="u")
+    untracked.update([1])
+    assert type(untracked.copy()) is UntrackedValue
+    assert untracked.copy().get() == 1
+
+
+# --- dataclass input ---------------------------------------------------------------
+
+DATACLASSES = tuple(s for s in FAST + GENERAL if dataclasses.is_dataclass(s))
+
+
+def _coerce_general(schema: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    info = schema_info(schema)
+    built = schema(**values)
+    return {name: getattr(built, name) for name in info.field_names}
+
+
+@pytest.mark.parametrize("schema", DATACLASSES, ids=lambda s: s.__name__)
+@settings(max_examples=30, deadline=None)
+@given(drawn=wide_values())
+def test_dataclass_input_is_what_the_class_builds(schema: type[Any], drawn: dict[str, Any]) -> None:
+    from actorgraph.errors import InvalidUpdateError
+    from actorgraph.graph._schema import coerce_input
+
+    info = schema_info(schema)
+    values = {name: drawn[name] for name in drawn if name in info.key_set}
+    try:
+        expected = _coerce_general(schema, dict(values))
+    except TypeError as exc:
+        with pytest.raises(InvalidUpdateError, match=str(exc).split("(")[0]):
+            coerce_input(info, dict(values))
+        return
+    got = coerce_input(info, dict(values))
+    assert list(got.items()) == list(expected.items())
+    if info.plain_fields is not None:
+        assert all(got[name] is values[name] for name in values)
+
+
+def test_dataclass_input_skips_building_only_when_init_just_stores() -> None:
+    from actorgraph.graph._schema import coerce_input
+
+    assert schema_info(Plain).plain_fields == ("a", "b", "c")
+    assert all(schema_info(s).plain_fields is None for s in GENERAL if s in DATACLASSES)
+    PostInit.calls.clear()
+    assert coerce_input(schema_info(PostInit), {"a": 1, "b": [], "c": "x"})["a"] == 1
+    assert PostInit.calls == [1]
+
+
+# --- node writers and a lone task's writes ------------------------------------------
+
+
+def test_a_node_writer_routes_only_when_the_node_has_routers() -> None:
+    def bump(state: Counted) -> dict[str, Any]:
+        return {"n": state["n"] + 1}
+
+    builder = StateGraph(Counted).add_node("a", bump).add_node("b", bump)
+    builder.add_edge(START, "a").add_conditional_edges("a", lambda s: "b" if s["n"] < 3 else END)
+    builder.add_edge("b", "a")
+    app = builder.compile()
+    plain = app.spec.nodes["b"].writer
+    routed = app.spec.nodes["a"].writer
+
+    class _Task:
+        def __init__(self) -> None:
+            self.writes: list[tuple[str, Any]] = []
+
+    assert plain(_Task(), {"n": 1}) is None  # type: ignore[arg-type]
+    routing = routed(_Task(), {"n": 1})  # type: ignore[arg-type]
+    assert routing is not None
+    routing.close()  # type: ignore[attr-defined]
+    assert app.invoke({"n": 0})["n"] == 3
+
+
+class Counted(TypedDict):
+    n: int
+    log: Annotated[list[int], operator.add]
+
+
+def test_a_lone_task_writing_a_key_twice_is_refused_or_reduced_in_order() -> None:
+    from actorgraph.errors import InvalidUpdateError
+
+    # More writes than the one-pass grouping's threshold, repeating a key.
+    def twice(state: Counted) -> list[Command[Any]]:
+        return [Command(update={"log": [i], "n": 1} if i == 0 else {"log": [i]}) for i in range(6)]
+
+    app = StateGraph(Counted).add_node(twice).add_edge(START, "twice").compile()
+    assert app.invoke({"n": 0, "log": []}) == {"n": 1, "log": [0, 1, 2, 3, 4, 5]}
+
+    def clash(state: Counted) -> list[Command[Any]]:
+        return [Command(update={"n": i}) for i in range(6)]
+
+    app = StateGraph(Counted).add_node(clash).add_edge(START, "clash").compile()
+    with pytest.raises(InvalidUpdateError, match="'n'"):
+        app.invoke({"n": 0, "log": []})
+
+    # Many writes and a Send from one task: the packet still runs its node.
+    def fan(state: Counted) -> list[Command[Any]]:
+        return [
+            *(Command(update={"log": [i]}) for i in range(5)),
+            Command(goto=Send("leaf", {"n": 7, "log": []})),
+        ]
+
+    def leaf(state: Counted) -> dict[str, Any]:
+        return {"log": [state["n"]]}
+
+    builder = StateGraph(Counted).add_node(fan).add_node(leaf).add_edge(START, "fan")
+    assert builder.compile().invoke({"n": 0, "log": []})["log"] == [0, 1, 2, 3, 4, 7]
+
+
+MODELS = tuple(s for s in FAST + GENERAL if issubclass(s, pydantic.BaseModel))
+
+
+@pytest.mark.parametrize("schema", MODELS, ids=lambda s: s.__name__)
+@settings(max_examples=30, deadline=None)
+@given(drawn=wide_values())
+def test_pydantic_input_is_what_validation_builds(schema: type[Any], drawn: dict[str, Any]) -> None:
+    from actorgraph.graph._schema import coerce_input
+
+    info = schema_info(schema)
+    values = {("A" if name == "a" and schema is Aliased else name): v for name, v in drawn.items()}
+    model = schema.model_validate(values)
+    expected = {name: getattr(model, name) for name in schema.model_fields}
+    got = coerce_input(info, values)
+    assert list(got.items()) == list(expected.items())
+    # An instance given as input is read, not validated again.
+    assert list(coerce_input(info, model).items()) == list(expected.items())
