@@ -20,10 +20,16 @@ from typing_extensions import ParamSpec
 
 from actorgraph._drawing import Graph
 from actorgraph.actors._adapter_threads import run_sync_in_worker
-from actorgraph.actors.pregel._call import CallFuture, SyncTaskCall, call_task, run_with_calls
+from actorgraph.actors.pregel._call import (
+    CallFuture,
+    SyncTaskCall,
+    call_task,
+    run_with_calls,
+    write_return,
+)
 from actorgraph.actors.pregel._node import _inject, _injection_plan, _is_async_callable
 from actorgraph.actors.pregel._pregel import Pregel
-from actorgraph.actors.pregel._spec import RETURN, GraphSpec, NodeSpec
+from actorgraph.actors.pregel._spec import GraphSpec, NodeSpec
 from actorgraph.actors.pregel._task import CURRENT_TASK, PUSH, Task
 from actorgraph.actors.pregel._types import (
     CachePolicy,
@@ -72,10 +78,6 @@ def _call_cache_policy(policy: CachePolicy | None) -> CachePolicy | None:
     return CachePolicy(key_func=key, ttl=policy.ttl)
 
 
-def _write_return(task: Task, result: Any) -> None:
-    task.writes.append((RETURN, result))
-
-
 class TaskFunction(Generic[P, T]):
     """A function decorated with ``@task``: calling it returns a future of its result.
 
@@ -116,7 +118,7 @@ class TaskFunction(Generic[P, T]):
             reads=None,
             call=call,
             call_streaming=stream_messages(call, bare=True),
-            writer=_write_return,
+            writer=write_return,
             retry_policy=_policies(retry_policy),
             cache_policy=_call_cache_policy(cache_policy),
         )

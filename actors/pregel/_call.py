@@ -62,6 +62,7 @@ __all__ = [
     "run_with_calls",
     "settle_calls",
     "step_calls",
+    "write_return",
 ]
 
 T = TypeVar("T")
@@ -79,6 +80,22 @@ _SAVED = "calls.saved"
 
 _STEP_CALLS = "calls.step"
 """``run.extras`` key: the call tasks made in the current step, in call order."""
+
+
+def write_return(task: Task, result: Any) -> None:
+    """The writer of a task function's node: its result is the task's one write."""
+    task.writes.append((RETURN, result))
+
+
+def _command_result(exc: ParentCommand) -> Any:
+    """What a task returned when a subgraph it ran sent a command to this graph."""
+    command = exc.command
+    return type(command)(update=command.update, goto=command.goto, resume=command.resume)
+
+
+def _note_failure(task: Task, exc: Exception) -> None:
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
 
 
 class SyncTaskCall:
@@ -322,13 +339,11 @@ class CallScope:
         try:
             result = node.call.func(*args, **kwargs)
         except ParentCommand as exc:
-            command = exc.command
-            result = type(command)(update=command.update, goto=command.goto, resume=command.resume)
+            result = _command_result(exc)
         except GraphBubbleUp as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future
-            if hasattr(exc, "add_note"):
-                exc.add_note(f"During task with name {task.name!r} and id {task.id!r}")
+            _note_failure(task, exc)
             error = exc
         finally:
             CURRENT_TASK.reset(token)
@@ -392,8 +407,33 @@ class CallScope:
             if run.cache is not None and task.node is not None and task.node.cache_policy:
                 keys = await cache_lookup(run.cache, [task])
             try:
-                if not task.cached:
-                    await run_task(task)  # settles the calls the task made
+                node = task.node
+                if task.cached:
+                    pass
+                elif (
+                    node is None
+                    or node.retry_policy
+                    or node.writer is not write_return
+                    or run.call_key is not None
+                ):
+                    await run_task(task)
+                else:
+                    # run_task for a task function without retries or a
+                    # stream variant, inlined: a fan-out pays a frame per call.
+                    # A call never settles calls: they belong to its root.
+                    token = CURRENT_TASK.set(task)
+                    try:
+                        result = await node.call(task)
+                    except ParentCommand as exc:
+                        result = _command_result(exc)
+                    except GraphBubbleUp:
+                        raise
+                    except Exception as exc:
+                        _note_failure(task, exc)
+                        raise
+                    finally:
+                        CURRENT_TASK.reset(token)
+                    task.writes.append((RETURN, result))
                 if run.durable is not None and await self._save(run.durable, task):
                     _extra(run, _SAVED, set).add(task.id)
             except GraphBubbleUp as exc:
