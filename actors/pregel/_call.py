@@ -165,12 +165,12 @@ class CallFuture(Generic[T]):
                 self._event = new_event()
             await self._event.wait()
 
-    async def _result(self) -> T:
-        await self._wait()
-        return self._outcome()
-
     def __await__(self) -> Generator[Any, None, T]:
-        return self._result().__await__()
+        # A generator, not a coroutine: a finished call (most of a fan-out's,
+        # by the time they are awaited) costs no coroutine at all.
+        if not self._finished:
+            yield from self._wait().__await__()
+        return self._outcome()
 
     def result(self, timeout: float | None = None) -> T:
         """Wait for the call (from sync code) and return its result or raise its error.
