@@ -140,9 +140,13 @@ class RunDurability:
         # with every channel version changed since the last write.
         self.unsaved: tuple[Checkpoint, CheckpointMetadata, dict[str, ChannelVersion]] | None = None
         self.skip_before = False
-        user = dict(run.config.get("metadata") or {})
-        self.extra = {k: v for k, v in user.items() if not k.startswith("langgraph_")}
-        self.run_id = str(run.config.get("run_id")) if run.config.get("run_id") else None
+        config = run.config
+        user = config.get("metadata")
+        self.extra = (
+            {k: v for k, v in user.items() if not k.startswith("langgraph_")} if user else {}
+        )
+        run_id = config.get("run_id")
+        self.run_id = str(run_id) if run_id else None
         self.finished = False
         # A saver that lets the engine hand it checkpoints it keeps as they are
         # (the in-memory one): saved without aput's copies, checks and awaits.

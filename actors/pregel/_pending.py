@@ -88,13 +88,17 @@ def restore_channels(run: RunSupervisor, checkpoint: Checkpoint) -> None:
         prototype: BaseChannel[Any, Any, Any] | None = prototypes.get(key)
         if prototype is not None:
             channels[key] = prototype.from_checkpoint(value)
+    # Savers that keep the engine's own numbers hand back ints: no call per version.
     run.versions = {
-        key: as_int(version)
+        key: version if type(version) is int else as_int(version)
         for key, version in checkpoint.channel_versions.items()
         if key in prototypes
     }
     run.seen = {
-        node: {key: as_int(version) for key, version in seen.items()}
+        node: {
+            key: version if type(version) is int else as_int(version)
+            for key, version in seen.items()
+        }
         for node, seen in checkpoint.versions_seen.items()
     }
     run.version = max(run.versions.values(), default=0)
