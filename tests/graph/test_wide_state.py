@@ -608,3 +608,27 @@ def test_pydantic_input_is_what_validation_builds(schema: type[Any], drawn: dict
     assert list(got.items()) == list(expected.items())
     # An instance given as input is read, not validated again.
     assert list(coerce_input(info, model).items()) == list(expected.items())
+
+
+# --- output from the kept view -----------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(program=wide_programs())
+def test_output_from_a_kept_view_is_the_output_read_from_the_channels(
+    program: list[list[tuple[str, Any]]],
+) -> None:
+    # RunSupervisor.output returns a copy of the kept view when a node read
+    # exactly the output keys; without kept views it reads every channel.
+    _, fast = _run_program(program, keep_views=True)
+    _, general = _run_program(program, keep_views=False)
+    assert fast == general
+    assert list(fast) == list(general)
+
+
+def test_output_from_a_kept_view_is_a_copy_the_caller_may_change() -> None:
+    _, first = _run_program([[("k3", 3)], [("total", 1)]], keep_views=True)
+    first["k3"] = -1
+    first.pop("k2")
+    _, second = _run_program([[("k3", 3)], [("total", 1)]], keep_views=True)
+    assert second == {"k2": 2, "k3": 3, "k5": 5, "total": 1}
