@@ -11,7 +11,7 @@ re-runs only what did not finish.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -445,7 +445,10 @@ class RunDurability:
             if task.node is not None or task.name == START
         ]
 
-    def _owned_writes(self, tasks: Sequence[Task]) -> list[tuple[str, list[tuple[str, Any]], str]]:
+    def _owned_writes(
+        self, tasks: Sequence[Task]
+    ) -> list[tuple[str | Callable[[], str], list[tuple[str, Any]], str]]:
+        # Ids as Task.id_later gives them: the in-memory saver makes them when read.
         out = []
         for task in tasks:
             if task.node is None and task.name != START:
@@ -459,7 +462,7 @@ class RunDurability:
                     for write in writes
                 ]
                 stored.append(_DONE_WRITE)
-            out.append((task.id, stored, path_str(task.path)))
+            out.append((task.id_later(), stored, path_str(task.path)))
         return out
 
     def _checkpoint(
