@@ -5,9 +5,10 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from contextvars import ContextVar
-from functools import partial
 from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
 
 from actorgraph.actors.pregel._spec import NodeSpec
 from actorgraph.channels.base import BaseChannel
@@ -62,6 +63,21 @@ def _task_id(run_key: str, ns_str: str, step: int, name: str, path: tuple[Any, .
     else:
         text = "\x00".join((run_key, ns_str, str(step), name, *map(str, path[1:])))
     return _as_id(_blake2b(text.encode(), digest_size=16))
+
+
+# Not tracked by the collector (gc=False): a saver may keep one per write for
+# good, and it holds only text and ints (Task.id_later checks), so no cycle.
+class _IdLater(msgspec.Struct, frozen=True, gc=False):
+    """A task id's parts; calling it makes the id."""
+
+    run_key: str
+    ns: str
+    step: int
+    name: str
+    path: tuple[Any, ...]
+
+    def __call__(self) -> str:
+        return _task_id(self.run_key, self.ns, self.step, self.name, self.path)
 
 
 def id_with(prefix: Any, last: Any) -> str:
@@ -150,7 +166,7 @@ class Task:
                 if type(part) is not int and (type(part) is not str or not part.isascii()):
                     break
             else:
-                return partial(_task_id, run_key, ns, run.step, name, path)
+                return _IdLater(run_key, ns, run.step, name, path)
         return self.id
 
     @property
