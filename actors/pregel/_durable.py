@@ -11,7 +11,7 @@ re-runs only what did not finish.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -52,8 +52,7 @@ from actorgraph.store.checkpoint._types import (
     CheckpointTuple,
     TaskWrites,
     config_target,
-    new_checkpoint_id,
-    now_iso,
+    new_checkpoint_stamp,
 )
 from actorgraph.store.checkpoint._write_behind import WriteBehind
 from actorgraph.store.serde import check as check_storable
@@ -334,7 +333,7 @@ class RunDurability:
             for task in discard:
                 task.writes = []
         run.step = step + 1
-        input_id = new_checkpoint_id()
+        input_stamp = new_checkpoint_stamp()
         start = Task(run, None, START, (PULL, START), (), input)
         await run.spec.map_input(start, input)
         self.check_writes([start])
@@ -346,15 +345,15 @@ class RunDurability:
         # there is nothing to shield.)
         if self._put_owned is None:
             with shielded():
-                await self._save_input(input_id, step, [*discard, start])
+                await self._save_input(input_stamp, step, [*discard, start])
         else:
-            await self._save_input(input_id, step, [*discard, start])
+            await self._save_input(input_stamp, step, [*discard, start])
         run.step = step + 3
         run.stop = run.step + run.limit - 1
 
-    async def _save_input(self, input_id: str, step: int, tasks: list[Task]) -> None:
+    async def _save_input(self, stamp: tuple[str, str], step: int, tasks: list[Task]) -> None:
         run = self.run
-        await self.save("input", [], checkpoint_id=input_id)
+        await self.save("input", [], stamp=stamp)
         updated = apply_writes(run, tasks)
         if "values" in run.modes and not updated.isdisjoint(run.output_set):
             run.emit_values()
@@ -450,7 +449,10 @@ class RunDurability:
             if task.node is not None or task.name == START
         ]
 
-    def _owned_writes(self, tasks: Sequence[Task]) -> list[tuple[str, list[tuple[str, Any]], str]]:
+    def _owned_writes(
+        self, tasks: Sequence[Task]
+    ) -> list[tuple[str | Callable[[], str], list[tuple[str, Any]], str]]:
+        # Ids as Task.id_later gives them: the in-memory saver makes them when read.
         out = []
         for task in tasks:
             if task.node is None and task.name != START:
@@ -464,13 +466,15 @@ class RunDurability:
                     for write in writes
                 ]
                 stored.append(_DONE_WRITE)
-            out.append((task.id, stored, path_str(task.path)))
+            out.append((task.id_later(), stored, path_str(task.path)))
         return out
 
     def _checkpoint(
-        self, checkpoint_id: str, tasks: Sequence[Task] | None = None, *, copy: bool = True
+        self, stamp: tuple[str, str], tasks: Sequence[Task] | None = None, *, copy: bool = True
     ) -> tuple[Checkpoint, dict[str, ChannelVersion]]:
         """The checkpoint of the run's state now, and the versions that changed.
+
+        ``stamp`` is the checkpoint's ``(id, ts)`` (:func:`new_checkpoint_stamp`).
 
         After a step (``tasks`` given) only the channels the step could have
         touched are looked at, so a step costs what it wrote, not the size of
@@ -547,8 +551,8 @@ class RunDurability:
         else:
             self.saved_versions.pop(TASKS, None)
         checkpoint = Checkpoint(
-            id=checkpoint_id,
-            ts=now_iso(),
+            id=stamp[0],
+            ts=stamp[1],
             channel_values=stored,
             channel_versions=self.saved_versions.copy() if copy else self.saved_versions,
             versions_seen=seen.copy() if copy else seen,  # type: ignore[arg-type]
@@ -557,11 +561,16 @@ class RunDurability:
         return checkpoint, new_versions
 
     async def save(
-        self, source: str, tasks: Sequence[Task], *, checkpoint_id: str | None = None
+        self, source: str, tasks: Sequence[Task], *, stamp: tuple[str, str] | None = None
     ) -> None:
-        """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks)."""
+        """Checkpoint the run after step ``run.step`` (``tasks`` are the step's tasks).
+
+        ``stamp``: the checkpoint's ``(id, ts)`` when taken earlier; a new one otherwise.
+        """
         run = self.run
-        checkpoint_id = checkpoint_id or new_checkpoint_id()
+        if stamp is None:
+            stamp = new_checkpoint_stamp()
+        checkpoint_id = stamp[0]
         metadata = CheckpointMetadata(
             source=source,  # type: ignore[arg-type]
             step=run.step,
@@ -573,7 +582,7 @@ class RunDurability:
             # The state is written once, when the run stops, but taken now: a run
             # stopped (cancelled) later in the next step must not save channels
             # that step has half changed. Taking it costs what the step wrote.
-            checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks)
+            checkpoint, new_versions = self._checkpoint(stamp, tasks)
             if self.unsaved is not None:
                 new_versions = {**self.unsaved[2], **new_versions}
             self.checkpoint_id = checkpoint_id
@@ -584,7 +593,7 @@ class RunDurability:
         if put_owned is not None:
             # The saver copies what changed before returning: the checkpoint
             # may share this object's maps unless it is streamed.
-            checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit)
+            checkpoint, new_versions = self._checkpoint(stamp, tasks, copy=emit)
             parent_config = self.parent_config
             parent_id = (
                 None if parent_config is None else parent_config["configurable"]["checkpoint_id"]
@@ -606,7 +615,7 @@ class RunDurability:
         # A saver that stores at once and copies what it keeps (the in-memory
         # one) needs neither the queue nor copies of our own.
         direct: bool = getattr(self.saver, "stores_at_once", False)
-        checkpoint, new_versions = self._checkpoint(checkpoint_id, tasks, copy=emit or not direct)
+        checkpoint, new_versions = self._checkpoint(stamp, tasks, copy=emit or not direct)
         if direct or self.durability == "sync":
             config = await self.saver.aput(
                 parent, checkpoint, metadata, new_versions, writes=writes

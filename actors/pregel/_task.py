@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from contextvars import ContextVar
 from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
 
 from actorgraph.actors.pregel._spec import NodeSpec
 from actorgraph.channels.base import BaseChannel
@@ -50,6 +53,31 @@ def id_prefix(run: RunSupervisor, name: str, head: tuple[Any, ...]) -> Any:
     the whole id again. Gives what :attr:`Task.id` gives."""
     parts = (run.run_key, run.ns_str, str(run.step), name, *map(str, head))
     return _blake2b(("\x00".join(parts) + "\x00").encode(), digest_size=16)
+
+
+def _task_id(run_key: str, ns_str: str, step: int, name: str, path: tuple[Any, ...]) -> str:
+    if len(path) == 2 and type(path[1]) is str and type(name) is str:
+        # An edge-triggered task (PULL, node) or a keyed one: one f-string
+        # gives the very text the join below would.
+        text = f"{run_key}\x00{ns_str}\x00{step}\x00{name}\x00{path[1]}"
+    else:
+        text = "\x00".join((run_key, ns_str, str(step), name, *map(str, path[1:])))
+    return _as_id(_blake2b(text.encode(), digest_size=16))
+
+
+# Not tracked by the collector (gc=False): a saver may keep one per write for
+# good, and it holds only text and ints (Task.id_later checks), so no cycle.
+class _IdLater(msgspec.Struct, frozen=True, gc=False):
+    """A task id's parts; calling it makes the id."""
+
+    run_key: str
+    ns: str
+    step: int
+    name: str
+    path: tuple[Any, ...]
+
+    def __call__(self) -> str:
+        return _task_id(self.run_key, self.ns, self.step, self.name, self.path)
 
 
 def id_with(prefix: Any, last: Any) -> str:
@@ -120,17 +148,26 @@ class Task:
         """A deterministic id: the same run position always gives the same id."""
         if self._id is None:
             run = self.run
-            path = self.path
-            name = self.name
-            if len(path) == 2 and type(path[1]) is str and type(name) is str:
-                # An edge-triggered task (PULL, node) or a keyed one: one f-string
-                # gives the very text the join below would.
-                text = f"{run.run_key}\x00{run.ns_str}\x00{run.step}\x00{name}\x00{path[1]}"
-            else:
-                parts = (run.run_key, run.ns_str, str(run.step), name, *map(str, path[1:]))
-                text = "\x00".join(parts)
-            self._id = _as_id(_blake2b(text.encode(), digest_size=16))
+            self._id = _task_id(run.run_key, run.ns_str, run.step, self.name, self.path)
         return self._id
+
+    def id_later(self) -> str | Callable[[], str]:
+        """The id, or when not made yet and its parts cannot change, a call that
+        makes it (the same text :attr:`id` gives): for writes a saver keeps but
+        rarely reads, so most ids are never hashed."""
+        if self._id is not None:
+            return self._id
+        run = self.run
+        run_key, ns, name, path = run.run_key, run.ns_str, self.name, self.path
+        # Plain ASCII text and ints only: their text cannot change before the
+        # call, and encoding them cannot fail there instead of here.
+        if type(name) is str and name.isascii() and run_key.isascii() and ns.isascii():
+            for part in path[1:]:
+                if type(part) is not int and (type(part) is not str or not part.isascii()):
+                    break
+            else:
+                return _IdLater(run_key, ns, run.step, name, path)
+        return self.id
 
     @property
     def checkpoint_ns(self) -> str:

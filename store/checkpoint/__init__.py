@@ -21,6 +21,7 @@ from actorgraph.store.checkpoint._types import (
     TaskWrites,
     empty_checkpoint,
     new_checkpoint_id,
+    new_checkpoint_stamp,
 )
 from actorgraph.store.checkpoint._write_behind import WriteBehind
 
@@ -42,4 +43,5 @@ __all__ = [
     "WriteBehind",
     "empty_checkpoint",
     "new_checkpoint_id",
+    "new_checkpoint_stamp",
 ]

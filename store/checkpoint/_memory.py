@@ -46,8 +46,9 @@ T = TypeVar("T")
 # (task_id, channel, value, task_path), keyed by (task_id, slot)
 _Writes = dict[tuple[str, int], tuple[str, str, Any, str]]
 # A step's task writes as the engine hands them over: (task_id, writes, task_path)
-# per task, made into _Writes only when read or added to (most never are).
-_RawWrites = list[tuple[str, list[tuple[str, Any]], str]]
+# per task, made into _Writes only when read or added to (most never are). The
+# engine's task ids may come as a call that makes the id (a hash), made then too.
+_RawWrites = list[tuple["str | Callable[[], str]", list[tuple[str, Any]], str]]
 
 
 class _Space:
@@ -80,7 +81,8 @@ def _made(raw: _RawWrites) -> _Writes:
     stored: _Writes = {}
     special = SPECIAL_WRITE_INDEX
     done: set[str] = set()
-    for task_id, task_writes, task_path in raw:
+    for given, task_writes, task_path in raw:
+        task_id = given if isinstance(given, str) else given()
         if task_id in done:  # the same task twice: as put_writes
             _add_writes(stored, task_writes, task_id, task_path)
             continue
@@ -297,7 +299,8 @@ class InMemorySaver(SaverFaces):
                 space.writes[parent_id] = task_writes
             else:
                 made = self._made_writes(space, parent_id)
-                for task_id, writes, task_path in task_writes:
+                for given, writes, task_path in task_writes:
+                    task_id = given if isinstance(given, str) else given()
                     _add_writes(made, writes, task_id, task_path)
         return checkpoint_config(thread_id, ns, checkpoint_id)
 

@@ -36,6 +36,7 @@ __all__ = [
     "config_target",
     "empty_checkpoint",
     "new_checkpoint_id",
+    "new_checkpoint_stamp",
     "now_iso",
     "random_bits",
 ]
@@ -195,8 +196,19 @@ def new_checkpoint_id() -> str:
     Across processes the millisecond clock orders them; within a millisecond
     72 bits counting up from a random start keep them unique.
     """
+    return _id_at(time.time_ns() // 1_000_000)
+
+
+def new_checkpoint_stamp() -> tuple[str, str]:
+    """A new checkpoint id (as :func:`new_checkpoint_id`) and its timestamp (as
+    :func:`now_iso`) from one reading of the clock, so both name the same time
+    (unless the clock went back and the id counts on from a later one)."""
+    nanos = time.time_ns()
+    return _id_at(nanos // 1_000_000), _iso_at(nanos)
+
+
+def _id_at(millis: int) -> str:
     global _last_millis, _prefix, _sequence
-    millis = time.time_ns() // 1_000_000
     with _id_lock:
         if millis > _last_millis:
             _last_millis = millis
@@ -234,8 +246,12 @@ def now_iso() -> str:
     The date and time of day are formatted once per second; a call formats
     the microseconds only.
     """
+    return _iso_at(time.time_ns())
+
+
+def _iso_at(clock: int) -> str:
     global _stamp
-    second, nanos = divmod(time.time_ns(), 1_000_000_000)
+    second, nanos = divmod(clock, 1_000_000_000)
     stamp = _stamp
     if stamp[0] != second:
         text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
@@ -252,7 +268,8 @@ def as_metadata(metadata: CheckpointMetadata | Mapping[str, Any]) -> CheckpointM
 
 def empty_checkpoint() -> Checkpoint:
     """A checkpoint with no channels, a new id and the current time."""
-    return Checkpoint(id=new_checkpoint_id(), ts=now_iso())
+    checkpoint_id, ts = new_checkpoint_stamp()
+    return Checkpoint(id=checkpoint_id, ts=ts)
 
 
 # --- configs --------------------------------------------------------------------------

@@ -189,6 +189,69 @@ def test_task_ids_are_what_the_joined_parts_hash_to(
 
 
 @settings(max_examples=200, deadline=None)
+@given(
+    _texts,
+    _texts,
+    st.integers(-2, 10_000),
+    st.one_of(_texts, _texts.map(_Name)),
+    st.one_of(st.sampled_from([PULL, PUSH]), _path_parts),
+    st.lists(_path_parts, max_size=3),
+)
+def test_a_task_id_made_later_is_the_id(
+    run_key: str, ns: str, step: int, name: str, head: Any, rest: list[Any]
+) -> None:
+    run: Any = _Run(run_key, ns, step)
+    path = (head, *rest)
+    later = Task(run, None, name, path, (), None).id_later()
+    run.step = step + 1  # the run moves on before the id is read
+    try:
+        expected = _reference_id(_Run(run_key, ns, step), name, path)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            Task(run, None, name, path, (), None).id_later()
+        return
+    assert (later if isinstance(later, str) else later()) == expected
+    made = Task(run, None, name, path, (), None)
+    assert made.id is made.id_later()  # once made, the id itself
+
+
+def test_plain_task_ids_are_made_only_when_read() -> None:
+    run: Any = _Run("key", "", 3)
+    assert callable(Task(run, None, "node", (PULL, "node"), (), None).id_later())
+    assert callable(Task(run, None, "node", (PUSH, 0, "x"), (), None).id_later())
+    assert isinstance(Task(run, None, _Name("n"), (PULL, "n"), (), None).id_later(), str)
+    assert isinstance(Task(run, None, "node", (PULL, "nœud"), (), None).id_later(), str)
+    assert isinstance(Task(run, None, "node", (PUSH, (1, 2)), (), None).id_later(), str)
+
+
+async def test_pending_writes_name_the_ids_of_their_tasks() -> None:
+    class State(TypedDict):
+        items: list[int]
+
+    builder: Any = StateGraph(State)
+    builder.add_node("one", lambda state: {"items": [1]})
+    builder.add_node("two", lambda state: {"items": [2]})
+    builder.add_edge(START, "one")
+    builder.add_edge("one", "two")
+    builder.add_edge("two", END)
+    seen: dict[int, list[str]] = {}
+
+    class Eager(InMemorySaver):
+        async def aput(self, config: Any, checkpoint: Any, *args: Any, **kwargs: Any) -> Any:
+            return await super().aput(config, checkpoint, *args, **kwargs)
+
+    for saver in (InMemorySaver(), Eager()):
+        graph = builder.compile(checkpointer=saver)
+        config: Any = {"configurable": {"thread_id": "t"}, "run_id": "fixed"}
+        await graph.ainvoke({"items": []}, config)
+        ids = [w[0] async for found in saver.alist(config) for w in found.pending_writes]
+        assert ids
+        assert all(isinstance(i, str) and len(i) == 36 for i in ids)
+        seen[id(type(saver))] = ids
+    assert len(set(map(tuple, seen.values()))) == 1
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(_path_parts, max_size=4).map(tuple))
 def test_path_text_is_the_parts_joined(path: tuple[Any, ...]) -> None:
     assert path_str(path) == "~".join(map(str, path))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from actorgraph.store.checkpoint import _types
-from actorgraph.store.checkpoint._types import new_checkpoint_id, now_iso
+from actorgraph.store.checkpoint._types import new_checkpoint_id, new_checkpoint_stamp, now_iso
 
 
 def test_ids_grow_strictly_and_are_uuid7() -> None:
@@ -104,3 +104,33 @@ def test_a_forked_child_does_not_make_the_parents_next_ids(
     ours = {new_checkpoint_id() for _ in range(50)}
     assert len(theirs) == 50
     assert not ours & theirs
+
+
+def test_a_stamps_id_and_ts_name_the_same_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Other tests leave the id clock in the far future: start from the real one.
+    monkeypatch.setattr(_types, "_last_millis", -1)
+    for _ in range(200):
+        checkpoint_id, ts = new_checkpoint_stamp()
+        millis = uuid.UUID(checkpoint_id).int >> 80
+        parsed = datetime.fromisoformat(ts)
+        assert parsed.utcoffset() == timedelta(0)
+        # The ts keeps microseconds; the id its millisecond.
+        micros = round(parsed.timestamp() * 1_000_000)
+        assert micros // 1000 == millis
+
+
+def test_a_stamp_reads_the_clock_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    readings = iter([1_900_000_000_123_456_789, 1_950_000_000_000_000_000])
+    monkeypatch.setattr(time, "time_ns", lambda: next(readings))
+    monkeypatch.setattr(_types, "_last_millis", -1)
+    checkpoint_id, ts = new_checkpoint_stamp()
+    assert uuid.UUID(checkpoint_id).int >> 80 == 1_900_000_000_123
+    assert ts == "2030-03-17T17:46:40.123456+00:00"
+
+
+def test_stamped_ids_keep_growing_with_plain_ones() -> None:
+    ids = []
+    for _ in range(500):
+        ids.append(new_checkpoint_id())
+        ids.append(new_checkpoint_stamp()[0])
+    assert ids == sorted(set(ids))
