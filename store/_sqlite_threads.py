@@ -218,6 +218,7 @@ class Job(Generic[T]):
 
 
 _STOP: Final = None  # the sentinel that ends a worker thread
+_OUTLIVE_SECONDS: Final = 10.0  # how long the writer waits for the others to close
 
 _REPLAYABLE: set[Callable[..., Any]] = set()
 #: job function -> the function that runs many such jobs at once
@@ -386,9 +387,25 @@ class _Worker(threading.Thread):
         try:
             self._serve()
         finally:
+            if self.writer:
+                self._outlive_the_others()
             if self.conn is not None:
                 self.conn.close()
             self.shared.worker_exited()
+
+    def _outlive_the_others(self) -> None:
+        # SQLite folds the log into the file and deletes it on the last close
+        # only; two connections closing at the same moment can each see the
+        # other still open, which leaves the log behind. The writer's
+        # connection closes after the readers' and the checkpointer's.
+        # (Bounded: a thread that never ends must not hold the file open.)
+        shared = self.shared
+        others: list[threading.Thread] = [w for w in shared.workers if w is not self]
+        if shared.checkpointer is not None:
+            others.append(shared.checkpointer)
+        for thread in others:
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(timeout=_OUTLIVE_SECONDS)
 
     def _serve(self) -> None:
         shared = self.shared

@@ -151,3 +151,23 @@ def test_live_in_memory_databases_never_share_one_file() -> None:
 def test_in_memory_registry_keys_are_never_reused() -> None:
     keys = {_registry_key(":memory:")[0] for _ in range(100)}
     assert len(keys) == 100
+
+
+def test_closing_a_file_folds_and_removes_its_log(tmp_path: Path) -> None:
+    # Readers, the checkpointer and the writer all close on stop; the log must
+    # be gone afterwards every time, not only when the writer happened to close last.
+    config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    for round_ in range(10):
+        path = tmp_path / f"log-{round_}.db"
+        with SqliteSaver.from_conn_string(path) as saver:
+            for n in range(5):
+                checkpoint = Checkpoint(
+                    id=new_checkpoint_id(),
+                    ts="2026-01-01T00:00:00+00:00",
+                    channel_values={"n": n},
+                    channel_versions={"n": str(n + 1)},
+                )
+                meta = CheckpointMetadata(source="loop", step=n)
+                config = saver.put(config, checkpoint, meta, {"n": str(n + 1)})
+                assert saver.get_tuple(config) is not None
+        assert not (tmp_path / f"log-{round_}.db-wal").exists()
