@@ -202,22 +202,13 @@ class InMemorySaver(SaverFaces):
     def _owned_put(self) -> Callable[..., RunnableConfig] | None:
         """The engine's way to store a checkpoint (:meth:`_put_owned`), or None
         when a subclass changed how ``put`` works (then the engine calls ``aput``)."""
-        cls = type(self)
-        if cls.aput is SaverFaces.aput and cls._put_op is InMemorySaver._put_op:
-            return self._put_owned
-        return None
+        return self._put_owned if self._untouched("aput", "_put_op") else None
 
     def _owned_get(self) -> Callable[[str, str, str | None], CheckpointTuple | None] | None:
         """The engine's way to read a checkpoint without building a config and
         an op (:meth:`_get_owned`), or None when a subclass changed how
         ``get_tuple`` works (then the engine calls ``aget_tuple``)."""
-        cls = type(self)
-        if (
-            cls.aget_tuple is SaverFaces.aget_tuple
-            and cls._get_tuple_op is InMemorySaver._get_tuple_op
-        ):
-            return self._get_owned
-        return None
+        return self._get_owned if self._untouched("aget_tuple", "_get_tuple_op") else None
 
     def _owned_put_writes(
         self,
@@ -225,13 +216,15 @@ class InMemorySaver(SaverFaces):
         """The engine's way to store a task's pending writes, as lists made for
         this saver alone (:meth:`_put_writes_owned`), or None when a subclass
         changed how ``put_writes`` works (then the engine calls ``aput_writes``)."""
+        return self._put_writes_owned if self._untouched("aput_writes", "_put_writes_op") else None
+
+    def _untouched(self, face: str, op: str) -> bool:
+        """Whether this saver's class kept the async ``face`` and the ``op``
+        builder behind it as they are here: only then may the engine skip them."""
         cls = type(self)
-        if (
-            cls.aput_writes is SaverFaces.aput_writes
-            and cls._put_writes_op is InMemorySaver._put_writes_op
-        ):
-            return self._put_writes_owned
-        return None
+        return getattr(cls, face) is getattr(SaverFaces, face) and getattr(cls, op) is getattr(
+            InMemorySaver, op
+        )
 
     def _put_writes_owned(
         self,
